@@ -1,0 +1,115 @@
+/**
+ * Supabase compatibility: when a schema `realtime` with realtime.send(payload, event, topic,
+ * private) exists, the engine also sends its events there, so pgflow's own client keeps working.
+ * This file's database gets a stub realtime.send that records its calls in a table.
+ */
+import { randomUUID } from 'node:crypto';
+import { useTestDatabase } from '../support/test-database.ts';
+import { completeTask, defineFlow, failTask, pollOne, startRun } from './support/engine-driver.ts';
+
+const db = useTestDatabase();
+
+interface Sent {
+  payload: Record<string, unknown>;
+  event: string;
+  topic: string;
+  private: boolean;
+}
+
+beforeAll(async () => {
+  await db.query('create schema realtime');
+  await db.query(`create table realtime.sent (
+    id bigint generated always as identity primary key,
+    payload jsonb, event text, topic text, private boolean)`);
+  await db.query(`create function realtime.send(payload jsonb, event text, topic text, private boolean default true)
+    returns void language sql as $$
+      insert into realtime.sent (payload, event, topic, private) values (payload, event, topic, private)
+    $$`);
+  await defineFlow(db, 'broadcast', [{ slug: 'first' }, { slug: 'second', deps: ['first'] }]);
+  await defineFlow(db, 'broadcast_failure', [{ slug: 'doomed', maxAttempts: 1 }]);
+  await defineFlow(db, 'broadcast_skip', [{ slug: 'gated', if: { go: true } }]);
+});
+
+async function sentFor(runId: string): Promise<Sent[]> {
+  return db.query<Sent>('select payload, event, topic, private from realtime.sent where topic = $1 order by id', [
+    `pgflow:run:${runId}`,
+  ]);
+}
+
+const lifecycle = (sent: Sent[]) =>
+  sent.filter((s) => /^(run|step:[a-z_]+):(started|completed|failed|skipped)$/.test(s.event));
+
+it('sends run:<status> and step:<slug>:<status> events on the topic pgflow:run:<run_id>', async () => {
+  const runId = randomUUID();
+  await startRun(db, 'broadcast', { x: 1 }, runId);
+  await pollOne(db, 'broadcast', 'first', { runId });
+  await completeTask(db, runId, 'first', 0, { a: 1 });
+  await pollOne(db, 'broadcast', 'second', { runId });
+  await completeTask(db, runId, 'second', 0, 'done');
+  const sent = lifecycle(await sentFor(runId));
+  expect(sent.map((s) => s.event)).toEqual([
+    'run:started',
+    'step:first:started',
+    'step:first:completed',
+    'step:second:started',
+    'step:second:completed',
+    'run:completed',
+  ]);
+  expect(sent.every((s) => s.topic === `pgflow:run:${runId}` && s.private === false)).toBe(true);
+});
+
+it('sends payloads with the generic event type and the columns of the run or step', async () => {
+  const runId = randomUUID();
+  await startRun(db, 'broadcast', {}, runId);
+  await pollOne(db, 'broadcast', 'first', { runId });
+  await completeTask(db, runId, 'first', 0, { a: 1 });
+  const sent = lifecycle(await sentFor(runId));
+  const stepCompleted = sent.find((s) => s.event === 'step:first:completed');
+  expect(stepCompleted?.payload).toMatchObject({
+    event_type: 'step:completed',
+    run_id: runId,
+    flow_slug: 'broadcast',
+    step_slug: 'first',
+    status: 'completed',
+    output: { a: 1 },
+  });
+  expect(stepCompleted?.payload).toHaveProperty('completed_at');
+  const runStarted = sent.find((s) => s.event === 'run:started');
+  expect(runStarted?.payload).toMatchObject({ event_type: 'run:started', run_id: runId, status: 'started' });
+  expect(runStarted?.payload).toHaveProperty('started_at');
+});
+
+it('sends the full output even when it is too large for a notification', async () => {
+  const runId = randomUUID();
+  await startRun(db, 'broadcast', {}, runId);
+  await pollOne(db, 'broadcast', 'first', { runId });
+  const big = 'z'.repeat(10_000);
+  await completeTask(db, runId, 'first', 0, big);
+  const stepCompleted = (await sentFor(runId)).find((s) => s.event === 'step:first:completed');
+  expect(stepCompleted?.payload.output).toBe(big);
+});
+
+it('sends step:<slug>:failed and run:failed with the error', async () => {
+  const runId = randomUUID();
+  await startRun(db, 'broadcast_failure', {}, runId);
+  await pollOne(db, 'broadcast_failure', 'doomed');
+  await failTask(db, runId, 'doomed', 0, 'kaput');
+  const sent = lifecycle(await sentFor(runId));
+  expect(sent.map((s) => s.event)).toEqual(['run:started', 'step:doomed:started', 'step:doomed:failed', 'run:failed']);
+  expect(sent[2]?.payload).toMatchObject({ event_type: 'step:failed', status: 'failed', error_message: 'kaput' });
+  expect(sent[3]?.payload).toMatchObject({ event_type: 'run:failed', status: 'failed' });
+});
+
+it('sends step:<slug>:skipped with the skip reason', async () => {
+  const runId = randomUUID();
+  await startRun(db, 'broadcast_skip', { go: false }, runId);
+  const sent = lifecycle(await sentFor(runId));
+  const skipped = sent.find((s) => s.event === 'step:gated:skipped');
+  expect(skipped?.payload).toMatchObject({
+    event_type: 'step:skipped',
+    step_slug: 'gated',
+    status: 'skipped',
+    skip_reason: 'condition_unmet',
+  });
+  expect(sent.map((s) => s.event)).toEqual(['run:started', 'step:gated:skipped', 'run:completed']);
+});
