@@ -1,0 +1,14 @@
+export { FlowNotFoundError, type FlowReferenceKind } from './flow-not-found.error.ts';
+export { FlowShapeMismatchError } from './flow-shape-mismatch.error.ts';
+export {
+  type FlowDefinitionProblem,
+  type FlowDefinitionProblemCode,
+  InvalidFlowDefinitionError,
+} from './invalid-flow-definition.error.ts';
+export { describeValue, InvalidOptionsError } from './invalid-options.error.ts';
+export { InvalidRunInputError } from './invalid-run-input.error.ts';
+export { NotJsonError } from './not-json.error.ts';
+export { PgflowError, PgflowErrorCode, type PgflowErrorOptions } from './pgflow.error.ts';
+export { RunFailedError } from './run-failed.error.ts';
+export { RunNotFoundError } from './run-not-found.error.ts';
+export { WaitTimeoutError } from './wait-timeout.error.ts';
