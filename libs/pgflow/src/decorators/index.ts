@@ -1,0 +1,9 @@
+export { Flow, type FlowMetadata } from './flow.decorator.ts';
+export { type MisplacedStep, Step, type StepMetadata } from './step.decorator.ts';
+export type {
+  MapHandlerCheck,
+  MapStepDecorator,
+  SingleHandlerCheck,
+  SingleStepDecorator,
+  StepDecorator,
+} from './step-handler-checks.ts';

@@ -1,0 +1,70 @@
+import type { JsonObject } from '../json/json-value.ts';
+import type { FlowClass } from '../types/flow-class.ts';
+import type { StepContext } from '../types/step-context.ts';
+import type { FlowRetryOptions, StepType, WhenExhausted, WhenUnmet } from '../types/step-options.ts';
+
+/** The options a step sets itself (unset ones inherit the flow's). */
+export interface StepOptionValues extends FlowRetryOptions {
+  readonly startDelay?: number;
+}
+
+/** The options the engine applies to a step created from this definition, defaults resolved. */
+export interface EffectiveStepOptions {
+  readonly maxAttempts: number;
+  readonly baseDelay: number;
+  readonly timeout: number;
+  readonly startDelay: number;
+}
+
+/**
+ * Runs one task of a step: calls the flow instance's method with the task's input and context and
+ * returns what it returns (a value or a promise). It looks the method up at each call, so a method
+ * replaced after boot (a test spy) is the one that runs.
+ */
+export type StepHandler = (input: unknown, context: StepContext) => unknown;
+
+/** One validated step of a {@link FlowDefinition}. */
+export interface StepDefinition {
+  readonly slug: string;
+  /** The `@Step()` method. */
+  readonly methodName: string;
+  /** Position in `FlowDefinition.steps`, which is the engine's step_index. */
+  readonly index: number;
+  /** Dependency slugs, as declared. */
+  readonly dependsOn: readonly string[];
+  readonly stepType: StepType;
+  /** Options the step sets itself; unset ones inherit the flow's. */
+  readonly options: StepOptionValues;
+  /** The options in force for this step when the flow is created from this definition. */
+  readonly effectiveOptions: EffectiveStepOptions;
+  /** `if`: the pattern the condition input must contain (`@>`), or null. */
+  readonly requiredInputPattern: JsonObject | null;
+  /** `ifNot`: the pattern the condition input must not contain, or null. */
+  readonly forbiddenInputPattern: JsonObject | null;
+  readonly whenUnmet: WhenUnmet;
+  readonly whenExhausted: WhenExhausted;
+  readonly handler: StepHandler;
+}
+
+/** A validated flow: what discovery produces from a `@Flow()` provider. Frozen. */
+export interface FlowDefinition {
+  readonly slug: string;
+  /** The class of the provider instance (for a useClass override, the overriding class). */
+  readonly flowClass: FlowClass;
+  readonly className: string;
+  /** The provider instance the handlers run on. */
+  readonly instance: object;
+  /** Options the flow sets itself (unset ones take the engine's defaults). */
+  readonly options: FlowRetryOptions;
+  /**
+   * The steps in a topological order (each after its dependencies), keeping declaration order
+   * wherever the dependencies allow: the order to add them to the engine in.
+   */
+  readonly steps: readonly StepDefinition[];
+  readonly stepsBySlug: ReadonlyMap<string, StepDefinition>;
+  /**
+   * Slugs of the root map steps (map steps without dependencies), which map over the run input: when
+   * there is one, a run input must be an array.
+   */
+  readonly rootMapSteps: readonly string[];
+}

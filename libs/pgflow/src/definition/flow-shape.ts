@@ -1,0 +1,67 @@
+import type { JsonObject } from '../json/json-value.ts';
+import type { StepType, WhenExhausted, WhenUnmet } from '../types/step-options.ts';
+import type { FlowDefinition, StepDefinition } from './flow-definition.ts';
+
+/** Options used when the flow is created; not compared by `_compare_flow_shapes`. */
+export interface FlowShapeOptions {
+  readonly maxAttempts?: number;
+  readonly baseDelay?: number;
+  readonly timeout?: number;
+}
+
+/** Step options used when the step is created; not compared. */
+export interface StepShapeOptions extends FlowShapeOptions {
+  readonly startDelay?: number;
+}
+
+/** One step of a {@link FlowShape}. */
+export interface StepShape {
+  readonly slug: string;
+  readonly stepType: StepType;
+  /** Dependency slugs, sorted by UTF-16 code unit (= PostgreSQL `collate "C"` for slugs). */
+  readonly dependencies: readonly string[];
+  readonly whenUnmet: WhenUnmet;
+  readonly whenExhausted: WhenExhausted;
+  readonly requiredInputPattern: JsonObject | null;
+  readonly forbiddenInputPattern: JsonObject | null;
+  /** Only the options the step sets; absent when it sets none. */
+  readonly options?: StepShapeOptions;
+}
+
+/**
+ * A flow's structure as the engine compares it (`pgflow.ensure_flow_compiled(flow_slug, shape)`):
+ * the steps in step order, plus creation-only options.
+ */
+export interface FlowShape {
+  readonly steps: readonly StepShape[];
+  /** Only the options the flow sets; absent when it sets none. */
+  readonly options?: FlowShapeOptions;
+}
+
+/** The JSON shape of a flow definition, for `pgflow.ensure_flow_compiled`. */
+export function toFlowShape(definition: FlowDefinition): FlowShape {
+  const steps = definition.steps.map(toStepShape);
+  const options = setOptions(definition.options);
+  return options === undefined ? { steps } : { steps, options };
+}
+
+function toStepShape(step: StepDefinition): StepShape {
+  const shape: StepShape = {
+    slug: step.slug,
+    stepType: step.stepType,
+    // Plain comparison, not localeCompare: the engine must sort the same way, i.e. with collate "C".
+    dependencies: [...step.dependsOn].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
+    whenUnmet: step.whenUnmet,
+    whenExhausted: step.whenExhausted,
+    requiredInputPattern: step.requiredInputPattern,
+    forbiddenInputPattern: step.forbiddenInputPattern,
+  };
+  const options = setOptions(step.options);
+  return options === undefined ? shape : { ...shape, options };
+}
+
+/** The options that are set, or undefined when none is. */
+function setOptions<T extends object>(options: T): T | undefined {
+  const set = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
+  return Object.keys(set).length === 0 ? undefined : (set as T);
+}

@@ -1,0 +1,56 @@
+import type { JsonObject } from '../json/json-value.ts';
+
+/** What a step does when its condition (`if` / `ifNot`) is not met. */
+export type WhenUnmet = 'skip' | 'skip-cascade' | 'fail';
+
+/** What a step does when its last attempt fails. */
+export type WhenExhausted = 'fail' | 'skip' | 'skip-cascade';
+
+/** A single step runs one task; a map step runs one task per element of an array. */
+export type StepType = 'single' | 'map';
+
+/** Retry and timing options of a flow; each is the default of its steps. Unset: the engine's default. */
+export interface FlowRetryOptions {
+  /** How many attempts a task gets in all (integer >= 0; engine default 3). */
+  readonly maxAttempts?: number;
+  /** Seconds before the first retry, doubling at each retry (integer >= 0; engine default 5). */
+  readonly baseDelay?: number;
+  /** Seconds a task may run before it counts as stalled (integer >= 1; engine default 60). */
+  readonly timeout?: number;
+}
+
+/** The options of `@Flow()`. */
+export interface FlowOptions extends FlowRetryOptions {
+  /**
+   * The flow's identifier in the database and its queue's name: letters, digits and underscores,
+   * not starting with a digit, at most 47 characters, not `run`. Required: it is persisted, so it is
+   * never derived from the class name (renaming a class must not orphan its runs).
+   */
+  readonly slug: string;
+}
+
+/** The options of `@Step()`. */
+export interface StepOptions extends FlowRetryOptions {
+  /** The step's identifier; default: the method's name. Same rules as a flow slug, up to 128 characters. */
+  readonly slug?: string;
+  /** Slugs of the steps whose outputs this step needs. None: a root step, which receives the flow input. */
+  readonly dependsOn?: readonly string[];
+  /**
+   * A map step runs one task per element of an array: the flow input (a root map step) or its one
+   * dependency's output. Its handler must declare its context as `MapStepContext`.
+   */
+  readonly map?: boolean;
+  /** Seconds to wait before the step's tasks become visible to workers (integer >= 0; default 0). */
+  readonly startDelay?: number;
+  /**
+   * Run the step only if its condition input contains this JSON pattern (PostgreSQL `@>`). The
+   * condition input is the flow input for a root step, else the object of dependency outputs.
+   */
+  readonly if?: JsonObject;
+  /** Run the step only if its condition input does not contain this JSON pattern. */
+  readonly ifNot?: JsonObject;
+  /** When the condition is not met (needs `if` or `ifNot`): 'skip' (default), 'skip-cascade' or 'fail'. */
+  readonly whenUnmet?: WhenUnmet;
+  /** When the last attempt fails: 'fail' the run (default), 'skip' the step, or 'skip-cascade'. */
+  readonly whenExhausted?: WhenExhausted;
+}
