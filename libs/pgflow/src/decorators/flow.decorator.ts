@@ -1,5 +1,4 @@
 import 'reflect-metadata';
-import { Injectable } from '@nestjs/common';
 import { FLOW_METADATA } from '../pgflow.constants.ts';
 import type { FlowOptions } from '../types/step-options.ts';
 
@@ -10,7 +9,9 @@ export interface FlowMetadata {
 
 /**
  * Marks a provider class as a flow; its `@Step()` methods are the flow's steps. The class stays an
- * ordinary injectable (constructor injection works); list it in a module's providers.
+ * ordinary provider: constructor injection works (a class decorator makes TypeScript emit the
+ * constructor's parameter types), `@Injectable()` options such as a scope are left alone; list it in
+ * a module's providers.
  *
  * The decorator only stores the options: they are validated with the rest of the flow when the
  * application boots, so that every problem of the class is reported at once.
@@ -22,7 +23,6 @@ export interface FlowMetadata {
  */
 export function Flow(options: FlowOptions): ClassDecorator {
   return (target) => {
-    Injectable()(target);
     const metadata: FlowMetadata = { options: copyOptions(options) };
     Reflect.defineMetadata(FLOW_METADATA, metadata, target);
   };

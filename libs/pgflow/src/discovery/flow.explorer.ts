@@ -1,0 +1,136 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { DiscoveryService } from '@nestjs/core';
+import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
+import { buildFlowDefinition } from '../definition/flow-definition.builder.ts';
+import type { FlowDefinition } from '../definition/flow-definition.ts';
+import { InvalidFlowDefinitionError } from '../errors/invalid-flow-definition.error.ts';
+import type { FlowClass } from '../types/flow-class.ts';
+import { PgflowMetadataAccessor } from './pgflow-metadata.accessor.ts';
+
+/** A discovered flow and the provider it came from. */
+export interface DiscoveredFlow {
+  readonly definition: FlowDefinition;
+  /** The provider's injection token (a class token is also a way to look the flow up). */
+  readonly token: unknown;
+}
+
+/**
+ * Finds the flows among all the application's providers: classes with `@Flow()`, registered as
+ * classes, `useClass`, `useValue` (an instance of the class) or `useFactory` (returning one). Runs
+ * after every provider is instantiated (call it from `onModuleInit` or later).
+ *
+ * - Request-scoped and transient providers are skipped with a warning: a worker runs steps outside
+ *   any request, on one instance.
+ * - A provider with `@Step()` methods but no `@Flow()` is an error (its steps would silently never
+ *   run), like any invalid flow.
+ * - Two classes with the same flow slug are an error naming both.
+ * - The same class registered under several tokens is one flow (the first instance found runs the
+ *   steps), with a warning.
+ * When several classes are invalid, each error is logged and the first is thrown.
+ */
+@Injectable()
+export class FlowExplorer {
+  private readonly logger = new Logger(FlowExplorer.name);
+
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly accessor: PgflowMetadataAccessor,
+  ) {}
+
+  /** The definitions of every flow of the application, in discovery order. */
+  explore(): FlowDefinition[] {
+    return this.discover().map((flow) => flow.definition);
+  }
+
+  /** Like {@link explore}, with the provider token of each flow. */
+  discover(): DiscoveredFlow[] {
+    const flows: DiscoveredFlow[] = [];
+    const errors: InvalidFlowDefinitionError[] = [];
+    const byClass = new Map<FlowClass, DiscoveredFlow>();
+    const bySlug = new Map<string, DiscoveredFlow>();
+
+    for (const wrapper of this.discovery.getProviders()) {
+      // A useExisting alias resolves to a provider that is listed itself.
+      if (wrapper.isAlias) continue;
+      const flowClass = providerClass(wrapper);
+      if (flowClass === undefined) continue;
+      const metadata = this.accessor.read(flowClass);
+      if (metadata === undefined || !this.isDrivable(wrapper, flowClass)) continue;
+      const known = byClass.get(flowClass);
+      if (known !== undefined) {
+        this.logger.warn(
+          `${flowClass.name} is registered as a provider more than once (tokens ${tokenName(known.token)} and ` +
+            `${tokenName(wrapper.token)}); its steps run on the first instance found. Register a flow class once.`,
+        );
+        continue;
+      }
+      let flow: DiscoveredFlow;
+      try {
+        flow = { definition: buildFlowDefinition(metadata, wrapper.instance as object), token: wrapper.token };
+      } catch (error) {
+        if (!(error instanceof InvalidFlowDefinitionError)) throw error;
+        errors.push(error);
+        continue;
+      }
+      const sameSlug = bySlug.get(flow.definition.slug);
+      if (sameSlug !== undefined) {
+        errors.push(duplicateSlugError(sameSlug.definition, flow.definition));
+        continue;
+      }
+      byClass.set(flowClass, flow);
+      bySlug.set(flow.definition.slug, flow);
+      flows.push(flow);
+    }
+
+    if (errors.length > 1) {
+      for (const error of errors.slice(1)) this.logger.error(error.message, error.stack);
+    }
+    if (errors[0] !== undefined) throw errors[0];
+    return flows;
+  }
+
+  /** Whether the provider has one instance steps can run on; warns when it has not. */
+  private isDrivable(wrapper: InstanceWrapper, flowClass: FlowClass): boolean {
+    let scope: string | undefined;
+    if (wrapper.isTransient) scope = 'transient scope (a new instance per injection)';
+    else if (!wrapper.isDependencyTreeStatic()) {
+      scope = 'request scope (Scope.REQUEST, or a dependency on a request-scoped provider)';
+    }
+    if (scope === undefined && (wrapper.instance === null || typeof wrapper.instance !== 'object')) {
+      scope = 'no instance (the provider was not instantiated)';
+    }
+    if (scope === undefined) return true;
+    this.logger.warn(
+      `Flow class ${flowClass.name} is skipped: its provider has ${scope}. A worker runs steps outside any ` +
+        'request, on one long-lived instance: make the flow and its dependencies singletons (the default scope).',
+    );
+    return false;
+  }
+}
+
+/**
+ * The class of a provider's instance: the registered class, or, for a `useValue` or `useFactory`
+ * provider (no metatype, or a factory function), the constructor of the instance it produced.
+ */
+function providerClass(wrapper: InstanceWrapper): FlowClass | undefined {
+  const candidate = wrapper.isNotMetatype
+    ? (wrapper.instance as object | null | undefined)?.constructor
+    : wrapper.metatype;
+  return typeof candidate === 'function' && candidate !== Object ? (candidate as FlowClass) : undefined;
+}
+
+function duplicateSlugError(first: FlowDefinition, second: FlowDefinition): InvalidFlowDefinitionError {
+  return new InvalidFlowDefinitionError(second.className, second.slug, [
+    {
+      code: 'DUPLICATE_FLOW_SLUG',
+      message:
+        `${second.className} and ${first.className} both declare @Flow({ slug: '${second.slug}' }); a flow slug ` +
+        `names one flow in the database. Give one of them another slug.`,
+    },
+  ]);
+}
+
+function tokenName(token: unknown): string {
+  if (typeof token === 'function') return token.name;
+  return typeof token === 'symbol' ? token.toString() : `'${String(token)}'`;
+}

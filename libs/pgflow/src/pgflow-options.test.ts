@@ -1,0 +1,179 @@
+import { InvalidOptionsError } from './errors/invalid-options.error.ts';
+import { PgflowErrorCode } from './errors/pgflow.error.ts';
+import {
+  assertValidAsyncOptions,
+  PGFLOW_DEFAULT_OPTIONS,
+  type PgflowModuleAsyncOptions,
+  type PgflowModuleOptions,
+  type PgflowOptionsFactory,
+  resolvePgflowOptions,
+} from './pgflow-options.ts';
+
+function optionsError(options: unknown): InvalidOptionsError {
+  try {
+    resolvePgflowOptions(options as PgflowModuleOptions);
+  } catch (error) {
+    if (error instanceof InvalidOptionsError) return error;
+    throw error;
+  }
+  throw new Error('expected the options to be refused');
+}
+
+class SomeFlow {}
+
+describe('resolvePgflowOptions', () => {
+  it('applies every documented default', () => {
+    expect(resolvePgflowOptions()).toEqual({
+      dataSource: undefined,
+      worker: {
+        enabled: true,
+        flows: undefined,
+        maxConcurrent: 10,
+        batchSize: 10,
+        maxPollSeconds: 2,
+        pollIntervalMs: 100,
+        visibilityTimeout: 5,
+        heartbeatIntervalMs: 5000,
+        shutdownTimeoutMs: 30_000,
+      },
+      compilation: 'verify',
+    });
+    expect(resolvePgflowOptions({})).toEqual(PGFLOW_DEFAULT_OPTIONS);
+    expect(resolvePgflowOptions({ worker: {} })).toEqual(PGFLOW_DEFAULT_OPTIONS);
+  });
+
+  it('keeps the values given, filling in the rest', () => {
+    const resolved = resolvePgflowOptions({
+      dataSource: 'analytics',
+      worker: {
+        enabled: false,
+        flows: ['a_flow', SomeFlow],
+        maxConcurrent: 50,
+        shutdownTimeoutMs: 0,
+        maxPollSeconds: 0,
+      },
+      compilation: 'recompile',
+    });
+    expect(resolved.dataSource).toBe('analytics');
+    expect(resolved.compilation).toBe('recompile');
+    expect(resolved.worker).toEqual({
+      ...PGFLOW_DEFAULT_OPTIONS.worker,
+      enabled: false,
+      flows: ['a_flow', SomeFlow],
+      maxConcurrent: 50,
+      shutdownTimeoutMs: 0,
+      maxPollSeconds: 0,
+    });
+  });
+
+  it('accepts compilation: false', () => {
+    expect(resolvePgflowOptions({ compilation: false }).compilation).toBe(false);
+  });
+
+  it('returns frozen options', () => {
+    const resolved = resolvePgflowOptions({ worker: { flows: ['a'] } });
+    expect(Object.isFrozen(resolved)).toBe(true);
+    expect(Object.isFrozen(resolved.worker)).toBe(true);
+    expect(Object.isFrozen(resolved.worker.flows)).toBe(true);
+  });
+
+  it.each<[string, unknown, string, RegExp]>([
+    ['options that are not an object', 'verify', 'options', /an options object/],
+    [
+      'an unknown top-level option',
+      { workers: {} },
+      'workers',
+      /one of the known options: dataSource, worker, compilation/,
+    ],
+    ['an empty dataSource name', { dataSource: '' }, 'dataSource', /name of a TypeORM DataSource/],
+    ['a dataSource that is not a string', { dataSource: 42 }, 'dataSource', /name of a TypeORM DataSource/],
+    ['compilation: true', { compilation: true }, 'compilation', /'verify' \(the default\), 'recompile' or false/],
+    ['an unknown compilation mode', { compilation: 'auto' }, 'compilation', /'verify'/],
+    ['compilation: null', { compilation: null }, 'compilation', /'verify'/],
+    ['worker that is not an object', { worker: true }, 'worker', /an object of worker options/],
+    ['an unknown worker option', { worker: { concurrency: 5 } }, 'worker.concurrency', /worker\.maxConcurrent/],
+    ['worker.enabled that is not a boolean', { worker: { enabled: 'yes' } }, 'worker.enabled', /true or false/],
+    ['worker.flows that is not an array', { worker: { flows: 'a_flow' } }, 'worker.flows', /non-empty array/],
+    ['an empty worker.flows', { worker: { flows: [] } }, 'worker.flows', /set worker\.enabled to false/],
+    ['a worker.flows entry that is neither', { worker: { flows: ['a', 3] } }, 'worker.flows[1]', /a flow slug/],
+    ['an empty slug in worker.flows', { worker: { flows: [''] } }, 'worker.flows[0]', /a flow slug/],
+  ])('refuses %s', (_label, options, option, expected) => {
+    const error = optionsError(options);
+    expect(error.option).toBe(option);
+    expect(error.expected).toMatch(expected);
+    expect(error.code).toBe(PgflowErrorCode.InvalidOptions);
+    expect(error.message).toContain(`Invalid PgflowModule option ${option}:`);
+  });
+
+  it.each<[string, unknown, string]>([
+    ['maxConcurrent', 0, 'from 1 to 10000'],
+    ['maxConcurrent', 2.5, 'from 1 to 10000'],
+    ['maxConcurrent', '10', 'from 1 to 10000'],
+    ['maxConcurrent', null, 'from 1 to 10000'],
+    ['batchSize', 0, 'from 1 to 10000'],
+    ['batchSize', 10_001, 'from 1 to 10000'],
+    ['maxPollSeconds', -1, 'from 0 to 300'],
+    ['maxPollSeconds', 1.5, 'from 0 to 300'],
+    ['pollIntervalMs', 0, 'from 1 to 2147483647'],
+    ['visibilityTimeout', 0, 'from 1 to 2147483647'],
+    ['heartbeatIntervalMs', 0, 'from 1 to 2147483647'],
+    ['heartbeatIntervalMs', Number.POSITIVE_INFINITY, 'from 1 to 2147483647'],
+    ['shutdownTimeoutMs', -1, 'from 0 to 2147483647'],
+    ['shutdownTimeoutMs', 2_147_483_648, 'from 0 to 2147483647'],
+    ['shutdownTimeoutMs', Number.NaN, 'from 0 to 2147483647'],
+  ])('refuses worker.%s = %p, naming the value and the range', (name, value, range) => {
+    const error = optionsError({ worker: { [name]: value } });
+    expect(error.option).toBe(`worker.${name}`);
+    expect(error.value).toBe(value);
+    expect(error.expected).toContain(range);
+    expect(error.message).toMatch(
+      new RegExp(`^Invalid PgflowModule option worker\\.${name}: .+\\. Expected an integer`),
+    );
+  });
+});
+
+describe('assertValidAsyncOptions', () => {
+  class OptionsFactory implements PgflowOptionsFactory {
+    createPgflowOptions(): PgflowModuleOptions {
+      return {};
+    }
+  }
+
+  it.each<[string, PgflowModuleAsyncOptions]>([
+    ['useFactory', { useFactory: () => ({}), inject: [] }],
+    ['useClass', { useClass: OptionsFactory }],
+    ['useExisting', { useExisting: OptionsFactory, imports: [] }],
+  ])('accepts %s', (_label, options) => {
+    expect(() => assertValidAsyncOptions(options)).not.toThrow();
+  });
+
+  it('refuses none of useFactory, useClass and useExisting', () => {
+    expect(() => assertValidAsyncOptions({ imports: [] })).toThrow(
+      /exactly one of useFactory, useClass and useExisting/,
+    );
+  });
+
+  it('refuses more than one', () => {
+    const error = catchOptionsError(() =>
+      assertValidAsyncOptions({ useFactory: () => ({}), useClass: OptionsFactory }),
+    );
+    expect(error.option).toBe('useFactory + useClass');
+  });
+
+  it('refuses a useFactory that is not a function, and an inject that is not an array', () => {
+    expect(catchOptionsError(() => assertValidAsyncOptions({ useFactory: {} as never })).option).toBe('useFactory');
+    expect(
+      catchOptionsError(() => assertValidAsyncOptions({ useFactory: () => ({}), inject: 'X' as never })).option,
+    ).toBe('inject');
+  });
+});
+
+function catchOptionsError(action: () => void): InvalidOptionsError {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof InvalidOptionsError) return error;
+    throw error;
+  }
+  throw new Error('expected an InvalidOptionsError');
+}

@@ -1,0 +1,247 @@
+/**
+ * PgflowModule options: their types, their defaults, and the one function that validates them
+ * ({@link resolvePgflowOptions}), so that the module, the worker and the client read only
+ * resolved values.
+ */
+import type { FactoryProvider, ModuleMetadata, Type } from '@nestjs/common';
+import { InvalidOptionsError } from './errors/invalid-options.error.ts';
+import { PG_INT_MAX } from './pgflow.constants.ts';
+import type { FlowReference } from './types/flow-class.ts';
+
+/**
+ * What to do at boot with each flow's definition in the database:
+ * - `'verify'` (default): create a missing flow, accept an identical one, refuse to boot on a
+ *   different one with an error listing the differences;
+ * - `'recompile'`: replace a different one, **deleting its runs** (local development only);
+ * - `false`: do nothing (the flows are managed some other way).
+ */
+export type CompilationMode = 'verify' | 'recompile' | false;
+
+/** The worker: one per process, serving every discovered flow (or `flows`). */
+export interface PgflowWorkerOptions {
+  /** Run a worker in this process [true]. An API-only process sets false and can still start and watch runs. */
+  readonly enabled?: boolean;
+  /** The flows this worker serves, by slug or class [every discovered flow]. */
+  readonly flows?: readonly FlowReference[];
+  /** Tasks executing at once, at most [10]. */
+  readonly maxConcurrent?: number;
+  /** Messages read from a queue per poll, at most [10]. */
+  readonly batchSize?: number;
+  /** Seconds a poll waits for messages before returning empty [2]. */
+  readonly maxPollSeconds?: number;
+  /** Milliseconds between checks while a poll waits [100]. */
+  readonly pollIntervalMs?: number;
+  /** Seconds a read message stays invisible to other workers before its task starts [5]. */
+  readonly visibilityTimeout?: number;
+  /** Milliseconds between heartbeats in pgflow.workers [5000]. */
+  readonly heartbeatIntervalMs?: number;
+  /** Milliseconds running tasks get to finish at shutdown before they are handed back [30000]. */
+  readonly shutdownTimeoutMs?: number;
+}
+
+/** The options of `PgflowModule.forRoot()`. */
+export interface PgflowModuleOptions {
+  /** The name of the TypeORM DataSource to use (`TypeOrmModule.forRoot({ name })`) [the default one]. */
+  readonly dataSource?: string;
+  readonly worker?: PgflowWorkerOptions;
+  /** See {@link CompilationMode} ['verify']. */
+  readonly compilation?: CompilationMode;
+}
+
+/** A class that creates the options, for `forRootAsync({ useClass | useExisting })`. */
+export interface PgflowOptionsFactory {
+  createPgflowOptions(): PgflowModuleOptions | Promise<PgflowModuleOptions>;
+}
+
+/** The options of `PgflowModule.forRootAsync()`: exactly one of useFactory, useClass, useExisting. */
+export interface PgflowModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
+  /** Providers to inject into `useFactory`. */
+  readonly inject?: FactoryProvider['inject'];
+  readonly useFactory?: (...args: never[]) => PgflowModuleOptions | Promise<PgflowModuleOptions>;
+  readonly useClass?: Type<PgflowOptionsFactory>;
+  readonly useExisting?: Type<PgflowOptionsFactory>;
+}
+
+/** The worker options with every default applied. */
+export interface ResolvedPgflowWorkerOptions {
+  readonly enabled: boolean;
+  /** undefined: every discovered flow. */
+  readonly flows: readonly FlowReference[] | undefined;
+  readonly maxConcurrent: number;
+  readonly batchSize: number;
+  readonly maxPollSeconds: number;
+  readonly pollIntervalMs: number;
+  readonly visibilityTimeout: number;
+  readonly heartbeatIntervalMs: number;
+  readonly shutdownTimeoutMs: number;
+}
+
+/** The module options with every default applied and every value checked. Frozen. */
+export interface ResolvedPgflowOptions {
+  /** undefined: the default DataSource. */
+  readonly dataSource: string | undefined;
+  readonly worker: ResolvedPgflowWorkerOptions;
+  readonly compilation: CompilationMode;
+}
+
+/** The defaults, as documented on each option. */
+export const PGFLOW_DEFAULT_OPTIONS: ResolvedPgflowOptions = Object.freeze({
+  dataSource: undefined,
+  worker: Object.freeze({
+    enabled: true,
+    flows: undefined,
+    maxConcurrent: 10,
+    batchSize: 10,
+    maxPollSeconds: 2,
+    pollIntervalMs: 100,
+    visibilityTimeout: 5,
+    heartbeatIntervalMs: 5000,
+    shutdownTimeoutMs: 30_000,
+  }),
+  compilation: 'verify',
+});
+
+/** Longest timer Node.js keeps: a larger setTimeout delay fires after 1 ms instead. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+type IntegerOption = Exclude<keyof ResolvedPgflowWorkerOptions, 'enabled' | 'flows'>;
+
+/** Ranges of the worker's integer options, with the reason for each bound. */
+const INTEGER_RULES: Record<IntegerOption, { min: number; max: number; unit: string }> = {
+  maxConcurrent: { min: 1, max: 10_000, unit: 'tasks' },
+  // pgmq reads take `qty int`; more than 10,000 messages per read would hold that many invisible at once.
+  batchSize: { min: 1, max: 10_000, unit: 'messages' },
+  // A poll holds a pooled connection while it waits: longer waits starve the pool and delay shutdown.
+  maxPollSeconds: { min: 0, max: 300, unit: 'seconds' },
+  // 0 would make a waiting poll spin.
+  pollIntervalMs: { min: 1, max: MAX_TIMER_MS, unit: 'milliseconds' },
+  // 0 would let another worker read the same message at once; the engine stores seconds as int.
+  visibilityTimeout: { min: 1, max: PG_INT_MAX, unit: 'seconds' },
+  heartbeatIntervalMs: { min: 1, max: MAX_TIMER_MS, unit: 'milliseconds' },
+  shutdownTimeoutMs: { min: 0, max: MAX_TIMER_MS, unit: 'milliseconds' },
+};
+
+const TOP_LEVEL_KEYS = ['dataSource', 'worker', 'compilation'];
+const WORKER_KEYS = Object.keys(PGFLOW_DEFAULT_OPTIONS.worker);
+
+/**
+ * Applies the defaults to the options and checks every value, throwing an
+ * {@link InvalidOptionsError} that names the option, the value given and what is allowed. Unknown
+ * keys are errors too (a misspelled option would otherwise be silently ignored). Which flows
+ * `worker.flows` names can only be checked once the flows are discovered (see FlowRegistry.getMany).
+ */
+export function resolvePgflowOptions(options: PgflowModuleOptions | undefined = {}): ResolvedPgflowOptions {
+  const raw = expectObject(options, 'options', 'an options object, like { worker: { maxConcurrent: 10 } }');
+  rejectUnknownKeys(raw, TOP_LEVEL_KEYS, '');
+
+  const { dataSource } = raw;
+  if (dataSource !== undefined && (typeof dataSource !== 'string' || dataSource.length === 0)) {
+    throw new InvalidOptionsError(
+      'dataSource',
+      dataSource,
+      'the name of a TypeORM DataSource (the `name` given to TypeOrmModule.forRoot), or no dataSource for the default one',
+    );
+  }
+
+  const compilation = raw.compilation === undefined ? PGFLOW_DEFAULT_OPTIONS.compilation : raw.compilation;
+  if (compilation !== 'verify' && compilation !== 'recompile' && compilation !== false) {
+    throw new InvalidOptionsError('compilation', compilation, "'verify' (the default), 'recompile' or false");
+  }
+
+  return Object.freeze({
+    dataSource: dataSource as string | undefined,
+    worker: resolveWorker(raw.worker),
+    compilation,
+  });
+}
+
+function resolveWorker(value: unknown): ResolvedPgflowWorkerOptions {
+  const defaults = PGFLOW_DEFAULT_OPTIONS.worker;
+  if (value === undefined) return defaults;
+  const raw = expectObject(value, 'worker', 'an object of worker options, like { maxConcurrent: 10 }');
+  rejectUnknownKeys(raw, WORKER_KEYS, 'worker.');
+
+  const enabled = raw.enabled === undefined ? defaults.enabled : raw.enabled;
+  if (typeof enabled !== 'boolean') throw new InvalidOptionsError('worker.enabled', enabled, 'true or false');
+
+  const resolved: Record<string, unknown> = { enabled, flows: resolveFlows(raw.flows) };
+  for (const [name, rule] of Object.entries(INTEGER_RULES) as Array<
+    [IntegerOption, (typeof INTEGER_RULES)[IntegerOption]]
+  >) {
+    const option = raw[name] === undefined ? defaults[name] : raw[name];
+    if (typeof option !== 'number' || !Number.isInteger(option) || option < rule.min || option > rule.max) {
+      throw new InvalidOptionsError(
+        `worker.${name}`,
+        option,
+        `an integer number of ${rule.unit} from ${rule.min} to ${rule.max} (default ${defaults[name]})`,
+      );
+    }
+    resolved[name] = option;
+  }
+  return Object.freeze(resolved as unknown as ResolvedPgflowWorkerOptions);
+}
+
+function resolveFlows(value: unknown): readonly FlowReference[] | undefined {
+  if (value === undefined) return undefined;
+  const expected = 'a non-empty array of flow slugs or @Flow() classes, or no flows option to serve every flow';
+  if (!Array.isArray(value)) throw new InvalidOptionsError('worker.flows', value, expected);
+  if (value.length === 0) {
+    throw new InvalidOptionsError(
+      'worker.flows',
+      value,
+      `${expected} (to run no worker in this process, set worker.enabled to false)`,
+    );
+  }
+  value.forEach((flow: unknown, index) => {
+    if (!(typeof flow === 'string' && flow.length > 0) && typeof flow !== 'function') {
+      throw new InvalidOptionsError(`worker.flows[${index}]`, flow, 'a flow slug (string) or a @Flow() class');
+    }
+  });
+  return Object.freeze([...value]);
+}
+
+/**
+ * Checks `forRootAsync()` options: exactly one of useFactory, useClass and useExisting, of the
+ * right kind. Throws an {@link InvalidOptionsError}.
+ */
+export function assertValidAsyncOptions(options: PgflowModuleAsyncOptions): void {
+  const raw = expectObject(options, 'forRootAsync options', 'an object with useFactory, useClass or useExisting');
+  const given = (['useFactory', 'useClass', 'useExisting'] as const).filter((key) => raw[key] !== undefined);
+  if (given.length !== 1) {
+    throw new InvalidOptionsError(
+      given.length === 0 ? 'forRootAsync' : given.join(' + '),
+      given.length === 0 ? undefined : given.map((key) => raw[key]),
+      'exactly one of useFactory, useClass and useExisting in PgflowModule.forRootAsync()',
+    );
+  }
+  const key = given[0] as string;
+  if (typeof raw[key] !== 'function') {
+    throw new InvalidOptionsError(
+      key,
+      raw[key],
+      key === 'useFactory' ? 'a function returning the options' : 'a class implementing PgflowOptionsFactory',
+    );
+  }
+  if (raw.inject !== undefined && !Array.isArray(raw.inject)) {
+    throw new InvalidOptionsError('inject', raw.inject, 'an array of injection tokens');
+  }
+}
+
+function expectObject(value: unknown, option: string, expected: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidOptionsError(option, value, expected);
+  }
+  return value as Record<string, unknown>;
+}
+
+function rejectUnknownKeys(raw: Record<string, unknown>, known: readonly string[], prefix: string): void {
+  for (const key of Object.keys(raw)) {
+    if (!known.includes(key)) {
+      throw new InvalidOptionsError(
+        `${prefix}${key}`,
+        raw[key],
+        `one of the known options: ${known.map((k) => `${prefix}${k}`).join(', ')}`,
+      );
+    }
+  }
+}
