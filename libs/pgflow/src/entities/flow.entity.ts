@@ -1,0 +1,33 @@
+import { Column, Entity, OneToMany, PrimaryColumn, type Relation } from 'typeorm';
+import { PGFLOW_SCHEMA } from './pgflow-entity.constants.ts';
+import { StepEntity } from './step.entity.ts';
+
+/**
+ * A compiled flow (`pgflow.flows`), for reading. The engine owns the table: write through the
+ * library, never through a repository. `synchronize: false` keeps TypeORM's schema sync and
+ * migration generation away from it.
+ */
+@Entity({ schema: PGFLOW_SCHEMA, name: 'flows', synchronize: false })
+export class FlowEntity {
+  @PrimaryColumn({ name: 'flow_slug', type: 'text' })
+  flowSlug!: string;
+
+  @Column({ name: 'opt_max_attempts', type: 'int' })
+  optMaxAttempts!: number;
+
+  @Column({ name: 'opt_base_delay', type: 'int' })
+  optBaseDelay!: number;
+
+  @Column({ name: 'opt_timeout', type: 'int' })
+  optTimeout!: number;
+
+  @Column({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  /** The flow's steps (load with `relations: { steps: true }`). */
+  @OneToMany(
+    () => StepEntity,
+    (step) => step.flow,
+  )
+  steps?: Array<Relation<StepEntity>>;
+}

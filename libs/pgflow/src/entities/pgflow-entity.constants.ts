@@ -1,0 +1,14 @@
+/** The schema of every engine table. */
+export const PGFLOW_SCHEMA = 'pgflow';
+
+/** A run's status (`pgflow.runs.status`). */
+export type RunStatus = 'started' | 'completed' | 'failed';
+
+/** A step state's status (`pgflow.step_states.status`). */
+export type StepStateStatus = 'created' | 'started' | 'completed' | 'failed' | 'skipped';
+
+/** A task's status (`pgflow.step_tasks.status`). */
+export type StepTaskStatus = 'queued' | 'started' | 'completed' | 'failed';
+
+/** Why a step state was skipped (`pgflow.step_states.skip_reason`). */
+export type SkipReason = 'condition_unmet' | 'handler_failed' | 'dependency_skipped';

@@ -1,0 +1,50 @@
+import { Column, Entity, JoinColumn, ManyToOne, OneToMany, PrimaryColumn, type Relation } from 'typeorm';
+import { FlowEntity } from './flow.entity.ts';
+import { PGFLOW_SCHEMA, type RunStatus } from './pgflow-entity.constants.ts';
+import { StepStateEntity } from './step-state.entity.ts';
+
+/**
+ * A run of a flow (`pgflow.runs`), for reading (`@InjectRepository(RunEntity)`). The engine owns
+ * the table: start runs with FlowClient.
+ */
+@Entity({ schema: PGFLOW_SCHEMA, name: 'runs', synchronize: false })
+export class RunEntity {
+  @PrimaryColumn({ name: 'run_id', type: 'uuid' })
+  runId!: string;
+
+  @Column({ name: 'flow_slug', type: 'text' })
+  flowSlug!: string;
+
+  @Column({ name: 'status', type: 'text' })
+  status!: RunStatus;
+
+  @Column({ name: 'input', type: 'jsonb' })
+  input!: unknown;
+
+  /** One key per completed leaf step, once the run completed; else null. */
+  @Column({ name: 'output', type: 'jsonb', nullable: true })
+  output!: unknown;
+
+  @Column({ name: 'remaining_steps', type: 'int' })
+  remainingSteps!: number;
+
+  @Column({ name: 'started_at', type: 'timestamptz' })
+  startedAt!: Date;
+
+  @Column({ name: 'completed_at', type: 'timestamptz', nullable: true })
+  completedAt!: Date | null;
+
+  @Column({ name: 'failed_at', type: 'timestamptz', nullable: true })
+  failedAt!: Date | null;
+
+  @ManyToOne(() => FlowEntity)
+  @JoinColumn({ name: 'flow_slug', referencedColumnName: 'flowSlug' })
+  flow?: Relation<FlowEntity>;
+
+  /** The run's step states (load with `relations: { stepStates: true }`). */
+  @OneToMany(
+    () => StepStateEntity,
+    (stepState) => stepState.run,
+  )
+  stepStates?: Array<Relation<StepStateEntity>>;
+}
