@@ -1,0 +1,17 @@
+/** pgmq.send(queue_name, msg [, headers] [, delay]): one message; returns its msg_id. */
+import { sendVariants } from '../send-variants.ts';
+import { literal, plpgsqlFunction } from '../sql.ts';
+
+const INSERT_ONE = 'insert into pgmq.%I (vt, message, headers) values ($1, $2, $3) returning msg_id';
+
+export const sendFunctions: readonly string[] = sendVariants('jsonb').map((variant) =>
+  plpgsqlFunction(
+    `send(queue_name text, msg jsonb${variant.extraArguments})`,
+    'setof bigint',
+    `
+begin
+  return query execute format(${literal(INSERT_ONE)}, pgmq.format_table_name(queue_name, 'q'))
+    using ${variant.vt}, msg, ${variant.headers ?? 'null::jsonb'};
+end`,
+  ),
+);

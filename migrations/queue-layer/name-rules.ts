@@ -1,0 +1,26 @@
+/**
+ * The queue name rules as PL/pgSQL snippets, written once and used by format_table_name and
+ * validate_queue_name.
+ */
+import { INVALID_CHARACTERS, MAX_QUEUE_NAME_LENGTH, NAME_TOO_LONG } from './messages.ts';
+import { literal } from './sql.ts';
+
+/** Raises when the name held in `variable` contains `$`, `;`, `--` or `'`. */
+export function rejectInvalidCharacters(variable: string): string {
+  return `if ${variable} ~ '[$;'']|--' then
+    raise exception using
+      message = ${literal(INVALID_CHARACTERS)},
+      detail = format('The queue name was %L.', ${variable}),
+      hint = 'Use letters, digits and underscores in queue names.';
+  end if;`;
+}
+
+/** Raises when the name held in `variable` is longer than a new queue's name may be. */
+export function rejectTooLong(variable: string): string {
+  return `if length(${variable}) > ${MAX_QUEUE_NAME_LENGTH} then
+    raise exception using
+      message = ${literal(NAME_TOO_LONG)},
+      detail = format('The queue name %L has %s characters.', ${variable}, length(${variable})),
+      hint = 'Choose a name of at most ${MAX_QUEUE_NAME_LENGTH} characters.';
+  end if;`;
+}
