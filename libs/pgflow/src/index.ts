@@ -3,3 +3,74 @@
  * whole public surface.
  */
 export { pgflowMigrations } from '../../../migrations/index.ts';
+export {
+  Flow,
+  type MapHandlerCheck,
+  type MapStepDecorator,
+  type SingleHandlerCheck,
+  type SingleStepDecorator,
+  Step,
+  type StepDecorator,
+} from './decorators/index.ts';
+export {
+  DepEntity,
+  FlowEntity,
+  pgflowEntities,
+  RunEntity,
+  type RunStatus,
+  type SkipReason,
+  StepEntity,
+  StepStateEntity,
+  type StepStateStatus,
+  StepTaskEntity,
+  type StepTaskStatus,
+  WorkerEntity,
+} from './entities/index.ts';
+export {
+  type FlowDefinitionProblem,
+  type FlowDefinitionProblemCode,
+  FlowNotFoundError,
+  type FlowReferenceKind,
+  FlowShapeMismatchError,
+  InvalidFlowDefinitionError,
+  InvalidOptionsError,
+  InvalidRunInputError,
+  NotJsonError,
+  PgflowError,
+  PgflowErrorCode,
+  type PgflowErrorOptions,
+  RunFailedError,
+  RunNotFoundError,
+  WaitTimeoutError,
+} from './errors/index.ts';
+export type { JsonObject, JsonValue } from './json/index.ts';
+export { PGFLOW_MODULE_OPTIONS } from './pgflow.constants.ts';
+export type {
+  CompilationMode,
+  PgflowModuleAsyncOptions,
+  PgflowModuleOptions,
+  PgflowOptionsFactory,
+  PgflowWorkerOptions,
+  ResolvedPgflowOptions,
+  ResolvedPgflowWorkerOptions,
+} from './pgflow-options.ts';
+export type {
+  FlowClass,
+  FlowInput,
+  FlowOptions,
+  FlowOutput,
+  FlowReference,
+  FlowRetryOptions,
+  IsMapHandler,
+  MapItem,
+  MapStepContext,
+  StepContext,
+  StepDependencies,
+  StepInput,
+  StepKey,
+  StepOptions,
+  StepOutput,
+  StepType,
+  WhenExhausted,
+  WhenUnmet,
+} from './types/index.ts';

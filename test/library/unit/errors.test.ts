@@ -1,0 +1,147 @@
+import * as pgflow from 'nestjs-pgflow';
+import {
+  FlowNotFoundError,
+  FlowShapeMismatchError,
+  InvalidFlowDefinitionError,
+  InvalidOptionsError,
+  InvalidRunInputError,
+  NotJsonError,
+  PgflowError,
+  PgflowErrorCode,
+  RunFailedError,
+  RunNotFoundError,
+  WaitTimeoutError,
+} from 'nestjs-pgflow';
+
+describe('error classes', () => {
+  const cause = new Error('underlying');
+  const cases: Array<[PgflowError, string, PgflowErrorCode]> = [
+    [
+      new InvalidFlowDefinitionError('MyFlow', 'my_flow', [{ code: 'NO_STEPS', message: 'MyFlow: no steps.' }]),
+      'InvalidFlowDefinitionError',
+      'PGFLOW_INVALID_DEFINITION',
+    ],
+    [new FlowNotFoundError('nope', 'slug', ['a_flow']), 'FlowNotFoundError', 'PGFLOW_FLOW_NOT_FOUND'],
+    [new InvalidRunInputError('a_flow', 'input is bad', { cause }), 'InvalidRunInputError', 'PGFLOW_INVALID_INPUT'],
+    [new NotJsonError('input.a', 'is a BigInt (1n)'), 'NotJsonError', 'PGFLOW_NOT_JSON'],
+    [new FlowShapeMismatchError('a_flow', ['Step a: type differs']), 'FlowShapeMismatchError', 'PGFLOW_SHAPE_MISMATCH'],
+    [new RunNotFoundError('r1'), 'RunNotFoundError', 'PGFLOW_RUN_NOT_FOUND'],
+    [new RunFailedError('r1', 'save', 'disk full'), 'RunFailedError', 'PGFLOW_RUN_FAILED'],
+    [new WaitTimeoutError('r1', 500), 'WaitTimeoutError', 'PGFLOW_WAIT_TIMEOUT'],
+    [
+      new InvalidOptionsError('worker.maxConcurrent', 0, 'an integer from 1'),
+      'InvalidOptionsError',
+      'PGFLOW_INVALID_OPTIONS',
+    ],
+  ];
+
+  it.each(cases)('%s extends PgflowError and Error, with its name and stable code', (error, name, code) => {
+    expect(error).toBeInstanceOf(PgflowError);
+    expect(error).toBeInstanceOf(Error);
+    expect(error.name).toBe(name);
+    expect(error.code).toBe(code);
+    expect(String(error)).toMatch(new RegExp(`^${name}: `));
+    expect(error.stack).toContain(name);
+  });
+
+  it('exposes every code as a constant', () => {
+    expect(Object.values(PgflowErrorCode).sort()).toEqual(cases.map(([, , code]) => code).sort());
+  });
+
+  it('keeps the cause, and has none when not given', () => {
+    expect(new InvalidRunInputError('a_flow', 'bad', { cause }).cause).toBe(cause);
+    expect('cause' in new RunNotFoundError('r1')).toBe(false);
+  });
+
+  it('FlowNotFoundError lists the known flows and says how to register one', () => {
+    const error = new FlowNotFoundError('nope', 'slug', ['a_flow', 'b_flow']);
+    expect(error).toMatchObject({ flow: 'nope', reference: 'slug', knownFlows: ['a_flow', 'b_flow'] });
+    expect(error.message).toBe(
+      "No flow with slug 'nope' is registered. A flow is a provider class decorated with @Flow({ slug }), listed " +
+        "in the providers of a module of the application that imports PgflowModule. Known flows: 'a_flow', 'b_flow'.",
+    );
+    expect(new FlowNotFoundError('X', 'class', []).message).toMatch(/^No flow for class X is registered\..*none\.$/);
+  });
+
+  it('InvalidRunInputError names the flow, the reason and the path', () => {
+    const notJson = new NotJsonError('input.items[3].price', 'is NaN: JSON numbers must be finite');
+    const error = InvalidRunInputError.notJson('orders', notJson);
+    expect(error).toMatchObject({ flowSlug: 'orders', path: 'input.items[3].price', cause: notJson });
+    expect(error.message).toBe(
+      "Invalid input for flow 'orders': input.items[3].price is NaN: JSON numbers must be finite. No run was started.",
+    );
+    const notArray = InvalidRunInputError.notAnArray('orders', ['each_order'], { orders: [] });
+    expect(notArray.path).toBeUndefined();
+    expect(notArray.message).toMatch(/input is an object, but the flow's root map step 'each_order'.*must be an array/);
+  });
+
+  it('FlowShapeMismatchError lists the differences and both fixes', () => {
+    const error = new FlowShapeMismatchError('orders', ['Step count differs', "Step 'a': dependencies differ"]);
+    expect(error.differences).toEqual(['Step count differs', "Step 'a': dependencies differ"]);
+    expect(error.message).toContain("  - Step count differs\n  - Step 'a': dependencies differ\n");
+    expect(error.message).toContain("'orders_v2'");
+    expect(error.message).toContain("compilation: 'recompile'");
+  });
+
+  it('RunFailedError, RunNotFoundError and WaitTimeoutError carry the run and what happened', () => {
+    expect(new RunFailedError('r1', 'save', 'disk full')).toMatchObject({
+      runId: 'r1',
+      stepSlug: 'save',
+      errorMessage: 'disk full',
+      message: expect.stringMatching(/^Run 'r1' failed at step 'save': disk full\./),
+    });
+    expect(new RunFailedError('r1', null, null).message).toMatch(/^Run 'r1' failed\. /);
+    expect(new RunNotFoundError('r2')).toMatchObject({ runId: 'r2', message: expect.stringContaining("'r2'") });
+    expect(new WaitTimeoutError('r3', 250)).toMatchObject({
+      runId: 'r3',
+      timeoutMs: 250,
+      message: expect.stringMatching(/within 250 ms.*not cancelled/),
+    });
+  });
+
+  it('InvalidOptionsError names the option, the value and what is allowed', () => {
+    const error = new InvalidOptionsError('worker.batchSize', -1, 'an integer from 1 to 10000');
+    expect(error).toMatchObject({ option: 'worker.batchSize', value: -1, expected: 'an integer from 1 to 10000' });
+    expect(error.message).toBe(
+      'Invalid PgflowModule option worker.batchSize: -1. Expected an integer from 1 to 10000.',
+    );
+  });
+});
+
+describe('the public API', () => {
+  it('exports the definition side of the library', () => {
+    expect(Object.keys(pgflow)).toEqual(
+      expect.arrayContaining([
+        'pgflowMigrations',
+        'Flow',
+        'Step',
+        'pgflowEntities',
+        'FlowEntity',
+        'StepEntity',
+        'DepEntity',
+        'RunEntity',
+        'StepStateEntity',
+        'StepTaskEntity',
+        'WorkerEntity',
+        'PgflowError',
+        'PgflowErrorCode',
+        'InvalidFlowDefinitionError',
+        'FlowNotFoundError',
+        'InvalidRunInputError',
+        'NotJsonError',
+        'FlowShapeMismatchError',
+        'RunNotFoundError',
+        'RunFailedError',
+        'WaitTimeoutError',
+        'InvalidOptionsError',
+        'PGFLOW_MODULE_OPTIONS',
+      ]),
+    );
+  });
+
+  it('does not export internals', () => {
+    for (const internal of ['buildFlowDefinition', 'toFlowShape', 'toJsonValue', 'resolvePgflowOptions']) {
+      expect(Object.keys(pgflow)).not.toContain(internal);
+    }
+  });
+});
