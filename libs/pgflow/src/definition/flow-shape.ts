@@ -18,7 +18,10 @@ export interface StepShapeOptions extends FlowShapeOptions {
 export interface StepShape {
   readonly slug: string;
   readonly stepType: StepType;
-  /** Dependency slugs, sorted by UTF-16 code unit (= PostgreSQL `collate "C"` for slugs). */
+  /**
+   * Dependency slugs, sorted by UTF-16 code unit (PostgreSQL's `collate "C"` order for slugs); the
+   * engine sorts both sides again before comparing, so the order never causes a mismatch.
+   */
   readonly dependencies: readonly string[];
   readonly whenUnmet: WhenUnmet;
   readonly whenExhausted: WhenExhausted;
@@ -49,7 +52,7 @@ function toStepShape(step: StepDefinition): StepShape {
   const shape: StepShape = {
     slug: step.slug,
     stepType: step.stepType,
-    // Plain comparison, not localeCompare: the engine must sort the same way, i.e. with collate "C".
+    // Code-unit order, not localeCompare: deterministic whatever the locale of this process.
     dependencies: [...step.dependsOn].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
     whenUnmet: step.whenUnmet,
     whenExhausted: step.whenExhausted,

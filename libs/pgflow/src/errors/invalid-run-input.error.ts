@@ -1,3 +1,4 @@
+import { describeValue } from './invalid-options.error.ts';
 import type { NotJsonError } from './not-json.error.ts';
 import { PgflowError, PgflowErrorCode } from './pgflow.error.ts';
 
@@ -32,7 +33,7 @@ export class InvalidRunInputError extends PgflowError {
    */
   static notAnArray(flowSlug: string, rootMapSteps: readonly string[], input: unknown): InvalidRunInputError {
     const steps = rootMapSteps.map((slug) => `'${slug}'`).join(', ');
-    const actual = input === null ? 'null' : typeof input === 'object' ? 'an object' : `a ${typeof input}`;
+    const actual = describeValue(input);
     return new InvalidRunInputError(
       flowSlug,
       `input is ${actual}, but the flow's root map step ${steps} runs one task per element of the input, so ` +

@@ -59,6 +59,9 @@ const REFUSED_TYPES: ReadonlyArray<readonly [new (...args: never[]) => object, s
   [ArrayBuffer, 'is an ArrayBuffer (JSON.stringify turns it into {}): convert it, e.g. to base64'],
 ];
 
+/** Characters that may make a string unstorable: one scan of the string in the common case. */
+const SUSPICIOUS_CHARACTER = /[\u0000\uD800-\uDFFF]/;
+
 /** Unpaired UTF-16 surrogates, which PostgreSQL's jsonb refuses. */
 const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
@@ -199,6 +202,7 @@ class JsonWalker {
   }
 
   private checkString(text: string, what: string): void {
+    if (!SUSPICIOUS_CHARACTER.test(text)) return;
     if (text.includes('\u0000')) {
       this.fail(`${what} the character U+0000, which PostgreSQL's jsonb cannot store: remove it`);
     }
