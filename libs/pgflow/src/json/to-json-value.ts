@@ -60,6 +60,7 @@ const REFUSED_TYPES: ReadonlyArray<readonly [new (...args: never[]) => object, s
 ];
 
 /** Characters that may make a string unstorable: one scan of the string in the common case. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: U+0000 is one of the characters looked for.
 const SUSPICIOUS_CHARACTER = /[\u0000\uD800-\uDFFF]/;
 
 /** Unpaired UTF-16 surrogates, which PostgreSQL's jsonb refuses. */

@@ -1,0 +1,266 @@
+/**
+ * Reading `@Flow()` and `@Step()` options as given (unknown values) into checked values, recording
+ * a problem for each invalid one.
+ */
+import type { FlowClassMetadata, StepMethodMetadata } from '../discovery/pgflow-metadata.accessor.ts';
+import { describeValue } from '../errors/invalid-options.error.ts';
+import { NotJsonError } from '../errors/not-json.error.ts';
+import type { JsonObject } from '../json/json-value.ts';
+import { toJsonValue } from '../json/to-json-value.ts';
+import type { FlowRetryOptions, StepType, WhenExhausted, WhenUnmet } from '../types/step-options.ts';
+import type { StepOptionValues } from './flow-definition.ts';
+import { type NumericOptionName, numericOptionProblem, unknownKeyProblems } from './option-rules.ts';
+import { type ProblemList, quoteList } from './problem-list.ts';
+import { slugProblem, toSlug } from './slug.ts';
+
+const FLOW_OPTION_KEYS = ['slug', 'maxAttempts', 'baseDelay', 'timeout'];
+const STEP_OPTION_KEYS = [
+  'slug',
+  'dependsOn',
+  'map',
+  'maxAttempts',
+  'baseDelay',
+  'timeout',
+  'startDelay',
+  'if',
+  'ifNot',
+  'whenUnmet',
+  'whenExhausted',
+];
+const RETRY_OPTIONS: readonly NumericOptionName[] = ['maxAttempts', 'baseDelay', 'timeout'];
+const STEP_NUMERIC_OPTIONS: readonly NumericOptionName[] = [...RETRY_OPTIONS, 'startDelay'];
+const WHEN_UNMET: readonly WhenUnmet[] = ['skip', 'skip-cascade', 'fail'];
+const WHEN_EXHAUSTED: readonly WhenExhausted[] = ['fail', 'skip', 'skip-cascade'];
+
+/** A step as read from its options; `slug` and `dependsOn` are undefined where they were invalid. */
+export interface StepDraft {
+  readonly methodName: string;
+  readonly slug: string | undefined;
+  readonly dependsOn: readonly string[] | undefined;
+  readonly stepType: StepType;
+  readonly options: StepOptionValues;
+  readonly requiredInputPattern: JsonObject | null;
+  readonly forbiddenInputPattern: JsonObject | null;
+  readonly whenUnmet: WhenUnmet;
+  readonly whenExhausted: WhenExhausted;
+}
+
+/** The flow's slug (undefined when invalid) and retry options. */
+export function readFlowOptions(
+  metadata: FlowClassMetadata,
+  problems: ProblemList,
+): { slug: string | undefined; options: FlowRetryOptions } {
+  const example = `{ slug: '${toSlug(metadata.flowClass.name || 'my_flow')}' }`;
+  if (!metadata.hasFlowDecorator) {
+    const methods = metadata.steps.map((step) => step.methodName);
+    problems.add(
+      'MISSING_FLOW_DECORATOR',
+      `the class has @Step() methods (${methods.join(', ') || 'misplaced ones'}) but no @Flow() decorator, so its ` +
+        `steps would never run. Add @Flow(${example}) to the class, or remove the @Step() decorators.`,
+    );
+    return { slug: undefined, options: {} };
+  }
+  const raw = metadata.flowOptions;
+  if (!isPlainObject(raw)) {
+    problems.add('INVALID_OPTION', `@Flow() expects an options object like ${example}, got ${describeValue(raw)}.`);
+    return { slug: undefined, options: {} };
+  }
+  for (const text of unknownKeyProblems(raw, FLOW_OPTION_KEYS)) problems.add('UNKNOWN_OPTION', `@Flow(): ${text}.`);
+  let slug: string | undefined;
+  if (raw.slug === undefined) {
+    problems.add(
+      'INVALID_FLOW_SLUG',
+      '@Flow() has no slug. A flow slug names the flow and its queue in the database, so it is never derived ' +
+        `from the class name (renaming the class would orphan its runs): add @Flow(${example}).`,
+    );
+  } else {
+    const problem = slugProblem(raw.slug, 'flow');
+    if (problem === undefined) slug = raw.slug as string;
+    else problems.add('INVALID_FLOW_SLUG', `@Flow({ slug }) ${problem}.`);
+  }
+  return { slug, options: readNumericOptions(raw, RETRY_OPTIONS, '@Flow', problems) };
+}
+
+/** A step's checked options. */
+export function readStep(step: StepMethodMetadata, problems: ProblemList): StepDraft {
+  const { methodName } = step;
+  const raw = step.options === undefined ? {} : step.options;
+  const draft: StepDraft = {
+    methodName,
+    slug: undefined,
+    dependsOn: undefined,
+    stepType: 'single',
+    options: {},
+    requiredInputPattern: null,
+    forbiddenInputPattern: null,
+    whenUnmet: 'skip',
+    whenExhausted: 'fail',
+  };
+  if (!isPlainObject(raw)) {
+    problems.add(
+      'INVALID_OPTION',
+      `@Step() expects an options object like { dependsOn: ['...'] }, got ${describeValue(raw)}.`,
+      methodName,
+    );
+    return draft;
+  }
+  for (const text of unknownKeyProblems(raw, STEP_OPTION_KEYS))
+    problems.add('UNKNOWN_OPTION', `@Step(): ${text}.`, methodName);
+  const requiredInputPattern = readPattern(raw, 'if', methodName, problems);
+  const forbiddenInputPattern = readPattern(raw, 'ifNot', methodName, problems);
+  return {
+    methodName,
+    slug: readStepSlug(raw.slug, methodName, problems),
+    dependsOn: readDependsOn(raw.dependsOn, methodName, problems),
+    stepType: readMap(raw.map, methodName, problems),
+    options: readNumericOptions(raw, STEP_NUMERIC_OPTIONS, '@Step', problems, methodName),
+    requiredInputPattern,
+    forbiddenInputPattern,
+    whenUnmet: readWhenUnmet(
+      raw,
+      requiredInputPattern !== null || forbiddenInputPattern !== null,
+      methodName,
+      problems,
+    ),
+    whenExhausted: readChoice(raw.whenExhausted, 'whenExhausted', WHEN_EXHAUSTED, methodName, problems) ?? 'fail',
+  };
+}
+
+function readStepSlug(slug: unknown, methodName: string, problems: ProblemList): string | undefined {
+  if (slug === undefined) {
+    const problem = slugProblem(methodName, 'step');
+    if (problem === undefined) return methodName;
+    problems.add(
+      'INVALID_STEP_SLUG',
+      `the step slug defaults to the method name, and ${problem}: set @Step({ slug: '${toSlug(methodName)}' }) ` +
+        'or rename the method.',
+      methodName,
+    );
+    return undefined;
+  }
+  const problem = slugProblem(slug, 'step');
+  if (problem === undefined) return slug as string;
+  problems.add('INVALID_STEP_SLUG', `@Step({ slug }) ${problem}.`, methodName);
+  return undefined;
+}
+
+function readDependsOn(value: unknown, methodName: string, problems: ProblemList): readonly string[] | undefined {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) {
+    problems.add(
+      'INVALID_DEPENDS_ON',
+      `@Step({ dependsOn }) must be an array of step slugs, like ['website'], got ${describeValue(value)}.`,
+      methodName,
+    );
+    return undefined;
+  }
+  const bad = value.findIndex((item) => typeof item !== 'string');
+  if (bad !== -1) {
+    problems.add(
+      'INVALID_DEPENDS_ON',
+      `@Step({ dependsOn }) holds ${describeValue(value[bad])} at index ${bad}; it must hold step slugs (strings).`,
+      methodName,
+    );
+    return undefined;
+  }
+  return value as string[];
+}
+
+function readMap(value: unknown, methodName: string, problems: ProblemList): StepType {
+  if (value === undefined || value === false) return 'single';
+  if (value === true) return 'map';
+  problems.add('INVALID_OPTION', `@Step({ map }) must be true or false, got ${describeValue(value)}.`, methodName);
+  return 'single';
+}
+
+function readNumericOptions(
+  raw: Record<string, unknown>,
+  names: readonly NumericOptionName[],
+  decorator: '@Flow' | '@Step',
+  problems: ProblemList,
+  methodName?: string,
+): StepOptionValues {
+  const options: Record<string, number> = {};
+  for (const name of names) {
+    const problem = numericOptionProblem(name, raw[name]);
+    if (problem !== undefined) problems.add('INVALID_OPTION', `${decorator}({ ${name} }) ${problem}.`, methodName);
+    else if (raw[name] !== undefined) options[name] = raw[name] as number;
+  }
+  return options;
+}
+
+function readPattern(
+  raw: Record<string, unknown>,
+  name: 'if' | 'ifNot',
+  methodName: string,
+  problems: ProblemList,
+): JsonObject | null {
+  const value = raw[name];
+  if (value === undefined) return null;
+  const meaning = name === 'if' ? 'must contain' : 'must not contain';
+  if (!isPlainObject(value)) {
+    problems.add(
+      'INVALID_CONDITION_PATTERN',
+      `@Step({ ${name} }) must be a plain JSON object pattern, like { status: 'active' } (the step's condition ` +
+        `input ${meaning} it), got ${describeValue(value)}.`,
+      methodName,
+    );
+    return null;
+  }
+  try {
+    return deepFreeze(structuredClone(toJsonValue(value, name))) as JsonObject;
+  } catch (error) {
+    if (!(error instanceof NotJsonError)) throw error;
+    problems.add('INVALID_CONDITION_PATTERN', `@Step({ ${name} }) is not JSON: ${error.message}.`, methodName);
+    return null;
+  }
+}
+
+function readWhenUnmet(
+  raw: Record<string, unknown>,
+  hasCondition: boolean,
+  methodName: string,
+  problems: ProblemList,
+): WhenUnmet {
+  const value = readChoice(raw.whenUnmet, 'whenUnmet', WHEN_UNMET, methodName, problems);
+  if (raw.whenUnmet !== undefined && !hasCondition) {
+    problems.add(
+      'CONDITION_MODE_WITHOUT_PATTERN',
+      `@Step({ whenUnmet: ${describeValue(raw.whenUnmet)} }) has no condition to be unmet: add an if: { ... } or ` +
+        'ifNot: { ... } pattern, or remove whenUnmet.',
+      methodName,
+    );
+  }
+  return value ?? 'skip';
+}
+
+function readChoice<T extends string>(
+  value: unknown,
+  name: string,
+  allowed: readonly T[],
+  methodName: string,
+  problems: ProblemList,
+): T | undefined {
+  if (value === undefined) return undefined;
+  if (allowed.includes(value as T)) return value as T;
+  problems.add(
+    'INVALID_OPTION',
+    `@Step({ ${name} }) is ${describeValue(value)}; expected ${quoteList(allowed, 'or')}.`,
+    methodName,
+  );
+  return undefined;
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
