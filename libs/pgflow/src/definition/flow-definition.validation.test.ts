@@ -333,6 +333,10 @@ describe('step-level problems', () => {
     expect(message).toMatch(/whenUnmet: "fail" \}\) has no condition to be unmet/);
   });
 
+  it('an invalid pattern with whenUnmet is one problem, not two', () => {
+    onlyProblem(flowWithStep({ if: null, whenUnmet: 'fail' }, 'NullIfFlow'), 'INVALID_CONDITION_PATTERN', 'only');
+  });
+
   it.each([
     ['whenUnmet', { if: { a: 1 }, whenUnmet: 'skipped' }, /expected 'skip', 'skip-cascade' or 'fail'/],
     ['whenExhausted', { whenExhausted: 'retry' }, /expected 'fail', 'skip' or 'skip-cascade'/],

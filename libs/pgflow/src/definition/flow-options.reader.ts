@@ -116,12 +116,8 @@ export function readStep(step: StepMethodMetadata, problems: ProblemList): StepD
     options: readNumericOptions(raw, STEP_NUMERIC_OPTIONS, '@Step', problems, methodName),
     requiredInputPattern,
     forbiddenInputPattern,
-    whenUnmet: readWhenUnmet(
-      raw,
-      requiredInputPattern !== null || forbiddenInputPattern !== null,
-      methodName,
-      problems,
-    ),
+    // An invalid pattern is reported as such; whenUnmet then still has a condition, so no second problem.
+    whenUnmet: readWhenUnmet(raw, raw.if !== undefined || raw.ifNot !== undefined, methodName, problems),
     whenExhausted: readChoice(raw.whenExhausted, 'whenExhausted', WHEN_EXHAUSTED, methodName, problems) ?? 'fail',
   };
 }
