@@ -19,7 +19,7 @@ import {
   stepTasks,
   type TaskRecord,
 } from './support/engine-driver.ts';
-import { listenToRun } from './support/engine-events.ts';
+import { eventNames, listenToRun } from './support/engine-events.ts';
 
 const db = useTestDatabase();
 
@@ -62,7 +62,7 @@ async function expectCompletedOnce(slug: string, runId: string, events: Awaited<
   expect(await runRow(db, runId)).toMatchObject({ status: 'completed', remaining_steps: 0 });
 
   await events.settle();
-  const kinds = events.events().map((e) => `${e.event_type}${e.step_slug ? ` ${e.step_slug}` : ''}`);
+  const kinds = eventNames(events.events());
   expect(kinds.filter((k) => k === 'run:completed')).toHaveLength(1);
   expect(kinds.filter((k) => k === 'step:completed each')).toHaveLength(1);
   expect(kinds.filter((k) => k === 'step:started sum')).toHaveLength(1);

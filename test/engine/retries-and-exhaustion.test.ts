@@ -165,6 +165,15 @@ describe('exhaustion', () => {
     expect(await queueMessages(db, slug, other.run_id)).toHaveLength(3);
   });
 
+  it("with skip, the exhausted task's message is archived", async () => {
+    const slug = await flow([{ slug: 'optional', maxAttempts: 1, whenExhausted: 'skip' }, { slug: 'main' }]);
+    const run = await startRun(db, slug, {});
+    await pollOne(db, slug, 'optional', { runId: run.run_id, stepSlug: 'optional' });
+    await failTask(db, run.run_id, 'optional', 0, 'gave up');
+    const left = (await queueMessages(db, slug, run.run_id)).map((m) => m.message.step_slug);
+    expect(left).toEqual(['main']);
+  });
+
   it('with fail on a map task, the map step and the run fail', async () => {
     const slug = await flow([{ slug: 'each', type: 'map', maxAttempts: 1 }]);
     const run = await startRun(db, slug, ['a', 'b', 'c']);

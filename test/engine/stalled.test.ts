@@ -9,6 +9,7 @@ import {
   onClient,
   pollOne,
   pollTasks,
+  queueMessages,
   runRow,
   type StepSpec,
   startRun,
@@ -139,6 +140,24 @@ describe('requeue_stalled_tasks', () => {
     expect(failed.status).toBe('failed');
     expect(failed.failed_at).toBeInstanceOf(Date);
     expect(await pollTasks(db, slug)).toEqual([]);
+  });
+
+  it("a permanently stalled task's message leaves the queue", async () => {
+    const slug = await flow([
+      { slug: 'stuck', timeout: 10, whenExhausted: 'skip' },
+      { slug: 'later', deps: ['stuck'] },
+    ]);
+    const run = await startRun(db, slug, {});
+    await pollOne(db, slug, 'stuck');
+    for (let cycle = 1; cycle <= 3; cycle++) {
+      await age(run.run_id, 'stuck', 45);
+      await requeue();
+      await pollOne(db, slug, 'stuck');
+    }
+    await age(run.run_id, 'stuck', 45);
+    await requeue();
+    const left = (await queueMessages(db, slug, run.run_id)).map((m) => m.message.step_slug);
+    expect(left).toEqual(['later']);
   });
 
   it("a permanently stalled task follows its step's when_exhausted: skip lets the run complete", async () => {

@@ -29,7 +29,11 @@ export async function expectEngineError(
   if (!(caught instanceof pg.DatabaseError)) throw caught;
   const described = `${caught.code}: ${caught.message} (hint: ${caught.hint ?? 'none'})`;
   expect({ code: caught.code, described }).toEqual({ code: expected.code, described });
-  for (const value of expected.naming ?? []) expect(caught.message).toContain(value);
+  // Named as is, or as a quoted SQL literal (format's %L doubles a quote: 'quote''d').
+  for (const value of expected.naming ?? []) {
+    const named = caught.message.includes(value) || caught.message.includes(value.replaceAll("'", "''"));
+    expect({ named, value, message: caught.message }).toEqual({ named: true, value, message: caught.message });
+  }
   if (expected.hint ?? expected.code.startsWith('PF')) {
     expect(typeof caught.hint).toBe('string');
     expect((caught.hint ?? '').trim().length).toBeGreaterThan(0);
