@@ -157,6 +157,22 @@ describe('diamond', () => {
   });
 });
 
+describe('flow slugs at the edges of the queue name rules', () => {
+  it.each([
+    ['a mixed-case slug', 'MixedCase_Flow'],
+    ['a slug of 47 characters', `long_${'x'.repeat(42)}`],
+  ])('a flow with %s runs end to end', async (_label, slug) => {
+    await defineFlow(db, slug, [
+      { slug: 'each', type: 'map' },
+      { slug: 'done', deps: ['each'] },
+    ]);
+    const run = await startRun(db, slug, [1, 2]);
+    await drain(db, slug, (t) => (t.step_slug === 'each' ? (t.input as number) * 10 : t.input));
+    expect(await runRow(db, run.run_id)).toMatchObject({ status: 'completed', output: { done: { each: [10, 20] } } });
+    expect(await queueMessages(db, slug, run.run_id)).toEqual([]);
+  });
+});
+
 describe('run output', () => {
   it('holds one key per leaf step, and none for the steps others depend on', async () => {
     await defineFlow(db, 'two_leaves', [

@@ -145,6 +145,53 @@ describe('completing one map step from several connections at once', () => {
   });
 });
 
+describe('batches that cross runs in opposite orders', () => {
+  it('two connections completing tasks of the same two runs in opposite orders do not deadlock', async () => {
+    await defineFlow(db, 'crossed', [{ slug: 'each', type: 'map' }]);
+    const size = 60;
+    const first = await startRun(
+      db,
+      'crossed',
+      Array.from({ length: size }, (_, i) => i),
+    );
+    const second = await startRun(
+      db,
+      'crossed',
+      Array.from({ length: size }, (_, i) => i),
+    );
+    expect(await pollTasks(db, 'crossed', { qty: 2 * size })).toHaveLength(2 * size);
+    const clients = await connections(2);
+    const [even, odd] = deal(size, 2);
+    const plans: Array<[pg.Client, number[], string[]]> = [
+      [clients[0] as pg.Client, even ?? [], [first.run_id, second.run_id]],
+      [clients[1] as pg.Client, odd ?? [], [second.run_id, first.run_id]],
+    ];
+    const counts = await Promise.all(
+      plans.map(async ([client, indexes, runOrder]) => {
+        let completed = 0;
+        for (const index of indexes) {
+          const batch = runOrder.map((runId) => ({
+            run_id: runId,
+            step_slug: 'each',
+            task_index: index,
+            output: index,
+          }));
+          completed += await completeTasks(onClient(client), batch);
+        }
+        return completed;
+      }),
+    );
+    await Promise.all(clients.map((c) => c.end()));
+    expect(counts).toEqual([size, size]);
+    for (const run of [first, second]) {
+      expect(await runRow(db, run.run_id)).toMatchObject({
+        status: 'completed',
+        output: { each: Array.from({ length: size }, (_, i) => i) },
+      });
+    }
+  });
+});
+
 describe('fan-in from concurrent completions', () => {
   it('a step waiting on 20 steps completed from 4 connections at once starts exactly once', async () => {
     const roots = Array.from({ length: 20 }, (_, i) => ({ slug: `root${i}` }));

@@ -228,6 +228,19 @@ describe('dependent step: the object of dependency outputs is the condition inpu
     expect((await stepState(db, run.run_id, 'gate')).status).toBe('started');
   });
 
+  it('a map step whose only dependency is skipped has nothing to map over: it ends and the run completes', async () => {
+    const slug = await flow([
+      { slug: 'list', if: { go: true }, whenUnmet: 'skip' },
+      { slug: 'each', deps: ['list'], type: 'map' },
+      { slug: 'other' },
+    ]);
+    const run = await startRun(db, slug, { go: false });
+    expect(['skipped', 'completed']).toContain((await stepState(db, run.run_id, 'each')).status);
+    await pollOne(db, slug, 'other');
+    await completeTask(db, run.run_id, 'other', 0, 'o');
+    expect(await runRow(db, run.run_id)).toMatchObject({ status: 'completed', remaining_steps: 0 });
+  });
+
   it('the condition sees only completed dependencies: a skipped one has no key', async () => {
     const slug = await flow([
       { slug: 'maybe', if: { never: true } },

@@ -119,6 +119,15 @@ describe('retries', () => {
     expect((await runRow(db, run.run_id)).status).toBe('failed');
   });
 
+  it('max_attempts 0 makes the first failure final', async () => {
+    const slug = await flow([{ slug: 'never_retried', maxAttempts: 0 }]);
+    const run = await startRun(db, slug, {});
+    await pollOne(db, slug, 'never_retried');
+    await failTask(db, run.run_id, 'never_retried', 0, 'once is enough');
+    expect((await stepTask(db, run.run_id, 'never_retried')).status).toBe('failed');
+    expect((await runRow(db, run.run_id)).status).toBe('failed');
+  });
+
   it('retries max_attempts - 1 times: the third failure of three attempts is final', async () => {
     const slug = await flow([{ slug: 'flaky' }], { maxAttempts: 3, baseDelay: 0 });
     const run = await startRun(db, slug, {});
