@@ -3,8 +3,8 @@
  * never changes; a change is a new migration at the end of this list.
  */
 import type { MigrationInterface } from 'typeorm';
-import { Engine1764150100000 } from './1764150100000-engine.ts';
 import { QueueLayer1764150000000 } from './1764150000000-queue-layer.ts';
+import { Engine1764150100000 } from './1764150100000-engine.ts';
 
 export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   QueueLayer1764150000000,

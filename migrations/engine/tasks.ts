@@ -1,0 +1,136 @@
+/**
+ * Claiming tasks: start_tasks (the second phase of polling) and the visibility helper it uses.
+ */
+
+export const createSetVtBatch = /* sql */ `
+create function pgflow.set_vt_batch(queue_name text, msg_ids bigint[], vt_offsets int[])
+returns table (msg_id bigint, read_ct int, enqueued_at timestamptz, vt timestamptz, message jsonb, headers jsonb)
+language plpgsql
+volatile
+set search_path to ''
+as $$
+begin
+  if cardinality(set_vt_batch.msg_ids) is distinct from cardinality(set_vt_batch.vt_offsets) then
+    raise exception using errcode = 'PF007',
+      message = format('set_vt_batch got %s message ids but %s offsets.',
+                       cardinality(set_vt_batch.msg_ids), cardinality(set_vt_batch.vt_offsets)),
+      hint = 'Pass one visibility offset (in seconds) per message id.';
+  end if;
+  return query execute format(
+    'update pgmq.%I q
+        set vt = clock_timestamp() + make_interval(secs => v.vt_offset)
+       from unnest($1::bigint[], $2::int[]) as v(msg_id, vt_offset)
+      where q.msg_id = v.msg_id
+     returning q.msg_id, q.read_ct, q.enqueued_at, q.vt, q.message, q.headers',
+    pgmq.format_table_name(set_vt_batch.queue_name, 'q'))
+  using set_vt_batch.msg_ids, set_vt_batch.vt_offsets;
+end;
+$$;
+`;
+
+/**
+ * Starts the tasks behind the given messages, for a registered worker. The worker's own variant:
+ * flow_input is left null for the runs in p_known_run_ids (the worker already holds their input),
+ * so a big run input crosses the wire once per worker instead of once per task.
+ */
+/** The task behind one queue message (see _find_task for why lookups go through functions). */
+export const createFindTaskByMessage = /* sql */ `
+create function pgflow._find_task_by_message(p_flow_slug text, p_msg_id bigint)
+returns table (ctid tid, run_id uuid, step_slug text, status text)
+language sql
+stable
+set search_path to ''
+as $$
+  select t.ctid, t.run_id, t.step_slug, t.status
+    from pgflow.step_tasks t
+   where t.flow_slug = p_flow_slug and t.message_id = p_msg_id
+$$;
+`;
+
+export const createStartTasksInternal = /* sql */ `
+create function pgflow._start_tasks(
+  p_flow_slug text, p_msg_ids bigint[], p_worker_id uuid, p_known_run_ids uuid[] default '{}'
+)
+returns setof pgflow.step_task_record
+language plpgsql
+volatile
+set search_path to ''
+as $$
+declare
+  v_candidates tid[];
+  v_started tid[];
+  v_msg_ids bigint[];
+  v_offsets int[];
+begin
+  -- Queued tasks behind the messages, of runs and steps that are still started. A run failing at
+  -- this very moment may still have a task started here; its completion will then change nothing.
+  with found as (
+    select task.*
+      from unnest(p_msg_ids) as m(msg_id)
+      cross join lateral pgflow._find_task_by_message(p_flow_slug, m.msg_id) task
+     where task.status = 'queued'
+  ),
+  live as (
+    select k.run_id, k.step_slug
+      from (select distinct f.run_id, f.step_slug from found f) k
+     where exists (select 1 from pgflow.runs r where r.run_id = k.run_id and r.status = 'started')
+       and exists (select 1 from pgflow.step_states s
+                    where s.run_id = k.run_id and s.step_slug = k.step_slug and s.status = 'started')
+  )
+  select array_agg(f.ctid) into v_candidates
+    from found f join live l on l.run_id = f.run_id and l.step_slug = f.step_slug;
+  if v_candidates is null then
+    return;
+  end if;
+
+  -- By ctid only: the one plan the planner can choose is a TID scan.
+  with started as (
+    update pgflow.step_tasks t
+       set status = 'started', started_at = now(), attempts_count = t.attempts_count + 1,
+           last_worker_id = p_worker_id
+     where t.ctid = any(v_candidates) and t.status = 'queued'
+    returning t.ctid, t.step_slug, t.message_id
+  )
+  select array_agg(st.ctid), array_agg(st.message_id),
+         -- The task stays invisible for the step's timeout (else the flow's) plus 2 seconds.
+         array_agg(coalesce(step.opt_timeout, flow.opt_timeout) + 2)
+    into v_started, v_msg_ids, v_offsets
+    from started st
+    join pgflow.steps step on step.flow_slug = p_flow_slug and step.step_slug = st.step_slug
+    join pgflow.flows flow on flow.flow_slug = p_flow_slug;
+  if v_started is null then
+    return;
+  end if;
+  perform from pgflow.set_vt_batch(p_flow_slug, v_msg_ids, v_offsets);
+
+  return query
+  select p_flow_slug, t.run_id, t.step_slug,
+         case when step.step_type = 'map' then t.input
+              else coalesce((select jsonb_object_agg(dep.dep_slug, dep_state.output)
+                               from pgflow.deps dep
+                               join pgflow.step_states dep_state
+                                 on dep_state.run_id = t.run_id and dep_state.step_slug = dep.dep_slug
+                              where dep.flow_slug = p_flow_slug and dep.step_slug = t.step_slug
+                                and dep_state.status = 'completed'), '{}'::jsonb)
+         end,
+         t.message_id, t.task_index,
+         case when t.run_id = any(p_known_run_ids) then null
+              else (select r.input from pgflow.runs r where r.run_id = t.run_id) end
+    from pgflow.step_tasks t
+    join pgflow.steps step on step.flow_slug = p_flow_slug and step.step_slug = t.step_slug
+   where t.ctid = any(v_started)
+   order by t.message_id;
+end;
+$$;
+`;
+
+export const createStartTasks = /* sql */ `
+create function pgflow.start_tasks(flow_slug text, msg_ids bigint[], worker_id uuid)
+returns setof pgflow.step_task_record
+language sql
+volatile
+set search_path to ''
+as $$
+  select * from pgflow._start_tasks(start_tasks.flow_slug, start_tasks.msg_ids, start_tasks.worker_id);
+$$;
+`;
