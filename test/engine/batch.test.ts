@@ -104,6 +104,23 @@ describe('complete_tasks', () => {
     expect(await stepState(db, run.run_id, 'each')).toMatchObject({ status: 'started', remaining_tasks: 1 });
   });
 
+  it('completes a task named twice in one batch once, with the first output', async () => {
+    const run = await startRun(
+      db,
+      'batched_map',
+      Array.from({ length: 100 }, (_, i) => i),
+    );
+    await pollTasks(db, 'batched_map', { runId: run.run_id });
+    const entries = Array.from({ length: 100 }, (_, i) => [
+      entry(run.run_id, 'each', i, `first ${i}`),
+      entry(run.run_id, 'each', i, `second ${i}`),
+    ]).flat();
+    expect(await completeTasks(db, entries)).toBe(100);
+    expect((await stepState(db, run.run_id, 'each')).output).toEqual(
+      Array.from({ length: 100 }, (_, i) => `first ${i}`),
+    );
+  });
+
   it('returns 0 for an empty batch', async () => {
     expect(await completeTasks(db, [])).toBe(0);
   });
