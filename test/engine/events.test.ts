@@ -135,6 +135,24 @@ describe('run and step events', () => {
     await listener.close();
   });
 
+  it('a failure with a huge error message still fails the run and notifies within the size limit', async () => {
+    const { runId, listener } = await startListening('evented_failure');
+    await pollOne(db, 'evented_failure', 'doomed', { runId });
+    await failTask(db, runId, 'doomed', 0, 'first');
+    await pollOne(db, 'evented_failure', 'doomed', { runId });
+    const huge = `stack trace ${'#'.repeat(10_000)}`;
+    await failTask(db, runId, 'doomed', 0, huge);
+    await listener.settle();
+    expect(eventNames(lifecycle(listener.events())).slice(-2)).toEqual(['step:failed doomed', 'run:failed']);
+    expect(Math.max(...listener.notifications.map((n) => Buffer.byteLength(n.payload)))).toBeLessThanOrEqual(7500);
+    const [state] = await db.query<{ error_message: string }>(
+      `select error_message from pgflow.step_states where run_id = $1 and step_slug = 'doomed'`,
+      [runId],
+    );
+    expect(state?.error_message).toBe(huge);
+    await listener.close();
+  });
+
   it('keeps an output just under the limit in the notification', async () => {
     const { runId, listener } = await startListening('evented');
     await pollOne(db, 'evented', 'first', { runId });
