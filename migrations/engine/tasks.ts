@@ -28,11 +28,6 @@ end;
 $$;
 `;
 
-/**
- * Starts the tasks behind the given messages, for a registered worker. The worker's own variant:
- * flow_input is left null for the runs in p_known_run_ids (the worker already holds their input),
- * so a big run input crosses the wire once per worker instead of once per task.
- */
 /** The task behind one queue message (see _find_task for why lookups go through functions). */
 export const createFindTaskByMessage = /* sql */ `
 create function pgflow._find_task_by_message(p_flow_slug text, p_msg_id bigint)
@@ -47,11 +42,18 @@ as $$
 $$;
 `;
 
+/**
+ * Starts the tasks behind the given messages, for a registered worker (start_tasks' core). Beyond
+ * start_tasks' record it returns the attempt number and the effective timeout, and it leaves
+ * flow_input null for the runs in p_known_run_ids and for all but the first task of a run in the
+ * batch: a big run input crosses the wire once per worker, not once per task.
+ */
 export const createStartTasksInternal = /* sql */ `
 create function pgflow._start_tasks(
-  p_flow_slug text, p_msg_ids bigint[], p_worker_id uuid, p_known_run_ids uuid[] default '{}'
+  p_flow_slug text, p_msg_ids bigint[], p_worker_id uuid, p_known_run_ids uuid[] default null
 )
-returns setof pgflow.step_task_record
+returns table (flow_slug text, run_id uuid, step_slug text, input jsonb, msg_id bigint, task_index int,
+               flow_input jsonb, attempt int, timeout_seconds int)
 language plpgsql
 volatile
 set search_path to ''
@@ -114,10 +116,14 @@ begin
                                 and dep_state.status = 'completed'), '{}'::jsonb)
          end,
          t.message_id, t.task_index,
-         case when t.run_id = any(p_known_run_ids) then null
-              else (select r.input from pgflow.runs r where r.run_id = t.run_id) end
+         case when p_known_run_ids is null then (select r.input from pgflow.runs r where r.run_id = t.run_id)
+              when t.run_id = any(p_known_run_ids)
+                or t.message_id <> min(t.message_id) over (partition by t.run_id) then null
+              else (select r.input from pgflow.runs r where r.run_id = t.run_id) end,
+         t.attempts_count, coalesce(step.opt_timeout, flow.opt_timeout)
     from pgflow.step_tasks t
     join pgflow.steps step on step.flow_slug = p_flow_slug and step.step_slug = t.step_slug
+    join pgflow.flows flow on flow.flow_slug = p_flow_slug
    where t.ctid = any(v_started)
    order by t.message_id;
 end;
@@ -131,6 +137,98 @@ language sql
 volatile
 set search_path to ''
 as $$
-  select * from pgflow._start_tasks(start_tasks.flow_slug, start_tasks.msg_ids, start_tasks.worker_id);
+  select t.flow_slug, t.run_id, t.step_slug, t.input, t.msg_id, t.task_index, t.flow_input
+    from pgflow._start_tasks(start_tasks.flow_slug, start_tasks.msg_ids, start_tasks.worker_id) t;
+$$;
+`;
+
+/**
+ * The worker's poll, in one round trip and one transaction: read up to p_qty messages and start
+ * their tasks. A message that can never start (its task is missing or over, or its run or step is)
+ * is archived here instead of coming back after every visibility timeout.
+ */
+export const createClaimTasks = /* sql */ `
+create function pgflow._claim_tasks(
+  p_flow_slug text, p_qty int, p_visibility_timeout int, p_worker_id uuid, p_known_run_ids uuid[] default '{}'
+)
+returns table (flow_slug text, run_id uuid, step_slug text, input jsonb, msg_id bigint, task_index int,
+               flow_input jsonb, attempt int, timeout_seconds int)
+language plpgsql
+volatile
+set search_path to ''
+as $$
+declare
+  v_msg_ids bigint[];
+  v_dead bigint[];
+begin
+  select array_agg(m.msg_id) into v_msg_ids from pgmq.read(p_flow_slug, p_visibility_timeout, p_qty) m;
+  if v_msg_ids is null then
+    return;
+  end if;
+  return query
+    select * from pgflow._start_tasks(p_flow_slug, v_msg_ids, p_worker_id, coalesce(p_known_run_ids, '{}'));
+
+  select array_agg(m.msg_id) into v_dead
+    from unnest(v_msg_ids) as m(msg_id)
+    left join lateral pgflow._find_task_by_message(p_flow_slug, m.msg_id) task on true
+   where task.run_id is null
+      or task.status in ('completed', 'failed')
+      or (task.status = 'queued'
+          and (not exists (select 1 from pgflow.runs r where r.run_id = task.run_id and r.status = 'started')
+               or not exists (select 1 from pgflow.step_states s where s.run_id = task.run_id
+                                 and s.step_slug = task.step_slug and s.status = 'started')));
+  if v_dead is not null then
+    perform pgmq.archive(p_flow_slug, v_dead);
+  end if;
+end;
+$$;
+`;
+
+/**
+ * Hands tasks back at shutdown: those still started by this worker go back to queued, without
+ * counting the interrupted attempt, and their messages become visible at once.
+ */
+export const createReleaseTasks = /* sql */ `
+create function pgflow._release_tasks(p_flow_slug text, p_msg_ids bigint[], p_worker_id uuid)
+returns int
+language plpgsql
+volatile
+set search_path to ''
+as $$
+declare
+  v_released bigint[];
+begin
+  with released as (
+    update pgflow.step_tasks t
+       set status = 'queued', attempts_count = greatest(t.attempts_count - 1, 0)
+     where t.ctid = any(array(select task.ctid from unnest(p_msg_ids) as m(msg_id)
+                               cross join lateral pgflow._find_task_by_message(p_flow_slug, m.msg_id) task))
+       and t.status = 'started' and t.last_worker_id = p_worker_id
+    returning t.message_id
+  )
+  select array_agg(r.message_id) into v_released from released r;
+  if v_released is null then
+    return 0;
+  end if;
+  perform from pgflow.set_vt_batch(p_flow_slug, v_released, array_fill(0, array[cardinality(v_released)]));
+  return cardinality(v_released);
+end;
+$$;
+`;
+
+/** When the next message of a queue becomes visible (null: the queue is empty). */
+export const createNextVisibleAt = /* sql */ `
+create function pgflow._next_visible_at(p_queue_name text)
+returns timestamptz
+language plpgsql
+stable
+set search_path to ''
+as $$
+declare
+  v_next timestamptz;
+begin
+  execute format('select min(q.vt) from pgmq.%I q', pgmq.format_table_name(p_queue_name, 'q')) into v_next;
+  return v_next;
+end;
 $$;
 `;

@@ -3,6 +3,22 @@
  * whole public surface.
  */
 export { pgflowMigrations } from '../../../migrations/index.ts';
+export { FlowClient } from './client/flow.client.ts';
+export type {
+  CompletedRun,
+  RunEvent,
+  RunEventListener,
+  RunEventType,
+  RunSnapshot,
+  RunStatusValue,
+  StartRunOptions,
+  StepSnapshot,
+  StepStatusValue,
+  TaskSnapshot,
+  TaskStatusValue,
+  WaitOptions,
+} from './client/run.types.ts';
+export { RunHandle } from './client/run-handle.ts';
 export {
   Flow,
   type MapHandlerCheck,
@@ -12,6 +28,8 @@ export {
   Step,
   type StepDecorator,
 } from './decorators/index.ts';
+export type { FlowDefinition, StepDefinition } from './definition/flow-definition.ts';
+export { FlowRegistry } from './discovery/flow.registry.ts';
 export {
   DepEntity,
   FlowEntity,
@@ -39,12 +57,15 @@ export {
   PgflowError,
   PgflowErrorCode,
   type PgflowErrorOptions,
+  PgflowShutdownError,
+  RunAlreadyExistsError,
   RunFailedError,
   RunNotFoundError,
   WaitTimeoutError,
 } from './errors/index.ts';
 export type { JsonObject, JsonValue } from './json/index.ts';
 export { PGFLOW_MODULE_OPTIONS } from './pgflow.constants.ts';
+export { PgflowModule } from './pgflow.module.ts';
 export type {
   CompilationMode,
   PgflowModuleAsyncOptions,
@@ -74,3 +95,6 @@ export type {
   WhenExhausted,
   WhenUnmet,
 } from './types/index.ts';
+export { PgflowWorker } from './worker/pgflow-worker.service.ts';
+export { TaskTimeoutError } from './worker/task-execution.ts';
+export type { WorkerState } from './worker/worker-state.ts';

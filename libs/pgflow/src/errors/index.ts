@@ -9,6 +9,8 @@ export { describeValue, InvalidOptionsError } from './invalid-options.error.ts';
 export { InvalidRunInputError } from './invalid-run-input.error.ts';
 export { NotJsonError } from './not-json.error.ts';
 export { PgflowError, PgflowErrorCode, type PgflowErrorOptions } from './pgflow.error.ts';
+export { PgflowShutdownError } from './pgflow-shutdown.error.ts';
+export { RunAlreadyExistsError } from './run-already-exists.error.ts';
 export { RunFailedError } from './run-failed.error.ts';
 export { RunNotFoundError } from './run-not-found.error.ts';
 export { WaitTimeoutError } from './wait-timeout.error.ts';

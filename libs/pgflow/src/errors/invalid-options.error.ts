@@ -10,10 +10,14 @@ export class InvalidOptionsError extends PgflowError {
   /** What is allowed, e.g. `an integer from 1 to 10000`. */
   readonly expected: string;
 
-  constructor(option: string, value: unknown, expected: string) {
+  /**
+   * @param options.subject what the option belongs to, for the message [`PgflowModule option`]
+   */
+  constructor(option: string, value: unknown, expected: string, options: { cause?: unknown; subject?: string } = {}) {
     super(
       PgflowErrorCode.InvalidOptions,
-      `Invalid PgflowModule option ${option}: ${describeValue(value)}. Expected ${expected}.`,
+      `Invalid ${options.subject ?? 'PgflowModule option'} ${option}: ${describeValue(value)}. Expected ${expected}.`,
+      'cause' in options ? { cause: options.cause } : {},
     );
     this.option = option;
     this.value = value;

@@ -12,6 +12,8 @@ export const PgflowErrorCode = {
   RunFailed: 'PGFLOW_RUN_FAILED',
   WaitTimeout: 'PGFLOW_WAIT_TIMEOUT',
   InvalidOptions: 'PGFLOW_INVALID_OPTIONS',
+  RunAlreadyExists: 'PGFLOW_RUN_EXISTS',
+  ShuttingDown: 'PGFLOW_SHUTTING_DOWN',
 } as const;
 
 export type PgflowErrorCode = (typeof PgflowErrorCode)[keyof typeof PgflowErrorCode];

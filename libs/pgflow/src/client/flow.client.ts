@@ -1,0 +1,265 @@
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { FlowCompiler } from '../compilation/flow-compiler.service.ts';
+import { runChannel, sql } from '../db/engine.sql.ts';
+import { NotificationListener } from '../db/notification-listener.ts';
+import { PgflowDatabase } from '../db/pgflow-database.ts';
+import { EngineSqlState, sqlStateOf } from '../db/sql-state.ts';
+import { FlowRegistry } from '../discovery/flow.registry.ts';
+import { FlowNotFoundError } from '../errors/flow-not-found.error.ts';
+import { InvalidOptionsError } from '../errors/invalid-options.error.ts';
+import { InvalidRunInputError } from '../errors/invalid-run-input.error.ts';
+import { NotJsonError } from '../errors/not-json.error.ts';
+import { PgflowShutdownError } from '../errors/pgflow-shutdown.error.ts';
+import { RunAlreadyExistsError } from '../errors/run-already-exists.error.ts';
+import { RunFailedError } from '../errors/run-failed.error.ts';
+import { RunNotFoundError } from '../errors/run-not-found.error.ts';
+import { WaitTimeoutError } from '../errors/wait-timeout.error.ts';
+import { toJsonValue } from '../json/to-json-value.ts';
+import type { FlowReference } from '../types/flow-class.ts';
+import type { FlowInput, FlowOutput } from '../types/flow-types.ts';
+import type {
+  CompletedRun,
+  RunEventListener,
+  RunEventType,
+  RunSnapshot,
+  StartRunOptions,
+  WaitOptions,
+} from './run.types.ts';
+import { type ReplayState, RunEventStream } from './run-event-stream.ts';
+import { RunHandle } from './run-handle.ts';
+import { type RunRow, type StepRow, type TaskRow, toRunSnapshot } from './run-rows.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A run with the step that failed it, if any (sql.runOutcome). */
+interface Outcome extends RunRow {
+  readonly failed_step: string | null;
+  readonly error_message: string | null;
+}
+
+/**
+ * Starts runs and watches them. Waiting and events use database notifications on the process's one
+ * LISTEN connection (no polling), so they work in a process that runs no worker, and a lost
+ * connection is followed by a re-read of the run's state, so no completion is missed.
+ */
+@Injectable()
+export class FlowClient implements OnApplicationShutdown {
+  private readonly streams = new Map<string, Promise<RunEventStream>>();
+  /** Waits in progress, rejected at shutdown (the runs go on). */
+  private readonly pendingWaits = new Map<() => void, string>();
+
+  constructor(
+    private readonly registry: FlowRegistry,
+    private readonly database: PgflowDatabase,
+    private readonly listener: NotificationListener,
+    private readonly compiler: FlowCompiler,
+  ) {}
+
+  /**
+   * Starts a run of a flow (its class or its slug) with `input`, and returns its handle. With
+   * `manager` the run is created in that transaction and exists only if it commits.
+   */
+  async start<F extends object>(
+    flow: FlowReference<F>,
+    input: FlowInput<F>,
+    options: StartRunOptions = {},
+  ): Promise<RunHandle<FlowOutput<F>, FlowInput<F>>> {
+    const definition = typeof flow === 'string' ? this.registry.find(flow) : this.registry.get(flow);
+    const slug = definition?.slug ?? (flow as string);
+    if (options.runId !== undefined && (typeof options.runId !== 'string' || !UUID.test(options.runId))) {
+      throw new InvalidOptionsError('runId', options.runId, 'a UUID string, e.g. crypto.randomUUID()', {
+        subject: 'FlowClient.start() option',
+      });
+    }
+    let json: unknown;
+    try {
+      json = toJsonValue(input, 'input');
+    } catch (error) {
+      if (error instanceof NotJsonError) throw InvalidRunInputError.notJson(slug, error);
+      throw error;
+    }
+    if (definition !== undefined && definition.rootMapSteps.length > 0 && !Array.isArray(json)) {
+      throw InvalidRunInputError.notAnArray(slug, definition.rootMapSteps, input);
+    }
+    await this.compiler.compileAll();
+
+    let rows: Array<{ run_id: string; flow_slug: string }>;
+    try {
+      rows = await this.database.query(
+        sql.startFlow,
+        [slug, JSON.stringify(json), options.runId ?? null],
+        options.manager,
+      );
+    } catch (error) {
+      throw this.startError(error, slug, options.runId);
+    }
+    const [run] = rows;
+    if (run === undefined) throw new Error(`pgflow.start_flow('${slug}') returned no run.`);
+    return new RunHandle(run.run_id, run.flow_slug, this);
+  }
+
+  /**
+   * Waits for a run to end: resolves with the completed run, rejects with RunFailedError when it
+   * fails, WaitTimeoutError after `timeoutMs`, the signal's reason when `signal` aborts, and
+   * RunNotFoundError when no such run exists.
+   */
+  async wait<TOutput = unknown, TInput = unknown>(
+    runId: string,
+    options: WaitOptions = {},
+  ): Promise<CompletedRun<TOutput, TInput>> {
+    assertRunId(runId);
+    const { timeoutMs, signal } = options;
+    if (timeoutMs !== undefined && (!Number.isFinite(timeoutMs) || timeoutMs < 0)) {
+      throw new InvalidOptionsError('timeoutMs', timeoutMs, 'a number of milliseconds, 0 or more', {
+        subject: 'wait() option',
+      });
+    }
+    signal?.throwIfAborted();
+
+    return new Promise<CompletedRun<TOutput, TInput>>((resolve, reject) => {
+      let finished = false;
+      let timer: NodeJS.Timeout | undefined;
+      let unsubscribe: (() => Promise<void>) | undefined;
+      let stopReconnect: (() => void) | undefined;
+      const finish = (settle: () => void): void => {
+        if (finished) return;
+        finished = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        stopReconnect?.();
+        this.pendingWaits.delete(onShutdown);
+        void unsubscribe?.();
+        settle();
+      };
+      const fail = (error: unknown): void => finish(() => reject(error));
+      const onAbort = (): void => fail(signal?.reason);
+      const onShutdown = (): void => fail(new PgflowShutdownError(runId));
+      const check = async (): Promise<void> => {
+        try {
+          const outcome = await this.readOutcome(runId);
+          if (outcome === undefined) fail(new RunNotFoundError(runId));
+          else if (outcome.status === 'failed')
+            fail(new RunFailedError(runId, outcome.failed_step, outcome.error_message));
+          else if (outcome.status === 'completed') finish(() => resolve(completedRun<TOutput, TInput>(outcome)));
+        } catch (error) {
+          // A read during an outage: the reconnection triggers another check.
+          if (finished) return;
+          if (sqlStateOf(error) === undefined || sqlStateOf(error)?.startsWith('08')) return;
+          fail(error);
+        }
+      };
+
+      this.pendingWaits.set(onShutdown, runId);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (timeoutMs !== undefined) timer = setTimeout(() => fail(new WaitTimeoutError(runId, timeoutMs)), timeoutMs);
+      stopReconnect = this.listener.onReconnect(() => void check());
+      this.listener
+        .subscribe(runChannel(runId), (payload) => {
+          if (payload.includes('"run:completed"') || payload.includes('"run:failed"')) void check();
+        })
+        .then((off) => {
+          unsubscribe = off;
+          if (finished) void off();
+          else void check();
+        }, fail);
+    });
+  }
+
+  /** The run with its step states and their tasks, in step order; throws RunNotFoundError. */
+  async getRun(runId: string): Promise<RunSnapshot> {
+    assertRunId(runId);
+    const [runs, steps, tasks] = await Promise.all([
+      this.database.query<RunRow>(sql.run, [runId]),
+      this.database.query<StepRow>(sql.runSteps, [runId]),
+      this.database.query<TaskRow>(sql.runTasks, [runId]),
+    ]);
+    const [run] = runs;
+    if (run === undefined) throw new RunNotFoundError(runId);
+    return toRunSnapshot(run, steps, tasks);
+  }
+
+  /**
+   * Calls `listener` with the run's events of `type` ('*': all), including those that happened
+   * before the call (replayed from the run's state, marked `replayed`). Returns the unsubscribe
+   * function. The subscription is active when the returned promise resolves.
+   */
+  async watch(runId: string, type: RunEventType | '*', listener: RunEventListener): Promise<() => void> {
+    assertRunId(runId);
+    let stream = this.streams.get(runId);
+    if (stream === undefined) {
+      const created = new RunEventStream(runId, this.listener, (id) => this.readReplayState(id));
+      stream = created.open().then(() => created);
+      this.streams.set(runId, stream);
+      stream.catch(() => this.streams.delete(runId));
+    }
+    const opened = await stream;
+    const remove = opened.add(type, listener);
+    return () => {
+      remove();
+      if (opened.size === 0 && this.streams.get(runId) === stream) {
+        this.streams.delete(runId);
+        void opened.close();
+      }
+    };
+  }
+
+  onApplicationShutdown(): void {
+    for (const reject of [...this.pendingWaits.keys()]) reject();
+  }
+
+  private async readOutcome(runId: string): Promise<Outcome | undefined> {
+    const [row] = await this.database.query<Outcome>(sql.runOutcome, [runId]);
+    return row;
+  }
+
+  private async readReplayState(runId: string): Promise<ReplayState | undefined> {
+    const [[run], steps] = await Promise.all([
+      this.database.query<Outcome>(sql.runOutcome, [runId]),
+      this.database.query<StepRow>(sql.runSteps, [runId]),
+    ]);
+    if (run === undefined) return undefined;
+    const snapshot = toRunSnapshot(run, steps, []);
+    return {
+      run: { ...snapshot, failedStep: run.failed_step, errorMessage: run.error_message },
+      steps: snapshot.steps,
+    };
+  }
+
+  private startError(error: unknown, slug: string, runId: string | undefined): unknown {
+    switch (sqlStateOf(error)) {
+      case EngineSqlState.FlowNotFound:
+        return new FlowNotFoundError(
+          slug,
+          'slug',
+          this.registry.getSlugs(),
+          'The database has no flow with this slug.',
+        );
+      case EngineSqlState.RootMapInputNotArray:
+        return new InvalidRunInputError(slug, (error as Error).message, { cause: error });
+      case EngineSqlState.RunAlreadyExists:
+        return new RunAlreadyExistsError(runId ?? '(unknown)', { cause: error });
+      default:
+        return error;
+    }
+  }
+}
+
+function assertRunId(runId: string): void {
+  if (typeof runId !== 'string' || !UUID.test(runId)) {
+    throw new InvalidOptionsError('runId', runId, 'the UUID of a run, as returned by FlowClient.start()', {
+      subject: 'FlowClient argument',
+    });
+  }
+}
+
+function completedRun<TOutput, TInput>(run: RunRow): CompletedRun<TOutput, TInput> {
+  return {
+    runId: run.run_id,
+    flowSlug: run.flow_slug,
+    status: 'completed',
+    input: run.input as TInput,
+    output: run.output as TOutput,
+    startedAt: run.started_at,
+    completedAt: run.completed_at as Date,
+  };
+}

@@ -1,0 +1,102 @@
+import type { EntityManager } from 'typeorm';
+
+/** Options of `FlowClient.start()`. */
+export interface StartRunOptions {
+  /** The run's id (a UUID) [chosen by the engine]: lets the caller know it before the run exists. */
+  readonly runId?: string;
+  /** Start the run inside this transaction: the run exists only if the transaction commits. */
+  readonly manager?: EntityManager;
+}
+
+/** Options of `wait()`. */
+export interface WaitOptions {
+  /** Reject with WaitTimeoutError after this many milliseconds [wait as long as it takes]. */
+  readonly timeoutMs?: number;
+  /** Reject with the signal's reason when it aborts. */
+  readonly signal?: AbortSignal;
+}
+
+/** A run that completed: what `wait()` resolves with. */
+export interface CompletedRun<TOutput = unknown, TInput = unknown> {
+  readonly runId: string;
+  readonly flowSlug: string;
+  readonly status: 'completed';
+  readonly input: TInput;
+  /** One key per leaf step (a step no other step depends on) that completed, holding its output. */
+  readonly output: TOutput;
+  readonly startedAt: Date;
+  readonly completedAt: Date;
+}
+
+export type RunStatusValue = 'started' | 'completed' | 'failed';
+export type StepStatusValue = 'created' | 'started' | 'completed' | 'failed' | 'skipped';
+export type TaskStatusValue = 'queued' | 'started' | 'completed' | 'failed';
+
+export interface TaskSnapshot {
+  readonly taskIndex: number;
+  readonly status: TaskStatusValue;
+  readonly attemptsCount: number;
+  readonly errorMessage: string | null;
+}
+
+export interface StepSnapshot {
+  readonly stepSlug: string;
+  readonly status: StepStatusValue;
+  readonly output: unknown;
+  readonly errorMessage: string | null;
+  readonly skipReason: string | null;
+  readonly startedAt: Date | null;
+  readonly completedAt: Date | null;
+  readonly failedAt: Date | null;
+  readonly skippedAt: Date | null;
+  readonly tasks: readonly TaskSnapshot[];
+}
+
+/** A run with its step states and tasks: what `getRun()` returns. */
+export interface RunSnapshot {
+  readonly runId: string;
+  readonly flowSlug: string;
+  readonly status: RunStatusValue;
+  readonly input: unknown;
+  readonly output: unknown;
+  readonly startedAt: Date;
+  readonly completedAt: Date | null;
+  readonly failedAt: Date | null;
+  /** In step order. */
+  readonly steps: readonly StepSnapshot[];
+}
+
+export type RunEventType =
+  | 'run:started'
+  | 'run:completed'
+  | 'run:failed'
+  | 'step:started'
+  | 'step:completed'
+  | 'step:failed'
+  | 'step:skipped'
+  | 'task:retrying';
+
+/** An event of a run, as the engine emits it (snake_case, like the tables). */
+export interface RunEvent {
+  readonly event_type: RunEventType;
+  readonly run_id: string;
+  readonly flow_slug: string;
+  /** Step events, task events, and run:failed (the step that failed the run). */
+  readonly step_slug?: string;
+  readonly status: string;
+  /** run:completed and step:completed, unless too large for a notification (then output_omitted). */
+  readonly output?: unknown;
+  readonly output_omitted?: boolean;
+  readonly error_message?: string;
+  readonly skip_reason?: string;
+  /** task:retrying: which task, its attempt that failed, and when the next attempt may start. */
+  readonly task_index?: number;
+  readonly attempt?: number;
+  readonly retry_at?: string;
+  /** When the event happened (ISO 8601). */
+  readonly at: string;
+  /** True for events reconstructed from the run's state (those that happened before the subscription). */
+  readonly replayed?: boolean;
+}
+
+export type RunEventListener = (event: RunEvent) => void;

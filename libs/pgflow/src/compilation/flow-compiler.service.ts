@@ -1,0 +1,55 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { sql } from '../db/engine.sql.ts';
+import { PgflowDatabase } from '../db/pgflow-database.ts';
+import type { FlowDefinition } from '../definition/flow-definition.ts';
+import { toFlowShape } from '../definition/flow-shape.ts';
+import { FlowRegistry } from '../discovery/flow.registry.ts';
+import { FlowShapeMismatchError } from '../errors/flow-shape-mismatch.error.ts';
+import { PGFLOW_MODULE_OPTIONS } from '../pgflow.constants.ts';
+import type { ResolvedPgflowOptions } from '../pgflow-options.ts';
+
+type CompileStatus = 'compiled' | 'verified' | 'recompiled' | 'mismatch';
+
+/**
+ * Puts the application's flows in the database at bootstrap (pgflow.ensure_flow_compiled, which
+ * holds an advisory lock, so that many processes starting at once compile each flow once), in the
+ * module's compilation mode: 'verify' refuses to boot on a flow whose structure changed,
+ * 'recompile' replaces it (deleting its runs), false leaves the database alone.
+ */
+@Injectable()
+export class FlowCompiler {
+  private readonly logger = new Logger('PgflowCompiler');
+  private compiled: Promise<void> | undefined;
+
+  constructor(
+    @Inject(PGFLOW_MODULE_OPTIONS) private readonly options: ResolvedPgflowOptions,
+    private readonly registry: FlowRegistry,
+    private readonly database: PgflowDatabase,
+  ) {}
+
+  /** Compiles (or verifies) every flow once; later calls return the same promise. */
+  compileAll(): Promise<void> {
+    this.compiled ??= this.compileEach(this.registry.getAll());
+    return this.compiled;
+  }
+
+  private async compileEach(flows: readonly FlowDefinition[]): Promise<void> {
+    const mode = this.options.compilation;
+    if (mode === false) return;
+    for (const flow of flows) {
+      const [row] = await this.database.query<{ result: { status: CompileStatus; differences: string[] } }>(
+        sql.ensureFlowCompiled,
+        [flow.slug, JSON.stringify(toFlowShape(flow)), mode === 'recompile'],
+      );
+      const { status, differences } = row?.result ?? { status: 'mismatch', differences: [] };
+      if (status === 'mismatch') throw new FlowShapeMismatchError(flow.slug, differences);
+      if (status === 'compiled') this.logger.log(`Flow '${flow.slug}' created in the database.`);
+      if (status === 'recompiled') {
+        this.logger.warn(
+          `Flow '${flow.slug}' recompiled (compilation: 'recompile'): its previous definition and runs were ` +
+            `deleted. Differences: ${differences.join(' ')}`,
+        );
+      }
+    }
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * Every SQL statement the library sends, in one place (the engine's own SQL lives in the
+ * migrations). Values always travel as bind parameters; the only identifiers are channel names,
+ * quoted with quoteIdentifier().
+ */
+
+/** Channel the engine notifies when it sends work to a queue (payload: the queue name). */
+export const WORK_CHANNEL = 'pgflow:work';
+
+/** Channel of one run's events. */
+export function runChannel(runId: string): string {
+  return `pgflow:run:${runId}`;
+}
+
+export function quoteIdentifier(identifier: string): string {
+  return `"${identifier.replaceAll('"', '""')}"`;
+}
+
+export const sql = {
+  ensureFlowCompiled: 'select pgflow.ensure_flow_compiled($1, $2::jsonb, $3) as result',
+
+  startFlow: 'select run_id, flow_slug, status, started_at from pgflow.start_flow($1, $2::jsonb, $3::uuid)',
+
+  /** The worker's poll: read up to $2 messages of queue $1 and start their tasks. */
+  claimTasks: `select run_id, step_slug, task_index, msg_id, input, flow_input, attempt, timeout_seconds
+                 from pgflow._claim_tasks($1, $2::int, $3::int, $4::uuid, $5::uuid[])`,
+
+  completeTasks: 'select pgflow.complete_tasks($1::jsonb) as completed',
+
+  failTasks: 'select pgflow.fail_tasks($1::jsonb) as failed',
+
+  releaseTasks: 'select pgflow._release_tasks($1, $2::bigint[], $3::uuid) as released',
+
+  nextVisibleAt: 'select pgflow._next_visible_at($1) as next_visible_at, clock_timestamp() as now',
+
+  requeueStalledTasks: 'select pgflow.requeue_stalled_tasks() as requeued',
+
+  registerWorkers: `insert into pgflow.workers (worker_id, queue_name, function_name)
+                    select * from unnest($1::uuid[], $2::text[], $3::text[])`,
+
+  heartbeat: 'update pgflow.workers set last_heartbeat_at = now() where worker_id = any($1::uuid[])',
+
+  markWorkersStopped: 'select pgflow.mark_worker_stopped(w) from unnest($1::uuid[]) w',
+
+  runInputs: 'select run_id, input from pgflow.runs where run_id = any($1::uuid[])',
+
+  run: `select run_id, flow_slug, status, input, output, started_at, completed_at, failed_at
+          from pgflow.runs where run_id = $1::uuid`,
+
+  /** The run's state for wait(): the run, and the first failed step with its error. */
+  runOutcome: `select r.run_id, r.flow_slug, r.status, r.input, r.output, r.started_at, r.completed_at,
+                      r.failed_at, s.step_slug as failed_step, s.error_message
+                 from pgflow.runs r
+                 left join lateral (
+                   select s.step_slug, s.error_message from pgflow.step_states s
+                    where s.run_id = r.run_id and s.status = 'failed'
+                    order by s.failed_at limit 1) s on true
+                where r.run_id = $1::uuid`,
+
+  runSteps: `select s.step_slug, s.status, s.output, s.error_message, s.skip_reason, s.started_at,
+                    s.completed_at, s.failed_at, s.skipped_at
+               from pgflow.step_states s
+               join pgflow.steps st on st.flow_slug = s.flow_slug and st.step_slug = s.step_slug
+              where s.run_id = $1::uuid
+              order by st.step_index`,
+
+  runTasks: `select step_slug, task_index, status, attempts_count, error_message
+               from pgflow.step_tasks where run_id = $1::uuid
+              order by step_slug, task_index`,
+
+  listen: (channel: string) => `listen ${quoteIdentifier(channel)}`,
+  unlisten: (channel: string) => `unlisten ${quoteIdentifier(channel)}`,
+} as const;

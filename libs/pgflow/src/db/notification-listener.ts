@@ -1,0 +1,152 @@
+import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import type pg from 'pg';
+import { Backoff } from '../worker/backoff.ts';
+import { sql } from './engine.sql.ts';
+import { PgflowDatabase } from './pgflow-database.ts';
+
+export type NotificationHandler = (payload: string) => void;
+
+/**
+ * One LISTEN connection per process, shared by the worker (new work) and FlowClient (run events).
+ * Channels are reference-counted: LISTEN on the first subscription, UNLISTEN after the last. When
+ * the connection drops it reconnects with a backoff, listens again to every channel, and tells the
+ * `onReconnect` callbacks, so that whoever waits re-reads the state it may have missed.
+ */
+@Injectable()
+export class NotificationListener implements OnApplicationShutdown {
+  private readonly logger = new Logger('PgflowListener');
+  private readonly handlers = new Map<string, Set<NotificationHandler>>();
+  private readonly reconnectCallbacks = new Set<() => void>();
+  private readonly backoff = new Backoff(100, 5_000);
+  private client: pg.Client | undefined;
+  private connecting: Promise<pg.Client> | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(private readonly database: PgflowDatabase) {}
+
+  /**
+   * Calls `handler` with the payload of every notification on `channel`, from the moment the returned
+   * promise resolves (the LISTEN is then active). Returns the function that unsubscribes.
+   */
+  async subscribe(channel: string, handler: NotificationHandler): Promise<() => Promise<void>> {
+    if (this.closed) throw new Error('The pgflow notification listener is closed (the application is shutting down).');
+    let channelHandlers = this.handlers.get(channel);
+    const first = channelHandlers === undefined;
+    if (channelHandlers === undefined) {
+      channelHandlers = new Set();
+      this.handlers.set(channel, channelHandlers);
+    }
+    channelHandlers.add(handler);
+    if (first) {
+      try {
+        const client = await this.connect();
+        await client.query(sql.listen(channel));
+      } catch (error) {
+        // The reconnection loop listens to every subscribed channel again once the server is back.
+        this.scheduleReconnect(error);
+      }
+    }
+    let subscribed = true;
+    return async () => {
+      if (!subscribed) return;
+      subscribed = false;
+      const current = this.handlers.get(channel);
+      current?.delete(handler);
+      if (current !== undefined && current.size === 0) {
+        this.handlers.delete(channel);
+        await this.client?.query(sql.unlisten(channel)).catch(() => {});
+      }
+    };
+  }
+
+  /** Calls `callback` after each reconnection (when notifications may have been missed). */
+  onReconnect(callback: () => void): () => void {
+    this.reconnectCallbacks.add(callback);
+    return () => this.reconnectCallbacks.delete(callback);
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.close();
+  }
+
+  /** Closes the connection; later subscriptions fail. Idempotent. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.reconnectTimer);
+    this.handlers.clear();
+    this.reconnectCallbacks.clear();
+    const client = this.client ?? (await this.connecting?.catch(() => undefined));
+    this.client = undefined;
+    await client?.end().catch(() => {});
+  }
+
+  private connect(): Promise<pg.Client> {
+    if (this.client !== undefined) return Promise.resolve(this.client);
+    this.connecting ??= (async () => {
+      const client = this.database.createClient('pgflow listener');
+      client.on('notification', (message) => this.dispatch(message.channel, message.payload ?? ''));
+      client.on('error', (error) => this.lost(client, error));
+      client.on('end', () => this.lost(client, new Error('connection ended')));
+      try {
+        await client.connect();
+      } catch (error) {
+        await client.end().catch(() => {});
+        throw error;
+      }
+      if (this.closed) {
+        await client.end().catch(() => {});
+        throw new Error('The pgflow notification listener is closed.');
+      }
+      this.client = client;
+      return client;
+    })().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  private dispatch(channel: string, payload: string): void {
+    for (const handler of this.handlers.get(channel) ?? []) {
+      try {
+        handler(payload);
+      } catch (error) {
+        this.logger.error(`A handler of notifications on ${channel} threw`, (error as Error)?.stack);
+      }
+    }
+  }
+
+  private lost(client: pg.Client, error: unknown): void {
+    if (this.client !== client) return;
+    this.client = undefined;
+    client.end().catch(() => {});
+    this.scheduleReconnect(error);
+  }
+
+  private scheduleReconnect(error: unknown): void {
+    if (this.closed || this.reconnectTimer !== undefined) return;
+    const delay = this.backoff.next();
+    if (this.backoff.attempts === 1) {
+      this.logger.warn(`Lost the LISTEN connection (${(error as Error)?.message ?? error}); reconnecting.`);
+    }
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      void this.reconnect();
+    }, delay);
+  }
+
+  private async reconnect(): Promise<void> {
+    if (this.closed) return;
+    try {
+      const client = await this.connect();
+      for (const channel of this.handlers.keys()) await client.query(sql.listen(channel));
+    } catch (error) {
+      this.client = undefined;
+      this.scheduleReconnect(error);
+      return;
+    }
+    if (this.backoff.attempts > 0) this.logger.log('LISTEN connection restored.');
+    this.backoff.reset();
+    for (const callback of this.reconnectCallbacks) callback();
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * SQLSTATEs the library branches on: the engine's own (class PF, raised by the pgflow functions)
+ * and the ones that mean "the connection, not the statement, failed".
+ */
+export const EngineSqlState = {
+  InvalidSlug: 'PF001',
+  FlowNotFound: 'PF002',
+  DependencyNotFound: 'PF003',
+  SelfDependency: 'PF004',
+  MapDependencyCount: 'PF005',
+  RootMapInputNotArray: 'PF006',
+  InvalidOption: 'PF007',
+  RunAlreadyExists: 'PF008',
+  RunNotFound: 'PF009',
+  TaskNotFound: 'PF010',
+} as const;
+
+/** The SQLSTATE of an error from pg or from TypeORM (which wraps pg's error as driverError). */
+export function sqlStateOf(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+  const driverError = (error as { driverError?: unknown }).driverError;
+  return driverError === undefined ? undefined : sqlStateOf(driverError);
+}
+
+/**
+ * True when the error says the connection or the server is unavailable (lost connection, server
+ * shutting down, too many connections), as opposed to a statement that failed on its own: the first
+ * kind is retried with a backoff, the second is not.
+ */
+export function isConnectionError(error: unknown): boolean {
+  const state = sqlStateOf(error);
+  if (state !== undefined) {
+    // 08: connection exception; 57P0x: admin/crash shutdown, cannot connect now; 53300: too many connections.
+    return state.startsWith('08') || /^57P0[1-4]$/.test(state) || state === '53300';
+  }
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND'].includes(code)) {
+    return true;
+  }
+  const message = error instanceof Error ? error.message : '';
+  return /Connection terminated|connection is closed|Client has encountered a connection error|timeout exceeded when trying to connect|Cannot use a pool after calling end/i.test(
+    message,
+  );
+}

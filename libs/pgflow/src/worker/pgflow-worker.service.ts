@@ -1,0 +1,366 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { FlowCompiler } from '../compilation/flow-compiler.service.ts';
+import { sql, WORK_CHANNEL } from '../db/engine.sql.ts';
+import { NotificationListener } from '../db/notification-listener.ts';
+import { PgflowDatabase } from '../db/pgflow-database.ts';
+import type { FlowDefinition } from '../definition/flow-definition.ts';
+import { FlowRegistry } from '../discovery/flow.registry.ts';
+import { PGFLOW_MODULE_OPTIONS } from '../pgflow.constants.ts';
+import type { ResolvedPgflowOptions, ResolvedPgflowWorkerOptions } from '../pgflow-options.ts';
+import { Backoff } from './backoff.ts';
+import { FlowInputCache } from './flow-input-cache.ts';
+import { type ClaimedTask, TaskExecution } from './task-execution.ts';
+import type { TaskOutcome } from './task-outcome.ts';
+import { TaskReporter } from './task-reporter.ts';
+import { type WorkerState, WorkerStateMachine } from './worker-state.ts';
+
+/** One served flow: its queue, its worker row, and when to read its queue next. */
+interface FlowPoller {
+  readonly definition: FlowDefinition;
+  readonly workerId: string;
+  /** Epoch ms at which to read the queue next; 0: as soon as a slot is free. */
+  dueAt: number;
+}
+
+/** How many recently seen runs a claim names as known (their input is not sent again). */
+const KNOWN_RUNS_PER_CLAIM = 32;
+
+/**
+ * The worker: one per process, serving every discovered flow (or `worker.flows`). It keeps up to
+ * `maxConcurrent` tasks running, refilling slots as they free up, claims tasks in batches (read and
+ * start in one round trip), reports results in batches, wakes up on the engine's notifications
+ * instead of waiting out a poll interval, heartbeats, sweeps stalled tasks, backs off while the
+ * database is unreachable, and stops gracefully: running tasks get `shutdownTimeoutMs` to finish,
+ * the rest are handed back to the queue.
+ */
+@Injectable()
+export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('PgflowWorker');
+  private readonly machine = new WorkerStateMachine();
+  private readonly settings: ResolvedPgflowWorkerOptions;
+  private readonly reporter: TaskReporter;
+  private readonly inputs: FlowInputCache;
+  private readonly running = new Set<TaskExecution>();
+  private readonly claimBackoff = new Backoff(100, 5_000);
+  private pollers: FlowPoller[] = [];
+  private wakeUp: (() => void) | undefined;
+  private loopDone: Promise<void> | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private heartbeatDone: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
+  private unsubscribes: Array<() => unknown> = [];
+  private heartbeatFailing = false;
+
+  constructor(
+    @Inject(PGFLOW_MODULE_OPTIONS) options: ResolvedPgflowOptions,
+    private readonly registry: FlowRegistry,
+    private readonly database: PgflowDatabase,
+    private readonly listener: NotificationListener,
+    private readonly compiler: FlowCompiler,
+  ) {
+    this.settings = options.worker;
+    this.reporter = new TaskReporter(database, this.logger);
+    this.inputs = new FlowInputCache(Math.max(256, this.settings.batchSize + 2 * KNOWN_RUNS_PER_CLAIM));
+  }
+
+  /** created, starting, running, stopping or stopped. */
+  get state(): WorkerState {
+    return this.machine.state;
+  }
+
+  /** How many tasks are running now. */
+  get runningTasks(): number {
+    return this.running.size;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.compiler.compileAll();
+    if (this.settings.enabled) await this.start();
+  }
+
+  beforeApplicationShutdown(): Promise<void> {
+    return this.stop();
+  }
+
+  /** Registers the worker and starts polling (done at bootstrap when the worker is enabled). */
+  async start(): Promise<void> {
+    this.machine.transition('starting');
+    try {
+      const flows =
+        this.settings.flows === undefined ? this.registry.getAll() : this.registry.getMany(this.settings.flows);
+      this.pollers = flows.map((definition) => ({ definition, workerId: randomUUID(), dueAt: 0 }));
+      if (this.pollers.length > 0) {
+        const name = `nestjs-pgflow@${hostname()}:${process.pid}`;
+        await this.database.query(sql.registerWorkers, [
+          this.pollers.map((p) => p.workerId),
+          this.pollers.map((p) => p.definition.slug),
+          this.pollers.map(() => name),
+        ]);
+        this.unsubscribes.push(await this.listener.subscribe(WORK_CHANNEL, (queue) => this.onWork(queue)));
+        this.unsubscribes.push(this.listener.onReconnect(() => this.wakeAll()));
+      }
+    } catch (error) {
+      this.machine.transition('stopped');
+      throw error;
+    }
+    if (!this.machine.is('starting')) return; // stopped during startup
+    this.machine.transition('running');
+    this.scheduleHeartbeat(0);
+    this.loopDone = this.loop();
+    this.logger.log(
+      this.pollers.length === 0
+        ? 'Worker started with no flow to serve.'
+        : `Worker started: ${this.pollers.map((p) => p.definition.slug).join(', ')} ` +
+            `(maxConcurrent ${this.settings.maxConcurrent}, batchSize ${this.settings.batchSize}).`,
+    );
+  }
+
+  /**
+   * Stops gracefully; idempotent (every call returns the same promise). No new task is taken;
+   * running tasks get up to shutdownTimeoutMs to finish and report; the rest are handed back to the
+   * queue (their signal fires); the worker rows are marked stopped.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutDown();
+    return this.stopping;
+  }
+
+  private async shutDown(): Promise<void> {
+    if (this.machine.is('created', 'stopped')) {
+      if (this.machine.is('created')) this.machine.transition('stopped');
+      return;
+    }
+    this.machine.transition('stopping');
+    const deadline = Date.now() + this.settings.shutdownTimeoutMs;
+    clearTimeout(this.heartbeatTimer);
+    this.wakeUp?.();
+    await this.loopDone;
+    await this.heartbeatDone;
+    for (const unsubscribe of this.unsubscribes.splice(0)) await unsubscribe();
+
+    const inFlight = this.running.size;
+    if (inFlight > 0) {
+      this.logger.log(`Stopping: waiting up to ${this.settings.shutdownTimeoutMs} ms for ${inFlight} running task(s).`);
+      await Promise.race([
+        Promise.allSettled([...this.running].map((execution) => execution.outcome)),
+        delay(Math.max(0, deadline - Date.now())),
+      ]);
+    }
+    const handedBack = await this.handBack([...this.running]);
+    // Results need a moment to be stored even when the tasks used all of the shutdown timeout.
+    const stored = await this.reporter.drain(Math.max(deadline, Date.now() + 2_000));
+    if (!stored) {
+      this.logger.warn(
+        `Stopped with ${this.reporter.pending} task result(s) not stored (database unreachable); ` +
+          'those tasks will be retried after their timeout.',
+      );
+    }
+    await this.database
+      .query(sql.markWorkersStopped, [this.pollers.map((p) => p.workerId)])
+      .catch((error: unknown) => this.logger.warn(`Could not mark the worker stopped: ${(error as Error).message}`));
+    this.machine.transition('stopped');
+    this.logger.log(
+      `Worker stopped (${inFlight - handedBack} task(s) finished during shutdown, ${handedBack} handed back).`,
+    );
+  }
+
+  /** Abandons the executions still running and puts their tasks back in the queue. */
+  private async handBack(executions: TaskExecution[]): Promise<number> {
+    if (executions.length === 0) return 0;
+    const reason = new Error('The worker is shutting down and handed the task back to the queue.');
+    for (const execution of executions) execution.abandon(reason);
+    let released = 0;
+    for (const poller of this.pollers) {
+      const ids = executions.filter((e) => e.flowSlug === poller.definition.slug).map((e) => e.task.msg_id);
+      if (ids.length === 0) continue;
+      try {
+        const [row] = await this.database.query<{ released: number }>(sql.releaseTasks, [
+          poller.definition.slug,
+          ids,
+          poller.workerId,
+        ]);
+        released += row?.released ?? 0;
+      } catch (error) {
+        this.logger.warn(
+          `Could not hand back ${ids.length} task(s) of '${poller.definition.slug}' ` +
+            `(${(error as Error).message}); they will be retried after their timeout.`,
+        );
+      }
+    }
+    return released;
+  }
+
+  private async loop(): Promise<void> {
+    let start = 0;
+    while (this.machine.is('running')) {
+      const now = Date.now();
+      const due = this.freeSlots() > 0 ? this.pollers.filter((p) => p.dueAt <= now) : [];
+      if (due.length === 0) {
+        await this.sleepUntil(this.freeSlots() > 0 ? Math.min(...this.pollers.map((p) => p.dueAt)) : Infinity);
+        continue;
+      }
+      // Rotate the starting flow so that a busy flow cannot starve the others.
+      start = (start + 1) % due.length;
+      for (const poller of [...due.slice(start), ...due.slice(0, start)]) {
+        const slots = this.freeSlots();
+        if (slots <= 0 || !this.machine.is('running')) break;
+        await this.claim(poller, Math.min(this.settings.batchSize, slots));
+      }
+    }
+  }
+
+  private async claim(poller: FlowPoller, quantity: number): Promise<void> {
+    const slug = poller.definition.slug;
+    let tasks: ClaimedTask[];
+    try {
+      tasks = await this.database.query<ClaimedTask>(sql.claimTasks, [
+        slug,
+        quantity,
+        this.settings.visibilityTimeout,
+        poller.workerId,
+        this.inputs.known(KNOWN_RUNS_PER_CLAIM),
+      ]);
+      if (tasks.length === 0) poller.dueAt = await this.nextPollAt(slug);
+      else poller.dueAt = 0;
+      if (this.claimBackoff.attempts > 0) this.logger.log('Database reachable again: polling resumed.');
+      this.claimBackoff.reset();
+    } catch (error) {
+      if (!this.machine.is('running')) return;
+      const wait = this.claimBackoff.next();
+      if (this.claimBackoff.attempts === 1) {
+        this.logger.error(
+          `Could not claim tasks of '${slug}': ${(error as Error).message}. Retrying.`,
+          (error as Error).stack,
+        );
+      }
+      for (const p of this.pollers) p.dueAt = Math.max(p.dueAt, Date.now() + wait);
+      return;
+    }
+    if (tasks.length > 0) await this.dispatch(poller, tasks);
+  }
+
+  /** When to read an empty queue again: when its next message becomes visible, within the poll bounds. */
+  private async nextPollAt(slug: string): Promise<number> {
+    const [row] = await this.database.query<{ next_visible_at: Date | null; now: Date }>(sql.nextVisibleAt, [slug]);
+    const ceiling = Math.max(this.settings.maxPollSeconds * 1000, this.settings.pollIntervalMs);
+    const wait = row?.next_visible_at == null ? ceiling : row.next_visible_at.getTime() - row.now.getTime();
+    return Date.now() + Math.min(ceiling, Math.max(this.settings.pollIntervalMs, wait));
+  }
+
+  private async dispatch(poller: FlowPoller, tasks: readonly ClaimedTask[]): Promise<void> {
+    for (const task of tasks) {
+      if (task.flow_input !== null) this.inputs.set(task.run_id, task.flow_input);
+    }
+    await this.fetchMissingInputs(tasks);
+    for (const task of tasks) {
+      const step = poller.definition.stepsBySlug.get(task.step_slug);
+      if (step === undefined) {
+        this.reporter.fail(
+          task,
+          `Step '${task.step_slug}' is not defined in flow class ${poller.definition.className} of this process ` +
+            `(flow '${poller.definition.slug}'): the code and the database disagree.`,
+        );
+        continue;
+      }
+      const flowInput = this.inputs.has(task.run_id) ? this.inputs.get(task.run_id) : null;
+      const execution = new TaskExecution(poller.definition.slug, task, step, flowInput);
+      this.running.add(execution);
+      void execution.outcome.then((outcome) => this.settled(execution, outcome));
+    }
+  }
+
+  /** Inputs the engine left out as known but that this worker no longer holds (rare). */
+  private async fetchMissingInputs(tasks: readonly ClaimedTask[]): Promise<void> {
+    const missing = [
+      ...new Set(tasks.filter((t) => t.flow_input === null && !this.inputs.has(t.run_id)).map((t) => t.run_id)),
+    ];
+    if (missing.length === 0) return;
+    const rows = await this.database.query<{ run_id: string; input: unknown }>(sql.runInputs, [missing]);
+    for (const row of rows) this.inputs.set(row.run_id, row.input);
+  }
+
+  private settled(execution: TaskExecution, outcome: TaskOutcome): void {
+    const wasFull = this.freeSlots() <= 0;
+    this.running.delete(execution);
+    const { task } = execution;
+    if (outcome.kind === 'completed') {
+      this.reporter.complete(task, outcome.output);
+    } else if (outcome.kind === 'failed') {
+      this.reporter.fail(task, outcome.errorMessage);
+      const stack = outcome.error instanceof Error ? outcome.error.stack : undefined;
+      this.logger.error(
+        `Step '${task.step_slug}' (task ${task.task_index}) of run ${task.run_id} failed on attempt ` +
+          `${task.attempt}: ${outcome.errorMessage}`,
+        stack,
+      );
+    }
+    // A freed slot matters only to a loop that waited for one; otherwise it waits for work.
+    if (wasFull) this.wakeUp?.();
+  }
+
+  private onWork(queue: string): void {
+    const poller = this.pollers.find((p) => p.definition.slug === queue);
+    if (poller === undefined) return;
+    poller.dueAt = 0;
+    this.wakeUp?.();
+  }
+
+  private wakeAll(): void {
+    for (const poller of this.pollers) poller.dueAt = 0;
+    this.wakeUp?.();
+  }
+
+  private freeSlots(): number {
+    return this.settings.maxConcurrent - this.running.size;
+  }
+
+  private sleepUntil(epochMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = Number.isFinite(epochMs) ? setTimeout(done, Math.max(0, epochMs - Date.now())) : undefined;
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = () => {
+        this.wakeUp = undefined;
+        done();
+      };
+    });
+  }
+
+  /** Heartbeat and stalled-task sweep, one after the other, every heartbeatIntervalMs. */
+  private scheduleHeartbeat(delayMs: number): void {
+    this.heartbeatTimer = setTimeout(() => {
+      this.heartbeatDone = this.beat().finally(() => {
+        if (this.machine.is('running')) this.scheduleHeartbeat(this.settings.heartbeatIntervalMs);
+      });
+    }, delayMs);
+  }
+
+  private async beat(): Promise<void> {
+    try {
+      await this.database.query(sql.heartbeat, [this.pollers.map((p) => p.workerId)]);
+      // Cluster-safe: the engine takes stalled tasks with skip locked.
+      const [row] = await this.database.query<{ requeued: number }>(sql.requeueStalledTasks);
+      if ((row?.requeued ?? 0) > 0) this.logger.warn(`Requeued ${row?.requeued} stalled task(s).`);
+      this.heartbeatFailing = false;
+    } catch (error) {
+      if (!this.heartbeatFailing && this.machine.is('running')) {
+        this.logger.warn(`Heartbeat failed: ${(error as Error).message}.`);
+      }
+      this.heartbeatFailing = true;
+    }
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
