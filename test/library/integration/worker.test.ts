@@ -1,0 +1,248 @@
+/**
+ * The worker service in a real Nest application: its row in pgflow.workers and heartbeats, the
+ * flows it serves, its concurrency limit and slot refilling, and the requeueing of stalled tasks.
+ */
+import { randomUUID } from 'node:crypto';
+import { Inject } from '@nestjs/common';
+import { Flow, FlowNotFoundError, type MapStepContext, Step, type StepContext } from 'nestjs-pgflow';
+import { useTestDatabase } from '../../support/test-database.ts';
+import { waitFor } from '../../support/wait-for.ts';
+import { useApps } from '../fixtures/pgflow-app.ts';
+import { CallLog, Gate } from '../fixtures/recorders.ts';
+
+const GATE = 'WORKER_TEST_GATE';
+
+@Flow({ slug: 'worker_served', maxAttempts: 1 })
+class ServedFlow {
+  constructor(private readonly log: CallLog) {}
+
+  @Step()
+  serve(input: unknown, ctx: StepContext) {
+    this.log.record(input, ctx);
+    return 'served';
+  }
+}
+
+@Flow({ slug: 'worker_other', maxAttempts: 1 })
+class OtherFlow {
+  constructor(private readonly log: CallLog) {}
+
+  @Step()
+  other(input: unknown, ctx: StepContext) {
+    this.log.record(input, ctx);
+    return 'other';
+  }
+}
+
+/** Item 0 waits for the gate; the others return at once. Tracks how many handlers run at once. */
+@Flow({ slug: 'worker_slots', maxAttempts: 1 })
+class SlotsFlow {
+  running = 0;
+  maxRunning = 0;
+
+  constructor(
+    private readonly log: CallLog,
+    @Inject(GATE) private readonly gate: Gate,
+  ) {}
+
+  @Step({ map: true })
+  async item(item: { hold: boolean }, ctx: MapStepContext) {
+    this.log.record(item, ctx);
+    this.running += 1;
+    this.maxRunning = Math.max(this.maxRunning, this.running);
+    try {
+      await (item.hold ? this.gate.opened : new Promise((resolve) => setTimeout(resolve, 20)));
+      return ctx.taskIndex;
+    } finally {
+      this.running -= 1;
+    }
+  }
+}
+
+@Flow({ slug: 'worker_stalled', maxAttempts: 3, timeout: 1 })
+class StalledFlow {
+  constructor(private readonly log: CallLog) {}
+
+  @Step()
+  resume(input: unknown, ctx: StepContext) {
+    this.log.record(input, ctx);
+    return `resumed on attempt ${ctx.attempt}`;
+  }
+}
+
+const db = useTestDatabase();
+const apps = useApps();
+const gates: Gate[] = [];
+
+afterEach(() => {
+  for (const gate of gates.splice(0)) gate.open();
+});
+
+function startApp(worker: Record<string, unknown> = {}) {
+  const gate = new Gate();
+  gates.push(gate);
+  return apps
+    .start({
+      url: db.url,
+      providers: [CallLog, ServedFlow, OtherFlow, SlotsFlow, StalledFlow, { provide: GATE, useValue: gate }],
+      pgflow: { worker },
+    })
+    .then((app) => ({ ...app, gate }));
+}
+
+async function databaseNow(): Promise<Date> {
+  const [row] = await db.query<{ now: Date }>('select now() as now');
+  return row?.now as Date;
+}
+
+interface WorkerRow {
+  worker_id: string;
+  queue_name: string;
+  started_at: Date;
+  stopped_at: Date | null;
+  last_heartbeat_at: Date;
+}
+
+function workersSince(since: Date): Promise<WorkerRow[]> {
+  return db.query<WorkerRow>('select * from pgflow.workers where started_at >= $1 order by queue_name', [since]);
+}
+
+describe('the worker', () => {
+  it('registers in pgflow.workers for the flows it serves, and heartbeats', async () => {
+    const since = await databaseNow();
+    await startApp({ heartbeatIntervalMs: 50, flows: [ServedFlow] });
+
+    const [registered] = await waitFor(async () => {
+      const rows = await workersSince(since);
+      return rows.length > 0 && rows;
+    });
+    expect(registered).toMatchObject({ queue_name: 'worker_served', stopped_at: null });
+    const first = registered?.last_heartbeat_at.getTime() ?? 0;
+    await waitFor(
+      async () => {
+        const [row] = await db.query<WorkerRow>('select * from pgflow.workers where worker_id = $1', [
+          registered?.worker_id,
+        ]);
+        return (row?.last_heartbeat_at.getTime() ?? 0) > first;
+      },
+      { timeoutMs: 3_000, description: 'last_heartbeat_at to advance' },
+    );
+  });
+
+  it('marks its worker rows stopped when the application closes', async () => {
+    const since = await databaseNow();
+    const app = await startApp();
+    await waitFor(async () => (await workersSince(since)).length > 0, { description: 'the worker registered' });
+
+    await app.close();
+    const rows = await workersSince(since);
+    expect(rows.map((row) => row.stopped_at)).toEqual(rows.map(() => expect.any(Date)));
+  });
+
+  it('with worker.flows, serves only those flows and leaves the tasks of the others untouched', async () => {
+    const { client, app } = await startApp({ flows: [ServedFlow] });
+    const other = await client.start(OtherFlow, { n: 1 });
+    const served = await client.start('worker_served', { n: 2 });
+    await served.wait({ timeoutMs: 10_000 });
+    // A second run through the served queue: the worker has polled again since the other run started.
+    await (await client.start(ServedFlow, { n: 3 })).wait({ timeoutMs: 10_000 });
+
+    expect(app.get(CallLog).of('other')).toEqual([]);
+    const tasks = await db.query('select status, attempts_count from pgflow.step_tasks where run_id = $1', [
+      other.runId,
+    ]);
+    expect(tasks).toEqual([{ status: 'queued', attempts_count: 0 }]);
+    const messages = await db.query<{ read_ct: number }>('select read_ct from pgmq.q_worker_other');
+    expect(messages.map((message) => message.read_ct)).toEqual([0]);
+    expect((await client.getRun(other.runId)).status).toBe('started');
+  });
+
+  it('accepts slugs in worker.flows', async () => {
+    const { client, app } = await startApp({ flows: ['worker_other'] });
+    await expect((await client.start(OtherFlow, {})).wait({ timeoutMs: 10_000 })).resolves.toMatchObject({
+      output: { other: 'other' },
+    });
+    expect(app.get(CallLog).of('serve')).toEqual([]);
+  });
+
+  it('refuses to boot when worker.flows names a flow the application does not have', async () => {
+    const error = await startApp({ flows: ['worker_served', 'no_such_flow'] }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(FlowNotFoundError);
+    expect(error).toMatchObject({ flow: 'no_such_flow' });
+  });
+
+  it('never runs more than maxConcurrent handlers at once', async () => {
+    const { client, app, gate } = await startApp({ maxConcurrent: 3 });
+    gate.open();
+    const run = await client.start(
+      SlotsFlow,
+      Array.from({ length: 20 }, () => ({ hold: false })),
+    );
+    await run.wait({ timeoutMs: 10_000 });
+
+    const flow = app.get(SlotsFlow);
+    expect(flow.maxRunning).toBeLessThanOrEqual(3);
+    expect(flow.maxRunning).toBeGreaterThan(1);
+  });
+
+  it('refills a free slot at once: quick tasks finish while a slow one holds its slot', async () => {
+    const { client, app, gate } = await startApp({ maxConcurrent: 2, batchSize: 10 });
+    const items = [{ hold: true }, ...Array.from({ length: 12 }, () => ({ hold: false }))];
+    const run = await client.start(SlotsFlow, items);
+
+    const log = app.get(CallLog);
+    await waitFor(() => log.of('item', run.runId).length === items.length, {
+      description: 'every quick item to run while item 0 holds its slot',
+    });
+    const [step] = (await client.getRun(run.runId)).steps;
+    expect(step?.tasks.filter((task) => task.status === 'completed')).toHaveLength(12);
+    gate.open();
+    await expect(run.wait({ timeoutMs: 10_000 })).resolves.toMatchObject({
+      output: { item: items.map((_, index) => index) },
+    });
+  });
+
+  it('requeues a task stalled in a crashed worker, and runs it again', async () => {
+    // Start the run in an application without a worker, then play a worker that takes the task and dies.
+    const api = await apps.start({
+      url: db.url,
+      providers: [CallLog, StalledFlow],
+      pgflow: { worker: { enabled: false } },
+    });
+    const run = await api.client.start(StalledFlow, { resume: true });
+    const crashed = randomUUID();
+    await db.query(
+      "insert into pgflow.workers (worker_id, queue_name, function_name) values ($1, 'worker_stalled', 'crashed')",
+      [crashed],
+    );
+    const [message] = await db.query<{ msg_id: string }>(
+      "select msg_id from pgmq.read(queue_name => 'worker_stalled', vt => 30, qty => 1)",
+    );
+    await db.query(
+      "select * from pgflow.start_tasks(flow_slug => 'worker_stalled', msg_ids => $1::bigint[], worker_id => $2)",
+      [[message?.msg_id], crashed],
+    );
+    // An hour ago: far beyond the step's timeout (1 s) + 30 s.
+    await db.query(
+      `update pgflow.step_tasks set queued_at = queued_at - interval '1 hour', started_at = started_at - interval '1 hour'
+        where run_id = $1`,
+      [run.runId],
+    );
+
+    const { app } = await startApp({ flows: [StalledFlow] });
+    await expect(run.wait({ timeoutMs: 25_000 })).resolves.toMatchObject({
+      output: { resume: 'resumed on attempt 2' },
+    });
+    expect(
+      app
+        .get(CallLog)
+        .of('resume', run.runId)
+        .map((call) => call.attempt),
+    ).toEqual([2]);
+    const [task] = await db.query(
+      'select status, attempts_count, requeued_count from pgflow.step_tasks where run_id = $1',
+      [run.runId],
+    );
+    expect(task).toEqual({ status: 'completed', attempts_count: 2, requeued_count: 1 });
+  }, 30_000);
+});
