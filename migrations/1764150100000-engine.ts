@@ -56,6 +56,7 @@ const up = [
   failTasks.createFailTasks,
   failTasks.createFailTask,
   failTasks.createRequeueStalledTasks,
+  tasks.createReportAndClaim,
   shapes.createGetFlowShape,
   shapes.createNormalizeShapeStep,
   shapes.createCompareFlowShapes,

@@ -12,13 +12,20 @@ language plpgsql
 volatile
 set search_path to ''
 as $$
+declare
+  v_child_runs uuid[];
+  v_child_steps text[];
+  v_completed_parents int[];
+  v_array_lengths int[];
 begin
-  update pgflow.step_states child
-     set remaining_deps = child.remaining_deps - edge.completed_parents,
-         -- A dependent map learns how many tasks it has from its (only) dependency's array.
-         initial_tasks = coalesce(child.initial_tasks, edge.parent_array_length)
+  -- The edges are gathered first and the children updated by key afterwards: as one statement, the
+  -- planner (without statistics) may re-run the edge query for every step state of the run.
+  select array_agg(edge.run_id), array_agg(edge.step_slug), array_agg(edge.completed_parents),
+         array_agg(edge.parent_array_length)
+    into v_child_runs, v_child_steps, v_completed_parents, v_array_lengths
     from (
       select parent.run_id, dep.step_slug, count(*)::int as completed_parents,
+             -- A dependent map learns how many tasks it has from its (only) dependency's array.
              max(case when child_step.step_type = 'map' then
                    case when parent_step.step_type = 'map' then parent.initial_tasks
                         when jsonb_typeof(parent.output) = 'array' then jsonb_array_length(parent.output) end
@@ -31,9 +38,17 @@ begin
         join pgflow.deps dep on dep.flow_slug = parent.flow_slug and dep.dep_slug = parent.step_slug
         join pgflow.steps child_step on child_step.flow_slug = dep.flow_slug and child_step.step_slug = dep.step_slug
        group by parent.run_id, dep.step_slug
-    ) edge
-   where child.run_id = edge.run_id and child.step_slug = edge.step_slug and child.status = 'created'
-     and child.run_id = any(p_run_ids);
+    ) edge;
+
+  if v_child_runs is not null then
+    update pgflow.step_states child
+       set remaining_deps = child.remaining_deps - edge.completed_parents,
+           initial_tasks = coalesce(child.initial_tasks, edge.parent_array_length)
+      from unnest(v_child_runs, v_child_steps, v_completed_parents, v_array_lengths)
+             as edge(run_id, step_slug, completed_parents, parent_array_length)
+     where child.run_id = edge.run_id and child.step_slug = edge.step_slug and child.status = 'created'
+       and child.run_id = any(v_child_runs) and child.step_slug = any(v_child_steps);
+  end if;
 
   update pgflow.runs r
      set remaining_steps = r.remaining_steps - done.steps
@@ -43,11 +58,6 @@ end;
 $$;
 `;
 
-/**
- * Skips steps and what follows from it. A plain skip lets dependents go on without the skipped
- * step's key, except a dependent map, which has nothing left to map over and is skipped too
- * (dependency_skipped); skip-cascade skips everything downstream (dependency_skipped).
- */
 export const createSkipSteps = /* sql */ `
 create function pgflow._skip_steps(
   p_run_ids uuid[], p_step_slugs text[], p_reason text, p_cascade boolean, p_error_message text default null
@@ -107,15 +117,17 @@ begin
     perform pgmq.archive(v_message.flow_slug, v_message.ids);
   end loop;
 
+  with edge as materialized (
+    select s.run_id, dep.step_slug, count(*)::int as skipped_parents
+      from unnest(v_skipped) s
+      join pgflow.deps dep on dep.flow_slug = s.flow_slug and dep.dep_slug = s.step_slug
+     group by s.run_id, dep.step_slug
+  )
   update pgflow.step_states child
      set remaining_deps = child.remaining_deps - edge.skipped_parents
-    from (
-      select s.run_id, dep.step_slug, count(*)::int as skipped_parents
-        from unnest(v_skipped) s
-        join pgflow.deps dep on dep.flow_slug = s.flow_slug and dep.dep_slug = s.step_slug
-       group by s.run_id, dep.step_slug
-    ) edge
-   where child.run_id = edge.run_id and child.step_slug = edge.step_slug and child.status = 'created';
+    from edge
+   where child.run_id = edge.run_id and child.step_slug = edge.step_slug and child.status = 'created'
+     and child.run_id = any(array(select s.run_id from unnest(v_skipped) s));
 
   update pgflow.runs r
      set remaining_steps = r.remaining_steps - done.steps

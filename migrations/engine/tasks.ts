@@ -232,3 +232,47 @@ begin
 end;
 $$;
 `;
+
+/**
+ * The worker's whole round trip: report finished tasks (complete_tasks, fail_tasks), then claim up
+ * to p_qty tasks of p_flow_slug, in one statement and one commit. A task that a completion makes
+ * ready is claimed by the same call, so a chain moves on without waiting for a notification. When
+ * nothing was claimed, one row with null task columns tells when the queue's next message becomes
+ * visible (next_visible_at, with the database's clock in db_now).
+ */
+export const createReportAndClaim = /* sql */ `
+create function pgflow._report_and_claim(
+  p_completions jsonb, p_failures jsonb, p_flow_slug text, p_qty int, p_visibility_timeout int,
+  p_worker_id uuid, p_known_run_ids uuid[] default '{}'
+)
+returns table (run_id uuid, step_slug text, task_index int, msg_id bigint, input jsonb, flow_input jsonb,
+               attempt int, timeout_seconds int, next_visible_at timestamptz, db_now timestamptz)
+language plpgsql
+volatile
+set search_path to ''
+as $$
+declare
+  v_claimed int;
+begin
+  if jsonb_array_length(coalesce(p_completions, '[]')) > 0 then
+    perform pgflow.complete_tasks(p_completions);
+  end if;
+  if jsonb_array_length(coalesce(p_failures, '[]')) > 0 then
+    perform pgflow.fail_tasks(p_failures);
+  end if;
+  if p_flow_slug is null or p_qty < 1 then
+    return;
+  end if;
+  return query
+    select c.run_id, c.step_slug, c.task_index, c.msg_id, c.input, c.flow_input, c.attempt, c.timeout_seconds,
+           null::timestamptz, null::timestamptz
+      from pgflow._claim_tasks(p_flow_slug, p_qty, p_visibility_timeout, p_worker_id, p_known_run_ids) c;
+  get diagnostics v_claimed = row_count;
+  if v_claimed = 0 then
+    return query
+      select null::uuid, null::text, null::int, null::bigint, null::jsonb, null::jsonb, null::int, null::int,
+             pgflow._next_visible_at(p_flow_slug), clock_timestamp();
+  end if;
+end;
+$$;
+`;

@@ -8,6 +8,8 @@ import {
   NotJsonError,
   PgflowError,
   PgflowErrorCode,
+  PgflowShutdownError,
+  RunAlreadyExistsError,
   RunFailedError,
   RunNotFoundError,
   WaitTimeoutError,
@@ -33,6 +35,8 @@ describe('error classes', () => {
       'InvalidOptionsError',
       'PGFLOW_INVALID_OPTIONS',
     ],
+    [new RunAlreadyExistsError('r1', { cause }), 'RunAlreadyExistsError', 'PGFLOW_RUN_EXISTS'],
+    [new PgflowShutdownError('r1'), 'PgflowShutdownError', 'PGFLOW_SHUTTING_DOWN'],
   ];
 
   it.each(cases)('%s extends PgflowError and Error, with its name and stable code', (error, name, code) => {

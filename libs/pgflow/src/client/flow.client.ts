@@ -213,15 +213,23 @@ export class FlowClient implements OnApplicationShutdown {
   }
 
   private async readReplayState(runId: string): Promise<ReplayState | undefined> {
-    const [[run], steps] = await Promise.all([
+    const [[run], steps, retried] = await Promise.all([
       this.database.query<Outcome>(sql.runOutcome, [runId]),
       this.database.query<StepRow>(sql.runSteps, [runId]),
+      this.database.query<TaskRow>(sql.runRetriedTasks, [runId]),
     ]);
     if (run === undefined) return undefined;
     const snapshot = toRunSnapshot(run, steps, []);
     return {
       run: { ...snapshot, failedStep: run.failed_step, errorMessage: run.error_message },
       steps: snapshot.steps,
+      retriedTasks: retried.map((task) => ({
+        stepSlug: task.step_slug,
+        taskIndex: task.task_index,
+        status: task.status,
+        attemptsCount: task.attempts_count,
+        errorMessage: task.error_message,
+      })),
     };
   }
 

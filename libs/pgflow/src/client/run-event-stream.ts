@@ -26,12 +26,21 @@ export interface ReplayState {
     readonly failedAt: Date | null;
     readonly skippedAt: Date | null;
   }>;
+  /** Tasks that failed at least one attempt: status, attempts made, the last error. */
+  readonly retriedTasks: ReadonlyArray<{
+    readonly stepSlug: string;
+    readonly taskIndex: number;
+    readonly status: string;
+    readonly attemptsCount: number;
+    readonly errorMessage: string | null;
+  }>;
 }
 
 /**
  * The events of one run for `on()` subscribers: live notifications, preceded by the events that
  * happened before the subscription, reconstructed from the run's state (and again after a lost
- * connection). Each run and step event is delivered once; task:retrying events are live only.
+ * connection). Each event is delivered once. A replayed task:retrying event carries the task's
+ * last error (the engine keeps only that one); a live one the error of its own attempt.
  */
 export class RunEventStream {
   private readonly logger = new Logger('PgflowRunEvents');
@@ -95,11 +104,12 @@ export class RunEventStream {
   }
 
   private deliver(event: RunEvent): void {
-    if (event.event_type !== 'task:retrying') {
-      const key = `${event.event_type}|${event.event_type.startsWith('step:') ? event.step_slug : ''}`;
-      if (this.delivered.has(key)) return;
-      this.delivered.add(key);
-    }
+    const key =
+      event.event_type === 'task:retrying'
+        ? `${event.event_type}|${event.step_slug}|${event.task_index}|${event.attempt}`
+        : `${event.event_type}|${event.event_type.startsWith('step:') ? event.step_slug : ''}`;
+    if (this.delivered.has(key)) return;
+    this.delivered.add(key);
     for (const { type, listener } of [...this.subscribers]) {
       if (type !== '*' && type !== event.event_type) continue;
       try {
@@ -130,6 +140,20 @@ function replayedEvents(runId: string, state: ReplayState): RunEvent[] {
   for (const step of state.steps) {
     const base = { step_slug: step.stepSlug };
     push(step.startedAt, { ...base, event_type: 'step:started', status: 'started' });
+    for (const task of state.retriedTasks.filter((t) => t.stepSlug === step.stepSlug)) {
+      // A queued task's attempts all failed; otherwise its last attempt is running or ended the task.
+      const failedAttempts = task.status === 'queued' ? task.attemptsCount : task.attemptsCount - 1;
+      for (let attempt = 1; attempt <= failedAttempts; attempt++) {
+        push(step.startedAt, {
+          ...base,
+          event_type: 'task:retrying',
+          status: 'queued',
+          task_index: task.taskIndex,
+          attempt,
+          error_message: task.errorMessage ?? '',
+        });
+      }
+    }
     if (step.status === 'completed')
       push(step.completedAt, { ...base, event_type: 'step:completed', status: 'completed', output: step.output });
     if (step.status === 'failed')

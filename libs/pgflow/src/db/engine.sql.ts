@@ -22,16 +22,20 @@ export const sql = {
   startFlow: 'select run_id, flow_slug, status, started_at from pgflow.start_flow($1, $2::jsonb, $3::uuid)',
 
   /** The worker's poll: read up to $2 messages of queue $1 and start their tasks. */
-  claimTasks: `select run_id, step_slug, task_index, msg_id, input, flow_input, attempt, timeout_seconds
-                 from pgflow._claim_tasks($1, $2::int, $3::int, $4::uuid, $5::uuid[])`,
+
+  /**
+   * The worker's round trip: report results ($1 completions, $2 failures as JSON arrays), then
+   * claim up to $4 tasks of flow $3 (see pgflow._report_and_claim).
+   */
+  reportAndClaim: `select run_id, step_slug, task_index, msg_id, input, flow_input, attempt, timeout_seconds,
+                          next_visible_at, db_now
+                     from pgflow._report_and_claim($1::jsonb, $2::jsonb, $3, $4::int, $5::int, $6::uuid, $7::uuid[])`,
 
   completeTasks: 'select pgflow.complete_tasks($1::jsonb) as completed',
 
   failTasks: 'select pgflow.fail_tasks($1::jsonb) as failed',
 
   releaseTasks: 'select pgflow._release_tasks($1, $2::bigint[], $3::uuid) as released',
-
-  nextVisibleAt: 'select pgflow._next_visible_at($1) as next_visible_at, clock_timestamp() as now',
 
   requeueStalledTasks: 'select pgflow.requeue_stalled_tasks() as requeued',
 
@@ -63,6 +67,12 @@ export const sql = {
                join pgflow.steps st on st.flow_slug = s.flow_slug and st.step_slug = s.step_slug
               where s.run_id = $1::uuid
               order by st.step_index`,
+
+  /** Tasks of a run that failed at least one attempt (for replaying task:retrying events). */
+  runRetriedTasks: `select step_slug, task_index, status, attempts_count, error_message
+                      from pgflow.step_tasks
+                     where run_id = $1::uuid and error_message is not null
+                     order by step_slug, task_index`,
 
   runTasks: `select step_slug, task_index, status, attempts_count, error_message
                from pgflow.step_tasks where run_id = $1::uuid

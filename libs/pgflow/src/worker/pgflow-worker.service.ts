@@ -11,15 +11,16 @@ import { FlowCompiler } from '../compilation/flow-compiler.service.ts';
 import { sql, WORK_CHANNEL } from '../db/engine.sql.ts';
 import { NotificationListener } from '../db/notification-listener.ts';
 import { PgflowDatabase } from '../db/pgflow-database.ts';
+import { isConnectionError } from '../db/sql-state.ts';
 import type { FlowDefinition } from '../definition/flow-definition.ts';
 import { FlowRegistry } from '../discovery/flow.registry.ts';
 import { PGFLOW_MODULE_OPTIONS } from '../pgflow.constants.ts';
 import type { ResolvedPgflowOptions, ResolvedPgflowWorkerOptions } from '../pgflow-options.ts';
 import { Backoff } from './backoff.ts';
 import { FlowInputCache } from './flow-input-cache.ts';
+import { ResultBuffer, type Results } from './result-buffer.ts';
 import { type ClaimedTask, TaskExecution } from './task-execution.ts';
 import type { TaskOutcome } from './task-outcome.ts';
-import { TaskReporter } from './task-reporter.ts';
 import { type WorkerState, WorkerStateMachine } from './worker-state.ts';
 
 /** One served flow: its queue, its worker row, and when to read its queue next. */
@@ -30,13 +31,20 @@ interface FlowPoller {
   dueAt: number;
 }
 
+/** A row of pgflow._report_and_claim: a claimed task, or (task columns null) when the queue's next message shows. */
+type ClaimRow = { [K in keyof ClaimedTask]: ClaimedTask[K] | null } & {
+  readonly next_visible_at: Date | null;
+  readonly db_now: Date | null;
+};
+
 /** How many recently seen runs a claim names as known (their input is not sent again). */
 const KNOWN_RUNS_PER_CLAIM = 32;
 
 /**
  * The worker: one per process, serving every discovered flow (or `worker.flows`). It keeps up to
- * `maxConcurrent` tasks running, refilling slots as they free up, claims tasks in batches (read and
- * start in one round trip), reports results in batches, wakes up on the engine's notifications
+ * `maxConcurrent` tasks running, refilling slots as they free up; each round trip reports the
+ * results of the tasks that finished meanwhile and claims new tasks (pgflow._report_and_claim: one
+ * statement, one commit, however many tasks); it wakes up on the engine's notifications
  * instead of waiting out a poll interval, heartbeats, sweeps stalled tasks, backs off while the
  * database is unreachable, and stops gracefully: running tasks get `shutdownTimeoutMs` to finish,
  * the rest are handed back to the queue.
@@ -46,10 +54,12 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
   private readonly logger = new Logger('PgflowWorker');
   private readonly machine = new WorkerStateMachine();
   private readonly settings: ResolvedPgflowWorkerOptions;
-  private readonly reporter: TaskReporter;
+  private readonly results: ResultBuffer;
   private readonly inputs: FlowInputCache;
   private readonly running = new Set<TaskExecution>();
-  private readonly claimBackoff = new Backoff(100, 5_000);
+  private readonly backoff = new Backoff(100, 5_000);
+  /** While the database is unreachable: no round trip before this time (epoch ms). */
+  private pausedUntil = 0;
   private pollers: FlowPoller[] = [];
   private wakeUp: (() => void) | undefined;
   private loopDone: Promise<void> | undefined;
@@ -67,7 +77,7 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
     private readonly compiler: FlowCompiler,
   ) {
     this.settings = options.worker;
-    this.reporter = new TaskReporter(database, this.logger);
+    this.results = new ResultBuffer(database, this.logger);
     this.inputs = new FlowInputCache(Math.max(256, this.settings.batchSize + 2 * KNOWN_RUNS_PER_CLAIM));
   }
 
@@ -156,10 +166,10 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
     }
     const handedBack = await this.handBack([...this.running]);
     // Results need a moment to be stored even when the tasks used all of the shutdown timeout.
-    const stored = await this.reporter.drain(Math.max(deadline, Date.now() + 2_000));
-    if (!stored) {
+    await this.drainResults(Math.max(deadline, Date.now() + 2_000));
+    if (this.results.pending > 0) {
       this.logger.warn(
-        `Stopped with ${this.reporter.pending} task result(s) not stored (database unreachable); ` +
+        `Stopped with ${this.results.pending} task result(s) not stored (database unreachable); ` +
           'those tasks will be retried after their timeout.',
       );
     }
@@ -199,59 +209,90 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
   }
 
   private async loop(): Promise<void> {
-    let start = 0;
+    let rotation = 0;
     while (this.machine.is('running')) {
       const now = Date.now();
+      if (now < this.pausedUntil) {
+        await this.sleepUntil(this.pausedUntil);
+        continue;
+      }
       const due = this.freeSlots() > 0 ? this.pollers.filter((p) => p.dueAt <= now) : [];
-      if (due.length === 0) {
+      // Rotate between due flows so that a busy flow cannot starve the others.
+      const poller = due.length > 0 ? due[rotation++ % due.length] : undefined;
+      if (poller === undefined && this.results.pending === 0) {
         await this.sleepUntil(this.freeSlots() > 0 ? Math.min(...this.pollers.map((p) => p.dueAt)) : Infinity);
         continue;
       }
-      // Rotate the starting flow so that a busy flow cannot starve the others.
-      start = (start + 1) % due.length;
-      for (const poller of [...due.slice(start), ...due.slice(0, start)]) {
-        const slots = this.freeSlots();
-        if (slots <= 0 || !this.machine.is('running')) break;
-        await this.claim(poller, Math.min(this.settings.batchSize, slots));
-      }
+      await this.roundTrip(poller, poller === undefined ? 0 : Math.min(this.settings.batchSize, this.freeSlots()));
     }
   }
 
-  private async claim(poller: FlowPoller, quantity: number): Promise<void> {
-    const slug = poller.definition.slug;
-    let tasks: ClaimedTask[];
+  /** Reports every pending result and claims up to `quantity` tasks of `poller`'s flow, in one statement. */
+  private async roundTrip(poller: FlowPoller | undefined, quantity: number): Promise<void> {
+    const results = this.results.take();
+    let rows: ClaimRow[];
     try {
-      tasks = await this.database.query<ClaimedTask>(sql.claimTasks, [
-        slug,
+      rows = await this.database.query<ClaimRow>(sql.reportAndClaim, [
+        JSON.stringify(results.completions),
+        JSON.stringify(results.failures),
+        poller?.definition.slug ?? null,
         quantity,
         this.settings.visibilityTimeout,
-        poller.workerId,
+        poller?.workerId ?? null,
         this.inputs.known(KNOWN_RUNS_PER_CLAIM),
       ]);
-      if (tasks.length === 0) poller.dueAt = await this.nextPollAt(slug);
-      else poller.dueAt = 0;
-      if (this.claimBackoff.attempts > 0) this.logger.log('Database reachable again: polling resumed.');
-      this.claimBackoff.reset();
     } catch (error) {
-      if (!this.machine.is('running')) return;
-      const wait = this.claimBackoff.next();
-      if (this.claimBackoff.attempts === 1) {
-        this.logger.error(
-          `Could not claim tasks of '${slug}': ${(error as Error).message}. Retrying.`,
-          (error as Error).stack,
-        );
-      }
-      for (const p of this.pollers) p.dueAt = Math.max(p.dueAt, Date.now() + wait);
+      await this.roundTripFailed(error, results, poller);
       return;
     }
-    if (tasks.length > 0) await this.dispatch(poller, tasks);
+    if (this.backoff.attempts > 0) this.logger.log('Database reachable again: the worker resumed.');
+    this.backoff.reset();
+    if (poller === undefined) return;
+    const tasks = rows.filter((row): row is ClaimRow & ClaimedTask => row.run_id !== null);
+    if (tasks.length === 0) {
+      poller.dueAt = this.nextPollAt(rows[0]);
+      return;
+    }
+    poller.dueAt = 0;
+    await this.dispatch(poller, tasks);
+  }
+
+  private async roundTripFailed(error: unknown, results: Results, poller: FlowPoller | undefined): Promise<void> {
+    const reported = results.completions.length + results.failures.length;
+    if (isConnectionError(error)) {
+      this.results.putBack(results);
+      const wait = this.backoff.next();
+      this.pausedUntil = Date.now() + wait;
+      if (this.backoff.attempts === 1) {
+        this.logger.error(`Database unreachable (${(error as Error).message}); retrying with a backoff.`);
+      }
+      return;
+    }
+    if (reported > 0) {
+      // The engine refused something in the batch: report each result on its own (no claim this time).
+      await this.results.isolate(results);
+      return;
+    }
+    const slug = poller?.definition.slug ?? '(none)';
+    this.logger.error(`Could not claim tasks of '${slug}': ${(error as Error).message}`, (error as Error).stack);
+    if (poller !== undefined) poller.dueAt = Date.now() + this.backoff.next();
+  }
+
+  /** Reports what is left at shutdown, until it is stored or the deadline passes. */
+  private async drainResults(deadline: number): Promise<void> {
+    while (this.results.pending > 0 && Date.now() < deadline) {
+      if (Date.now() < this.pausedUntil) await delay(Math.min(this.pausedUntil, deadline) - Date.now());
+      else await this.roundTrip(undefined, 0);
+    }
   }
 
   /** When to read an empty queue again: when its next message becomes visible, within the poll bounds. */
-  private async nextPollAt(slug: string): Promise<number> {
-    const [row] = await this.database.query<{ next_visible_at: Date | null; now: Date }>(sql.nextVisibleAt, [slug]);
+  private nextPollAt(row: ClaimRow | undefined): number {
     const ceiling = Math.max(this.settings.maxPollSeconds * 1000, this.settings.pollIntervalMs);
-    const wait = row?.next_visible_at == null ? ceiling : row.next_visible_at.getTime() - row.now.getTime();
+    const wait =
+      row?.next_visible_at == null || row.db_now == null
+        ? ceiling
+        : row.next_visible_at.getTime() - row.db_now.getTime();
     return Date.now() + Math.min(ceiling, Math.max(this.settings.pollIntervalMs, wait));
   }
 
@@ -263,7 +304,7 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
     for (const task of tasks) {
       const step = poller.definition.stepsBySlug.get(task.step_slug);
       if (step === undefined) {
-        this.reporter.fail(
+        this.results.fail(
           task,
           `Step '${task.step_slug}' is not defined in flow class ${poller.definition.className} of this process ` +
             `(flow '${poller.definition.slug}'): the code and the database disagree.`,
@@ -288,13 +329,12 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
   }
 
   private settled(execution: TaskExecution, outcome: TaskOutcome): void {
-    const wasFull = this.freeSlots() <= 0;
     this.running.delete(execution);
     const { task } = execution;
     if (outcome.kind === 'completed') {
-      this.reporter.complete(task, outcome.output);
+      this.results.complete(task, outcome.output);
     } else if (outcome.kind === 'failed') {
-      this.reporter.fail(task, outcome.errorMessage);
+      this.results.fail(task, outcome.errorMessage);
       const stack = outcome.error instanceof Error ? outcome.error.stack : undefined;
       this.logger.error(
         `Step '${task.step_slug}' (task ${task.task_index}) of run ${task.run_id} failed on attempt ` +
@@ -302,8 +342,8 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
         stack,
       );
     }
-    // A freed slot matters only to a loop that waited for one; otherwise it waits for work.
-    if (wasFull) this.wakeUp?.();
+    // A result to report (and a free slot): the next round trip carries it.
+    if (outcome.kind !== 'abandoned') this.wakeUp?.();
   }
 
   private onWork(queue: string): void {

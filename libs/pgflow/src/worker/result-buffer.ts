@@ -1,0 +1,111 @@
+import type { Logger } from '@nestjs/common';
+import { sql } from '../db/engine.sql.ts';
+import type { PgflowDatabase } from '../db/pgflow-database.ts';
+import { isConnectionError } from '../db/sql-state.ts';
+
+export interface TaskKey {
+  readonly run_id: string;
+  readonly step_slug: string;
+  readonly task_index: number;
+}
+
+export interface Completion extends TaskKey {
+  readonly output: unknown;
+}
+
+export interface Failure extends TaskKey {
+  readonly error_message: string;
+}
+
+export interface Results {
+  readonly completions: Completion[];
+  readonly failures: Failure[];
+}
+
+/**
+ * Results of finished tasks waiting to be reported: the worker takes them all at each round trip
+ * (so one commit carries every task that finished meanwhile), puts them back when the connection
+ * failed (completing a task twice changes nothing, so a retry is safe), and isolates them when the
+ * engine refused the batch for a reason of its own, so that one bad entry cannot block the others.
+ */
+export class ResultBuffer {
+  private completions: Completion[] = [];
+  private failures: Failure[] = [];
+
+  constructor(
+    private readonly database: PgflowDatabase,
+    private readonly logger: Logger,
+  ) {}
+
+  get pending(): number {
+    return this.completions.length + this.failures.length;
+  }
+
+  complete(key: TaskKey, output: unknown): void {
+    this.completions.push({ ...pick(key), output });
+  }
+
+  fail(key: TaskKey, errorMessage: string): void {
+    this.failures.push({ ...pick(key), error_message: errorMessage });
+  }
+
+  take(): Results {
+    const taken = { completions: this.completions, failures: this.failures };
+    this.completions = [];
+    this.failures = [];
+    return taken;
+  }
+
+  putBack(results: Results): void {
+    this.completions = [...results.completions, ...this.completions];
+    this.failures = [...results.failures, ...this.failures];
+  }
+
+  /**
+   * Reports each entry in a statement of its own. A completion the engine refuses (an output it
+   * cannot store) becomes a failure of the attempt; a refused failure is dropped (the stall sweep
+   * retries the task); entries hit by a lost connection go back to the buffer.
+   */
+  async isolate(results: Results): Promise<void> {
+    for (const completion of results.completions) {
+      try {
+        await this.database.query(sql.completeTasks, [JSON.stringify([completion])]);
+      } catch (error) {
+        if (isConnectionError(error)) {
+          this.completions.push(completion);
+          continue;
+        }
+        this.logger.error(
+          `The engine refused the output of task ${describe(completion)}; failing the attempt instead.`,
+          (error as Error).stack,
+        );
+        this.failures.push({
+          ...pick(completion),
+          error_message: `The output could not be stored: ${(error as Error).message}`,
+        });
+      }
+    }
+    for (const failure of results.failures) {
+      try {
+        await this.database.query(sql.failTasks, [JSON.stringify([failure])]);
+      } catch (error) {
+        if (isConnectionError(error)) {
+          this.failures.push(failure);
+          continue;
+        }
+        this.logger.error(
+          `The engine refused the failure of task ${describe(failure)}; the stall sweep will retry the task.`,
+          (error as Error).stack,
+        );
+      }
+    }
+  }
+}
+
+function pick(key: TaskKey): TaskKey {
+  return { run_id: key.run_id, step_slug: key.step_slug, task_index: key.task_index };
+}
+
+function describe(key: TaskKey): string {
+  return `${key.step_slug}[${key.task_index}] of run ${key.run_id}`;
+}
