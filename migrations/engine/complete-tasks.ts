@@ -15,6 +15,8 @@ create function pgflow._find_task(p_run_id uuid, p_step_slug text, p_task_index 
 returns table (ctid tid, run_id uuid, step_slug text, task_index int, flow_slug text, message_id bigint, status text)
 language sql
 stable
+-- A key finds at most one task: without this the planner assumes 1,000 rows per call.
+rows 1
 set search_path to ''
 as $$
   select t.ctid, t.run_id, t.step_slug, t.task_index, t.flow_slug, t.message_id, t.status
@@ -252,6 +254,8 @@ create function pgflow.complete_tasks(completions jsonb)
 returns int
 language plpgsql
 volatile
+-- JIT compilation costs far more than these short statements ever run.
+set jit to off
 set search_path to ''
 as $$
 begin
@@ -270,6 +274,8 @@ create function pgflow.complete_task(run_id uuid, step_slug text, task_index int
 returns setof pgflow.step_tasks
 language plpgsql
 volatile
+-- JIT compilation costs far more than these short statements ever run.
+set jit to off
 set search_path to ''
 as $$
 begin

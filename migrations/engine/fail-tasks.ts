@@ -94,6 +94,8 @@ create function pgflow.fail_tasks(failures jsonb)
 returns int
 language plpgsql
 volatile
+-- JIT compilation costs far more than these short statements ever run.
+set jit to off
 set search_path to ''
 as $$
 begin
@@ -112,6 +114,8 @@ create function pgflow.fail_task(run_id uuid, step_slug text, task_index int, er
 returns setof pgflow.step_tasks
 language plpgsql
 volatile
+-- JIT compilation costs far more than these short statements ever run.
+set jit to off
 set search_path to ''
 as $$
 begin
@@ -134,6 +138,8 @@ create function pgflow.requeue_stalled_tasks()
 returns int
 language plpgsql
 volatile
+-- JIT compilation costs far more than these short statements ever run.
+set jit to off
 set search_path to ''
 as $$
 declare

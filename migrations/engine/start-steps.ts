@@ -186,6 +186,8 @@ create function pgflow.start_flow(flow_slug text, input jsonb, run_id uuid defau
 returns setof pgflow.runs
 language plpgsql
 volatile
+-- JIT compilation costs far more than these short statements ever run.
+set jit to off
 set search_path to ''
 as $$
 declare

@@ -34,6 +34,7 @@ create function pgflow._find_task_by_message(p_flow_slug text, p_msg_id bigint)
 returns table (ctid tid, run_id uuid, step_slug text, status text)
 language sql
 stable
+rows 1
 set search_path to ''
 as $$
   select t.ctid, t.run_id, t.step_slug, t.status
@@ -135,6 +136,8 @@ create function pgflow.start_tasks(flow_slug text, msg_ids bigint[], worker_id u
 returns setof pgflow.step_task_record
 language sql
 volatile
+-- JIT compilation costs far more than these short statements ever run.
+set jit to off
 set search_path to ''
 as $$
   select t.flow_slug, t.run_id, t.step_slug, t.input, t.msg_id, t.task_index, t.flow_input
@@ -155,6 +158,8 @@ returns table (flow_slug text, run_id uuid, step_slug text, input jsonb, msg_id 
                flow_input jsonb, attempt int, timeout_seconds int)
 language plpgsql
 volatile
+-- JIT compilation costs far more than these short statements ever run.
+set jit to off
 set search_path to ''
 as $$
 declare
@@ -249,6 +254,8 @@ returns table (run_id uuid, step_slug text, task_index int, msg_id bigint, input
                attempt int, timeout_seconds int, next_visible_at timestamptz, db_now timestamptz)
 language plpgsql
 volatile
+-- JIT compilation costs far more than these short statements ever run.
+set jit to off
 set search_path to ''
 as $$
 declare

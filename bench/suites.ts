@@ -1,0 +1,9 @@
+/**
+ * Every benchmark suite, in the order `npm run bench` runs them. A new suite is a file exporting a
+ * BenchSuite (see support/suite.ts), added to this list.
+ */
+import { engineSuite } from './engine/engine.suite.ts';
+import { queueSuite } from './queue/queue.suite.ts';
+import type { BenchSuite } from './support/suite.ts';
+
+export const suites: readonly BenchSuite[] = [queueSuite, engineSuite];
