@@ -2,6 +2,7 @@
  * pgmq.archive(queue_name, msg_id) → boolean and pgmq.archive(queue_name, msg_ids) → the ids
  * actually archived: each message moves from q_<name> to a_<name> in one statement.
  */
+import { rejectInvalidCharacters, tableOf } from '../name-rules.ts';
 import { literal, plpgsqlFunction } from '../sql.ts';
 
 /** $1: the ids; format() fills in the queue table, then the archive table. */
@@ -15,7 +16,7 @@ select msg_id, read_ct, enqueued_at, vt, message, headers from moved
 returning msg_id`;
 }
 
-const TABLES = "pgmq.format_table_name(queue_name, 'q'), pgmq.format_table_name(queue_name, 'a')";
+const TABLES = `${tableOf('q')}, ${tableOf('a')}`;
 
 export const archiveOneFunction = plpgsqlFunction(
   'archive(queue_name text, msg_id bigint)',
@@ -24,6 +25,7 @@ export const archiveOneFunction = plpgsqlFunction(
 declare
   archived bigint;
 begin
+  ${rejectInvalidCharacters('queue_name')}
   execute format(${literal(moveStatement('msg_id = $1'))}, ${TABLES}) into archived using msg_id;
   return archived is not null;
 end`,
@@ -34,6 +36,7 @@ export const archiveManyFunction = plpgsqlFunction(
   'setof bigint',
   `
 begin
+  ${rejectInvalidCharacters('queue_name')}
   return query execute format(${literal(moveStatement('msg_id = any($1)'))}, ${TABLES}) using msg_ids;
 end`,
 );

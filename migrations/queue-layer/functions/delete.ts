@@ -2,6 +2,7 @@
  * pgmq.delete(queue_name, msg_id) → boolean and pgmq.delete(queue_name, msg_ids) → the ids actually
  * deleted.
  */
+import { rejectInvalidCharacters, tableOf } from '../name-rules.ts';
 import { literal, plpgsqlFunction } from '../sql.ts';
 
 export const deleteOneFunction = plpgsqlFunction(
@@ -11,8 +12,8 @@ export const deleteOneFunction = plpgsqlFunction(
 declare
   deleted bigint;
 begin
-  execute format(${literal('delete from pgmq.%I where msg_id = $1 returning msg_id')},
-      pgmq.format_table_name(queue_name, 'q'))
+  ${rejectInvalidCharacters('queue_name')}
+  execute format(${literal('delete from pgmq.%I where msg_id = $1 returning msg_id')}, ${tableOf('q')})
     into deleted using msg_id;
   return deleted is not null;
 end`,
@@ -23,8 +24,8 @@ export const deleteManyFunction = plpgsqlFunction(
   'setof bigint',
   `
 begin
-  return query execute format(${literal('delete from pgmq.%I where msg_id = any($1) returning msg_id')},
-      pgmq.format_table_name(queue_name, 'q'))
+  ${rejectInvalidCharacters('queue_name')}
+  return query execute format(${literal('delete from pgmq.%I where msg_id = any($1) returning msg_id')}, ${tableOf('q')})
     using msg_ids;
 end`,
 );

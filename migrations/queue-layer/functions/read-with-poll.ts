@@ -5,8 +5,8 @@
  * deadline, and never sleeps past it. Each re-read is a new statement, so in READ COMMITTED it sees
  * messages committed during the wait.
  */
-import { literal, plpgsqlFunction } from '../sql.ts';
-import { READ_STATEMENT } from './read.ts';
+import { plpgsqlFunction } from '../sql.ts';
+import { returnRead } from './read.ts';
 
 export const readWithPollFunction = plpgsqlFunction(
   'read_with_poll(queue_name text, vt integer, qty integer, max_poll_seconds integer default 5, ' +
@@ -14,13 +14,13 @@ export const readWithPollFunction = plpgsqlFunction(
   'setof pgmq.message_record',
   `
 declare
-  read_sql text := format(${literal(READ_STATEMENT)}, pgmq.format_table_name(queue_name, 'q'));
+  queue_table text := pgmq.format_table_name(queue_name, 'q');
   stop_at timestamptz := clock_timestamp() + make_interval(secs => max_poll_seconds);
   -- A zero or negative interval would spin; one millisecond is the shortest pause.
   pause double precision := greatest(poll_interval_ms, 1) / 1000.0;
 begin
   loop
-    return query execute read_sql using vt, qty, conditional;
+    ${returnRead('queue_table')}
     if found or clock_timestamp() >= stop_at then
       return;
     end if;

@@ -3,6 +3,7 @@
  * their msg_ids in ascending order (rows are numbered in array order). An empty or null array sends
  * nothing. headers[i] goes with msgs[i]; as in pgmq, the shorter array is padded with nulls.
  */
+import { rejectInvalidCharacters, tableOf } from '../name-rules.ts';
 import { sendVariants } from '../send-variants.ts';
 import { literal, plpgsqlFunction } from '../sql.ts';
 
@@ -18,8 +19,8 @@ export const sendBatchFunctions: readonly string[] = sendVariants('jsonb[]').map
     'setof bigint',
     `
 begin
-  return query execute format(${literal(variant.headers ? INSERT_MANY_WITH_HEADERS : INSERT_MANY)},
-      pgmq.format_table_name(queue_name, 'q'))
+  ${rejectInvalidCharacters('queue_name')}
+  return query execute format(${literal(variant.headers ? INSERT_MANY_WITH_HEADERS : INSERT_MANY)}, ${tableOf('q')})
     using ${variant.vt}, msgs${variant.headers ? `, ${variant.headers}` : ''};
 end`,
   ),

@@ -1,4 +1,5 @@
 /** pgmq.send(queue_name, msg [, headers] [, delay]): one message; returns its msg_id. */
+import { rejectInvalidCharacters, tableOf } from '../name-rules.ts';
 import { sendVariants } from '../send-variants.ts';
 import { literal, plpgsqlFunction } from '../sql.ts';
 
@@ -10,7 +11,8 @@ export const sendFunctions: readonly string[] = sendVariants('jsonb').map((varia
     'setof bigint',
     `
 begin
-  return query execute format(${literal(INSERT_ONE)}, pgmq.format_table_name(queue_name, 'q'))
+  ${rejectInvalidCharacters('queue_name')}
+  return query execute format(${literal(INSERT_ONE)}, ${tableOf('q')})
     using ${variant.vt}, msg, ${variant.headers ?? 'null::jsonb'};
 end`,
   ),

@@ -2,6 +2,7 @@
  * pgmq.set_vt(queue_name, msg_id, vt): the message becomes visible vt seconds from now (0: at
  * once); returns it with its new vt, or nothing when there is no such message.
  */
+import { rejectInvalidCharacters, tableOf } from '../name-rules.ts';
 import { literal, plpgsqlFunction } from '../sql.ts';
 
 const SET_VT = `update pgmq.%I
@@ -14,6 +15,7 @@ export const setVtFunction = plpgsqlFunction(
   'setof pgmq.message_record',
   `
 begin
-  return query execute format(${literal(SET_VT)}, pgmq.format_table_name(queue_name, 'q')) using msg_id, vt;
+  ${rejectInvalidCharacters('queue_name')}
+  return query execute format(${literal(SET_VT)}, ${tableOf('q')}) using msg_id, vt;
 end`,
 );
