@@ -1,6 +1,6 @@
 import { useTestDatabase } from '../support/test-database.ts';
 import { waitFor } from '../support/wait-for.ts';
-import { idsOf, newQueue, read, sendAll } from './support/queues.ts';
+import { idsOf, newQueue, read, sendAll, sortedIdsOf } from './support/queues.ts';
 
 const db = useTestDatabase();
 
@@ -43,9 +43,10 @@ describe('pgmq.send', () => {
     const queue = await newQueue(db);
     const ids = await sendAll(db, queue, [{ n: 1 }, { n: 2 }, { n: 3 }, { n: 4 }]);
     const first = await read(db, queue, 30, 2);
+    const second = await read(db, queue, 30, 1);
     const rest = await read(db, queue, 30, 10);
-    expect([...idsOf(first), ...idsOf(rest)]).toEqual(ids);
-    expect(first.map((row) => row.message)).toEqual([{ n: 1 }, { n: 2 }]);
+    expect([...sortedIdsOf(first), ...idsOf(second), ...sortedIdsOf(rest)]).toEqual(ids);
+    expect(second.map((row) => row.message)).toEqual([{ n: 3 }]);
   });
 
   it('with an integer delay, sets vt that many seconds ahead and hides the message until then', async () => {

@@ -43,3 +43,11 @@ export async function read(db: TestDatabase, queue: string, vt: number, qty: num
 export function idsOf(rows: ReadonlyArray<{ msg_id: string }>): number[] {
   return rows.map((row) => Number(row.msg_id));
 }
+
+/**
+ * The ids of one read's rows in ascending order: a read takes the lowest visible ids, but (as
+ * with the extension) the order of the rows it returns is not part of the contract.
+ */
+export function sortedIdsOf(rows: ReadonlyArray<{ msg_id: string }>): number[] {
+  return idsOf(rows).sort((a, b) => a - b);
+}
