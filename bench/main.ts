@@ -1,0 +1,82 @@
+/**
+ * `npm run bench [-- [suite...] [--quick] [--rounds N]]`: runs the named suites (all when none is
+ * named) on DATABASE_URL or an embedded PostgreSQL and records each suite's figures, with the
+ * machine facts, in its own section of bench/RESULTS.md. --quick is a smoke run of under a minute
+ * whose figures are printed, not recorded.
+ */
+
+import { suites } from './suites.ts';
+import { machineFacts, RESULTS_FILE, writeSection } from './support/results.ts';
+import { BenchServer } from './support/server.ts';
+import type { BenchSuite } from './support/suite.ts';
+
+const USAGE = `Usage: npm run bench -- [suite...] [--quick] [--rounds N]
+Suites: ${suites.map((suite) => `${suite.name} (${suite.summary})`).join('; ')}`;
+
+interface Options {
+  readonly selected: readonly BenchSuite[];
+  readonly quick: boolean;
+  readonly rounds: number;
+}
+
+class UsageError extends Error {}
+
+function parse(argv: readonly string[]): Options | 'help' {
+  let quick = false;
+  let rounds: number | undefined;
+  const names: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--help' || arg === '-h') return 'help';
+    if (arg === '--quick') quick = true;
+    else if (arg === '--rounds') {
+      rounds = Number(argv[++i]);
+      if (!Number.isInteger(rounds) || rounds < 1) throw new UsageError(`--rounds needs a whole number ≥ 1. ${USAGE}`);
+    } else if (arg.startsWith('-')) throw new UsageError(`Unknown option '${arg}'. ${USAGE}`);
+    else names.push(arg);
+  }
+  const unknown = names.filter((name) => !suites.some((suite) => suite.name === name));
+  if (unknown.length > 0) throw new UsageError(`Unknown suite ${unknown.map((n) => `'${n}'`).join(', ')}. ${USAGE}`);
+  const selected = names.length === 0 ? suites : suites.filter((suite) => names.includes(suite.name));
+  return { selected, quick, rounds: rounds ?? (quick ? 1 : 5) };
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  const options = parse(argv);
+  if (options === 'help') {
+    console.log(USAGE);
+    return;
+  }
+  const command = `npm run bench -- ${argv.join(' ')}`.trim();
+  const server = await BenchServer.start();
+  try {
+    const facts = await server.facts();
+    console.log(
+      `PostgreSQL ${facts.version} (${facts.source}); ${options.quick ? 'quick smoke run' : `${options.rounds} rounds`}`,
+    );
+    for (const suite of options.selected) {
+      console.log(`== ${suite.name}`);
+      const section = await suite.run({
+        server,
+        quick: options.quick,
+        repetitions: options.rounds,
+        log: (line) => console.log(line),
+      });
+      const recorded = `${section.trim()}\n\n${machineFacts(facts, command)}`;
+      if (options.quick) {
+        console.log(`\n${recorded}\n\n(--quick: not recorded in ${RESULTS_FILE})`);
+      } else {
+        await writeSection(suite.name, recorded);
+        console.log(`\n${recorded}\n\nRecorded in ${RESULTS_FILE}.`);
+      }
+    }
+  } finally {
+    await server.stop();
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof UsageError) console.error(error.message);
+  else console.error(error);
+  process.exitCode = error instanceof UsageError ? 2 : 1;
+});

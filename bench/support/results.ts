@@ -1,0 +1,58 @@
+/**
+ * bench/RESULTS.md: one section per suite, between `<!-- bench:<name> -->` and
+ * `<!-- /bench:<name> -->`, replaced by the suite's next recorded run and left alone by the others.
+ */
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { projectRoot } from '../../tools/local-postgres.ts';
+import type { ServerFacts } from './server.ts';
+
+export const RESULTS_FILE = join(projectRoot(), 'bench', 'RESULTS.md');
+
+const HEADER = `# Benchmark results
+
+Recorded by \`npm run bench\` (see bench/main.ts); each suite rewrites its own section. Figures are
+for comparing within one section: ratios of variants measured in the same run, on the same server,
+interleaved, in fresh databases.
+`;
+
+export async function writeSection(suite: string, markdown: string): Promise<void> {
+  const begin = `<!-- bench:${suite} -->`;
+  const end = `<!-- /bench:${suite} -->`;
+  const block = `${begin}\n${markdown.trim()}\n${end}`;
+  const current = existsSync(RESULTS_FILE) ? await readFile(RESULTS_FILE, 'utf8') : HEADER;
+  const from = current.indexOf(begin);
+  const to = current.indexOf(end);
+  const next =
+    from >= 0 && to > from
+      ? `${current.slice(0, from)}${block}${current.slice(to + end.length)}`
+      : `${current.trimEnd()}\n\n${block}\n`;
+  await writeFile(RESULTS_FILE, next);
+}
+
+/** The facts a reader needs to weigh the figures: machine, server, date, command. */
+export function machineFacts(server: ServerFacts, command: string): string {
+  const cpu = cpus();
+  const gib = (totalmem() / 1024 ** 3).toFixed(1);
+  const s = server.settings;
+  return [
+    `- Date: ${new Date().toISOString()}; command: \`${command}\``,
+    `- Machine: ${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown CPU'}), ${gib} GiB memory, Node.js ${process.version}`,
+    `- PostgreSQL ${server.version} (${server.source === 'embedded' ? 'embedded' : 'DATABASE_URL'}); fsync=${s.fsync}, ` +
+      `synchronous_commit=${s.synchronous_commit}, full_page_writes=${s.full_page_writes}, ` +
+      `shared_buffers=${s.shared_buffers}, jit=${s.jit}`,
+  ].join('\n');
+}
+
+/** A Markdown table; numbers are the caller's to format. */
+export function table(headings: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
+  const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
+  return [line(headings), line(headings.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+export function formatNumber(value: number, digits = 0): string {
+  if (!Number.isFinite(value)) return 'n/a';
+  return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
