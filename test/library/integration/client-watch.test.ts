@@ -1,6 +1,6 @@
 /**
- * Watching runs with FlowClient: getRun snapshots, wait() (timeouts, abort signals, runs that
- * already ended, runs started elsewhere) and run events through handle.on().
+ * Watching runs with FlowClient: getRun snapshots, and wait() (timeouts, abort signals, runs that
+ * already ended, unknown runs). Run events (handle.on) are in client-events.test.ts.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -13,7 +13,6 @@ import {
   WaitTimeoutError,
 } from 'nestjs-pgflow';
 import { useTestDatabase } from '../../support/test-database.ts';
-import { waitFor } from '../../support/wait-for.ts';
 import { type TestApp, useApps } from '../fixtures/pgflow-app.ts';
 
 @Flow({ slug: 'watch_chain', maxAttempts: 1 })
@@ -70,18 +69,6 @@ class StuckFlow {
   }
 }
 
-interface SeenEvent {
-  readonly event_type: string;
-  readonly run_id: string;
-  readonly flow_slug: string;
-  readonly step_slug?: string;
-  readonly status: string;
-  readonly output?: unknown;
-  readonly error_message?: string;
-  readonly skip_reason?: string;
-  readonly at: unknown;
-}
-
 const db = useTestDatabase();
 const apps = useApps();
 
@@ -99,8 +86,9 @@ describe('FlowClient.getRun', () => {
     const run = await client.start(ShapesFlow, { count: 2 });
     await run.wait({ timeoutMs: 10_000 });
 
+    // Shapes may grow (api.md): every documented field, exactly; more fields are allowed.
     const snapshot = await client.getRun(run.runId);
-    expect(snapshot).toEqual({
+    expect(snapshot).toMatchObject({
       runId: run.runId,
       flowSlug: 'watch_shapes',
       status: 'completed',
@@ -110,33 +98,33 @@ describe('FlowClient.getRun', () => {
       completedAt: expect.any(Date),
       failedAt: null,
       steps: [
-        {
+        expect.objectContaining({
           stepSlug: 'items',
           status: 'completed',
           output: [0, 1],
           errorMessage: null,
           skipReason: null,
-          tasks: [{ taskIndex: 0, status: 'completed', attemptsCount: 1, errorMessage: null }],
-        },
-        {
+          tasks: [expect.objectContaining({ taskIndex: 0, status: 'completed', attemptsCount: 1, errorMessage: null })],
+        }),
+        expect.objectContaining({
           stepSlug: 'each',
           status: 'completed',
           output: [0, 10],
           errorMessage: null,
           skipReason: null,
           tasks: [
-            { taskIndex: 0, status: 'completed', attemptsCount: 1, errorMessage: null },
-            { taskIndex: 1, status: 'completed', attemptsCount: 1, errorMessage: null },
+            expect.objectContaining({ taskIndex: 0, status: 'completed', attemptsCount: 1, errorMessage: null }),
+            expect.objectContaining({ taskIndex: 1, status: 'completed', attemptsCount: 1, errorMessage: null }),
           ],
-        },
-        {
+        }),
+        expect.objectContaining({
           stepSlug: 'extra',
           status: 'skipped',
           output: null,
           errorMessage: null,
           skipReason: 'condition_unmet',
           tasks: [],
-        },
+        }),
       ],
     });
   });
@@ -195,8 +183,8 @@ describe('wait()', () => {
     const run = await client.start(StuckFlow, {});
 
     const error = await run.wait({ signal: AbortSignal.abort() }).catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(Error);
-    expect((error as Error).name).toBe('AbortError');
+    // AbortSignal.abort()'s reason: a DOMException named AbortError.
+    expect(error).toMatchObject({ name: 'AbortError' });
   });
 
   it('client.wait(runId) on a run that already completed resolves at once with the completed run', async () => {
@@ -224,98 +212,3 @@ describe('wait()', () => {
     await expect(client.wait(randomUUID(), { timeoutMs: 1_000 })).rejects.toBeInstanceOf(RunNotFoundError);
   });
 });
-
-describe('run events', () => {
-  it("on('step:completed') receives each step of a chain in order, with its output", async () => {
-    const { client } = await startWorkerApp();
-    const run = await client.start(ChainFlow, { n: 2 });
-    const events: SeenEvent[] = [];
-    run.on('step:completed', (event) => events.push(event as SeenEvent));
-    await run.wait({ timeoutMs: 10_000 });
-
-    await waitForLength(events, 3);
-    expect(events.map((event) => [event.event_type, event.step_slug, event.output])).toEqual([
-      ['step:completed', 'first', 3],
-      ['step:completed', 'second', 6],
-      ['step:completed', 'third', 'result 6'],
-    ]);
-    for (const event of events) {
-      expect(event).toMatchObject({ run_id: run.runId, flow_slug: 'watch_chain', status: 'completed' });
-      expect(event.at).toBeDefined();
-    }
-  });
-
-  it("on('*') receives every event: steps started and completed, then the run completed with its output", async () => {
-    const { client } = await startWorkerApp();
-    const run = await client.start(ChainFlow, { n: 0 });
-    const events: SeenEvent[] = [];
-    run.on('*', (event) => events.push(event as SeenEvent));
-    await run.wait({ timeoutMs: 10_000 });
-
-    await waitFor(() => events.some((event) => event.event_type === 'run:completed'), {
-      description: 'the run:completed event',
-    });
-    const steps = events.filter((event) => event.event_type.startsWith('step:'));
-    expect(steps.map((event) => `${event.event_type} ${event.step_slug}`)).toEqual(
-      expect.arrayContaining(['step:completed first', 'step:started second', 'step:completed second']),
-    );
-    expect(steps.map((event) => `${event.event_type} ${event.step_slug}`).slice(-2)).toEqual([
-      'step:started third',
-      'step:completed third',
-    ]);
-    expect(events.at(-1)).toMatchObject({
-      event_type: 'run:completed',
-      status: 'completed',
-      output: { third: 'result 2' },
-    });
-  });
-
-  it('reports retries, the failed step and the failed run', async () => {
-    const { client } = await startWorkerApp();
-    const run = await client.start(FailingFlow, {});
-    const events: SeenEvent[] = [];
-    run.on('task:retrying', (event) => events.push(event as SeenEvent));
-    run.on('step:failed', (event) => events.push(event as SeenEvent));
-    run.on('run:failed', (event) => events.push(event as SeenEvent));
-    await run.wait({ timeoutMs: 10_000 }).catch(() => undefined);
-
-    await waitForLength(events, 3);
-    expect(events.map((event) => [event.event_type, event.step_slug])).toEqual([
-      ['task:retrying', 'broken'],
-      ['step:failed', 'broken'],
-      ['run:failed', undefined],
-    ]);
-    expect(events[1]?.error_message).toContain('always broken');
-  });
-
-  it("on('step:skipped') receives the skipped step with its skip reason", async () => {
-    const { client } = await startWorkerApp();
-    const run = await client.start(ShapesFlow, { count: 2 });
-    const events: SeenEvent[] = [];
-    run.on('step:skipped', (event) => events.push(event as SeenEvent));
-    await run.wait({ timeoutMs: 10_000 });
-
-    await waitFor(() => events.length >= 1, { description: 'a step:skipped event' });
-    expect(events).toEqual([
-      expect.objectContaining({ event_type: 'step:skipped', step_slug: 'extra', skip_reason: 'condition_unmet' }),
-    ]);
-  });
-
-  it('stops calling a callback once it is unsubscribed', async () => {
-    const { client } = await startWorkerApp();
-    const run = await client.start(ChainFlow, { n: 5 });
-    const kept: SeenEvent[] = [];
-    const dropped: SeenEvent[] = [];
-    run.on('step:completed', (event) => kept.push(event as SeenEvent));
-    const unsubscribe = run.on('step:completed', (event) => dropped.push(event as SeenEvent));
-    unsubscribe();
-    await run.wait({ timeoutMs: 10_000 });
-
-    await waitForLength(kept, 3);
-    expect(dropped).toEqual([]);
-  });
-});
-
-function waitForLength(events: readonly unknown[], length: number): Promise<unknown> {
-  return waitFor(() => events.length >= length, { timeoutMs: 5_000, description: `${length} events` });
-}

@@ -190,12 +190,16 @@ describe('the worker', () => {
     const items = [{ hold: true }, ...Array.from({ length: 12 }, () => ({ hold: false }))];
     const run = await client.start(SlotsFlow, items);
 
-    const log = app.get(CallLog);
-    await waitFor(() => log.of('item', run.runId).length === items.length, {
-      description: 'every quick item to run while item 0 holds its slot',
-    });
+    await waitFor(
+      async () => {
+        const [step] = (await client.getRun(run.runId)).steps;
+        return step?.tasks.filter((task) => task.status === 'completed').length === 12;
+      },
+      { description: 'every quick item to complete while item 0 holds its slot' },
+    );
     const [step] = (await client.getRun(run.runId)).steps;
-    expect(step?.tasks.filter((task) => task.status === 'completed')).toHaveLength(12);
+    expect(step?.tasks[0]).toMatchObject({ taskIndex: 0, status: 'started' });
+    expect(app.get(CallLog).of('item', run.runId)).toHaveLength(13);
     gate.open();
     await expect(run.wait({ timeoutMs: 10_000 })).resolves.toMatchObject({
       output: { item: items.map((_, index) => index) },
