@@ -5,5 +5,6 @@
 import { engineSuite } from './engine/engine.suite.ts';
 import { queueSuite } from './queue/queue.suite.ts';
 import type { BenchSuite } from './support/suite.ts';
+import { workerSuite } from './worker/worker.suite.ts';
 
-export const suites: readonly BenchSuite[] = [queueSuite, engineSuite];
+export const suites: readonly BenchSuite[] = [queueSuite, engineSuite, workerSuite];
