@@ -5,9 +5,12 @@
 import { randomUUID } from 'node:crypto';
 import {
   Flow,
+  InvalidOptionsError,
   type MapStepContext,
+  PgflowShutdownError,
   RunFailedError,
   RunNotFoundError,
+  type RunSnapshot,
   Step,
   type StepInput,
   WaitTimeoutError,
@@ -154,6 +157,43 @@ describe('FlowClient.getRun', () => {
   });
 });
 
+describe('FlowClient.getRun while a run progresses', () => {
+  it('returns consistent snapshots: a step is completed exactly when all its tasks are', async () => {
+    const { client } = await startWorkerApp();
+    // Many runs, each with three step transitions, watched side by side: a snapshot assembled from
+    // reads at different moments shows up at one of the transitions.
+    const runs = await Promise.all(Array.from({ length: 10 }, () => client.start(ShapesFlow, { count: 50 })));
+    const problems: string[] = [];
+    let open = runs.map((run) => run.runId);
+    while (open.length > 0) {
+      const snapshots = await Promise.all(open.map((runId) => client.getRun(runId)));
+      for (const snapshot of snapshots) problems.push(...inconsistencies(snapshot));
+      open = snapshots.filter((snapshot) => snapshot.status === 'started').map((snapshot) => snapshot.runId);
+    }
+
+    expect(problems.slice(0, 5)).toEqual([]);
+  }, 30_000);
+});
+
+/** What a snapshot taken at one instant could never show. */
+function inconsistencies(snapshot: RunSnapshot): string[] {
+  const found: string[] = [];
+  for (const step of snapshot.steps) {
+    const done = step.tasks.filter((task) => task.status === 'completed').length;
+    if (step.status === 'completed' && done !== step.tasks.length) {
+      found.push(`step ${step.stepSlug} completed with ${step.tasks.length - done} task(s) not completed`);
+    }
+    if (step.status === 'started' && step.tasks.length > 0 && done === step.tasks.length) {
+      found.push(`step ${step.stepSlug} still started with all ${done} task(s) completed`);
+    }
+  }
+  const open = snapshot.steps.filter((step) => step.status === 'created' || step.status === 'started');
+  if (snapshot.status === 'completed' && open.length > 0) {
+    found.push(`run completed with step(s) ${open.map((step) => step.stepSlug).join(', ')} not finished`);
+  }
+  return found;
+}
+
 describe('wait()', () => {
   it('rejects with WaitTimeoutError when the run does not end within timeoutMs', async () => {
     const { client } = await startApiApp();
@@ -210,5 +250,25 @@ describe('wait()', () => {
   it('client.wait(runId) rejects with RunNotFoundError for an unknown run', async () => {
     const { client } = await startApiApp();
     await expect(client.wait(randomUUID(), { timeoutMs: 1_000 })).rejects.toBeInstanceOf(RunNotFoundError);
+  });
+
+  it('refuses a run id that is not a UUID, naming it', async () => {
+    const { client } = await startApiApp();
+    for (const attempt of [() => client.wait('run-42'), () => client.getRun('run-42')]) {
+      const error = await attempt().catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(InvalidOptionsError);
+      expect((error as Error).message).toContain('run-42');
+    }
+  });
+
+  it('a wait() still pending when the application closes rejects with PgflowShutdownError', async () => {
+    const api = await startApiApp();
+    const run = await api.client.start(StuckFlow, {});
+    const waiting = run.wait().catch((caught: unknown) => caught);
+
+    await api.close();
+    const error = await waiting;
+    expect(error).toBeInstanceOf(PgflowShutdownError);
+    expect(error).toMatchObject({ runId: run.runId });
   });
 });

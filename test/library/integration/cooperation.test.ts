@@ -113,6 +113,17 @@ describe('an API-only application and a worker application on one database', () 
     expect(await api.client.getRun(run.runId)).toMatchObject({ status: 'completed', completedAt: expect.any(Date) });
   });
 
+  it('an API application without the flow class starts it by slug, as the database knows it', async () => {
+    await startWorker();
+    const api = await apps.start({ url: db.url, pgflow: { worker: { enabled: false } } });
+
+    const run = await api.client.start('coop_report', { customer: 'by slug' });
+    await expect(run.wait({ timeoutMs: 10_000 })).resolves.toMatchObject({
+      flowSlug: 'coop_report',
+      output: { render: 'by slug: 7 lines (rendered by worker)' },
+    });
+  });
+
   it('a second API application waits on a run the first one started (client.wait by id)', async () => {
     const first = await startApi();
     const second = await startApi();
