@@ -1,0 +1,56 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { PgflowModule, pgflowMigrations } from 'nestjs-pgflow';
+import { EXAMPLE_OPTIONS, type ExampleOptions, resolveExampleOptions } from './example.options.ts';
+import { AnalyzeWebsiteFlow } from './flows/analyze-website.flow.ts';
+import { CheckLinksFlow } from './flows/check-links.flow.ts';
+import { FlowsController } from './http/flows.controller.ts';
+import { PgflowExceptionFilter } from './http/pgflow-exception.filter.ts';
+import { RunsController } from './http/runs.controller.ts';
+import { KeywordExtractor } from './services/keyword-extractor.service.ts';
+import { LinkChecker } from './services/link-checker.service.ts';
+import { PageFetcher } from './services/page-fetcher.service.ts';
+import { ReportStore } from './services/report-store.service.ts';
+import { Summarizer } from './services/summarizer.service.ts';
+
+/**
+ * The example application: TypeORM on the given database with the library's migrations, PgflowModule
+ * (a worker and the FlowClient), two flows and the services they use, and the HTTP API.
+ */
+@Module({})
+export class AppModule {
+  static forRoot(options: ExampleOptions): DynamicModule {
+    const resolved = resolveExampleOptions(options);
+    return {
+      module: AppModule,
+      imports: [
+        TypeOrmModule.forRoot({
+          type: 'postgres',
+          url: resolved.databaseUrl,
+          // PgflowModule registers its entities; autoLoadEntities picks them up.
+          autoLoadEntities: true,
+          migrations: [...pgflowMigrations],
+          migrationsRun: resolved.migrationsRun,
+          migrationsTransactionMode: 'each',
+          // Fail at once with the driver's error (main.ts says what to check) rather than retrying,
+          // and logging a stack trace, for half a minute.
+          toRetry: () => false,
+        }),
+        PgflowModule.forRoot(resolved.worker === undefined ? {} : { worker: resolved.worker }),
+      ],
+      controllers: [RunsController, FlowsController],
+      providers: [
+        { provide: EXAMPLE_OPTIONS, useValue: resolved },
+        { provide: APP_FILTER, useClass: PgflowExceptionFilter },
+        PageFetcher,
+        Summarizer,
+        KeywordExtractor,
+        LinkChecker,
+        ReportStore,
+        AnalyzeWebsiteFlow,
+        CheckLinksFlow,
+      ],
+    };
+  }
+}

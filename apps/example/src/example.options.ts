@@ -1,0 +1,53 @@
+/**
+ * The options of the example application (see AppModule.forRoot), their token, and where the pages
+ * it serves offline live.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { PgflowWorkerOptions } from 'nestjs-pgflow';
+
+export interface ExampleOptions {
+  /** The PostgreSQL database to use (the library's tables and the app's runs live there). */
+  readonly databaseUrl: string;
+  /** Apply the library's migrations at boot [true]. */
+  readonly migrationsRun?: boolean;
+  /** Worker options of PgflowModule [the library's defaults]. */
+  readonly worker?: PgflowWorkerOptions;
+  /** The folder of the HTML pages PageFetcher serves [apps/example/pages]. */
+  readonly pagesDir?: string;
+}
+
+/** The injection token of the resolved {@link ExampleOptions}. */
+export const EXAMPLE_OPTIONS = Symbol('EXAMPLE_OPTIONS');
+
+/** ExampleOptions with every default applied. */
+export type ResolvedExampleOptions = Required<Pick<ExampleOptions, 'databaseUrl' | 'migrationsRun' | 'pagesDir'>> &
+  Pick<ExampleOptions, 'worker'>;
+
+export function resolveExampleOptions(options: ExampleOptions): ResolvedExampleOptions {
+  return {
+    databaseUrl: options.databaseUrl,
+    migrationsRun: options.migrationsRun ?? true,
+    worker: options.worker,
+    pagesDir: options.pagesDir ?? defaultPagesDir(),
+  };
+}
+
+/**
+ * `apps/example/pages`, found by walking up from this file: it runs from the sources under Jest and
+ * from `.build/apps/example/src` after `npm run build:run`, and the pages are not copied there.
+ */
+export function defaultPagesDir(): string {
+  const start = dirname(fileURLToPath(import.meta.url));
+  for (let dir = start; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'apps', 'example', 'pages');
+    if (existsSync(candidate)) return candidate;
+    if (dirname(dir) === dir) {
+      throw new Error(
+        `The example's pages folder (apps/example/pages) was not found above ${start}. ` +
+          'Pass AppModule.forRoot({ pagesDir }) to say where it is.',
+      );
+    }
+  }
+}

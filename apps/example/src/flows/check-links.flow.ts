@@ -1,0 +1,38 @@
+import { Flow, type MapStepContext, Step, type StepInput } from 'nestjs-pgflow';
+import { type LinkCheck, LinkChecker } from '../services/link-checker.service.ts';
+
+/** What `tally` outputs: the run's output is `{ tally: LinkTally }`. */
+export interface LinkTally {
+  readonly checked: number;
+  readonly ok: number;
+  readonly broken: string[];
+  readonly external: number;
+  readonly invalid: number;
+}
+
+/**
+ * Checks a list of links: the run's input is an array of URLs, and `link`, a root map step, checks
+ * each element in a task of its own (so the input must be an array: FlowClient.start() refuses
+ * anything else with an InvalidRunInputError); `tally` counts the results.
+ */
+@Flow({ slug: 'check_links', maxAttempts: 3, baseDelay: 1, timeout: 10 })
+export class CheckLinksFlow {
+  constructor(private readonly linkChecker: LinkChecker) {}
+
+  @Step({ map: true })
+  link(url: string, _ctx: MapStepContext): LinkCheck {
+    return this.linkChecker.check(url);
+  }
+
+  @Step({ dependsOn: ['link'] })
+  tally(deps: StepInput<CheckLinksFlow, 'link'>): LinkTally {
+    const count = (status: LinkCheck['status']): number => deps.link.filter((c) => c.status === status).length;
+    return {
+      checked: deps.link.length,
+      ok: count('ok'),
+      broken: deps.link.filter((check) => check.status === 'broken').map((check) => check.url),
+      external: count('external'),
+      invalid: count('invalid'),
+    };
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * Checks of run inputs that the HTTP API applies before starting a run, so that a malformed input
+ * gets a 400 instead of a run that fails. (The library itself checks only what every flow needs: the
+ * input is JSON, and an array when the flow has a root map step.)
+ */
+import type { FlowClass } from 'nestjs-pgflow';
+import { AnalyzeWebsiteFlow } from './analyze-website.flow.ts';
+
+/** Says what is wrong with an input, or returns undefined when it is fine. */
+export type FlowInputCheck = (input: unknown) => string | undefined;
+
+function checkAnalyzeWebsiteInput(input: unknown): string | undefined {
+  const example = 'e.g. { "url": "https://example.com/docs" }';
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    return `the input must be an object with the page's url, ${example}`;
+  }
+  const { url, ...rest } = input as Record<string, unknown>;
+  const unknown = Object.keys(rest);
+  if (unknown.length > 0) return `unknown field '${unknown[0]}' in the input: it has only a url, ${example}`;
+  if (url === undefined) return `input.url is missing: ${example}`;
+  if (typeof url !== 'string') return `input.url must be a string, got ${JSON.stringify(url)}: ${example}`;
+  if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
+    return `input.url must be an absolute http(s) URL, got ${JSON.stringify(url)}: ${example}`;
+  }
+  return undefined;
+}
+
+/** The checks, by flow class. */
+export const FLOW_INPUT_CHECKS: ReadonlyMap<FlowClass, FlowInputCheck> = new Map<FlowClass, FlowInputCheck>([
+  [AnalyzeWebsiteFlow, checkAnalyzeWebsiteInput],
+]);
