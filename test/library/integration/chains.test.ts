@@ -131,13 +131,46 @@ class FalsyOutputsFlow {
   }
 }
 
+@Flow({ slug: 'chains_renamed', maxAttempts: 1 })
+class RenamedStepsFlow {
+  constructor(private readonly log: CallLog) {}
+
+  @Step({ slug: 'load_user' })
+  loadUser(input: { id: number }) {
+    return { id: input.id, name: `user ${input.id}` };
+  }
+
+  @Step({ slug: 'greeting', dependsOn: ['load_user'] })
+  greet(deps: unknown, ctx: StepContext) {
+    this.log.record(deps, ctx);
+    return `hi ${(deps as { load_user: { name: string } }).load_user.name}`;
+  }
+}
+
+@Flow({ slug: 'chains_large', maxAttempts: 1 })
+class LargeOutputFlow {
+  @Step()
+  big(input: { size: number }) {
+    return { text: 'x'.repeat(input.size), rows: Array.from({ length: 200 }, (_, i) => ({ i, label: `row ${i}` })) };
+  }
+}
+
 const db = useTestDatabase();
 const apps = useApps();
 
 function startApp() {
   return apps.start({
     url: db.url,
-    providers: [PricingService, CallLog, OrderFlow, DiamondFlow, TwoRootsFlow, FalsyOutputsFlow],
+    providers: [
+      PricingService,
+      CallLog,
+      OrderFlow,
+      DiamondFlow,
+      TwoRootsFlow,
+      FalsyOutputsFlow,
+      RenamedStepsFlow,
+      LargeOutputFlow,
+    ],
   });
 }
 
@@ -248,5 +281,30 @@ describe('single-step flows in a Nest application', () => {
     expect(outputs.map((done) => done.output)).toEqual(
       Array.from({ length: 20 }, (_, i) => ({ combine: 2 * i + i * i })),
     );
+  });
+
+  it("a step's slug option names it in dependencies, in its dependents' input and in the output", async () => {
+    const { app, client } = await startApp();
+    const run = await client.start(RenamedStepsFlow, { id: 9 });
+    const done = await run.wait({ timeoutMs: 10_000 });
+
+    expect(done.output).toEqual({ greeting: 'hi user 9' });
+    expect(
+      app
+        .get(CallLog)
+        .of('greeting', run.runId)
+        .map((call) => call.input),
+    ).toEqual([{ load_user: { id: 9, name: 'user 9' } }]);
+    expect((await client.getRun(run.runId)).steps.map((step) => step.stepSlug)).toEqual(['load_user', 'greeting']);
+  });
+
+  it('wait() resolves with an output too large for a notification, in full', async () => {
+    const { client } = await startApp();
+    const run = await client.start(LargeOutputFlow, { size: 50_000 });
+    const done = await run.wait({ timeoutMs: 10_000 });
+
+    const output = done.output as { big: { text: string; rows: unknown[] } };
+    expect(output.big.text).toHaveLength(50_000);
+    expect(output.big.rows).toHaveLength(200);
   });
 });

@@ -113,6 +113,22 @@ describe('an API-only application and a worker application on one database', () 
     expect(await api.client.getRun(run.runId)).toMatchObject({ status: 'completed', completedAt: expect.any(Date) });
   });
 
+  it('two worker applications share the work, and no task runs twice', async () => {
+    const api = await startApi();
+    await startWorker();
+    await apps.start({ url: db.url, providers: [ReportFlow, { provide: ROLE, useValue: 'worker two' }] });
+
+    const runs = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => api.client.start(ReportFlow, { customer: `c${i}` })),
+    );
+    await Promise.all(runs.map((run) => run.wait({ timeoutMs: 15_000 })));
+
+    const keys = executions.map((execution) => `${execution.runId}/${execution.stepSlug}`);
+    expect(keys).toHaveLength(80);
+    expect(new Set(keys).size).toBe(80);
+    expect(new Set(executions.map((execution) => execution.role))).toEqual(new Set(['worker', 'worker two']));
+  });
+
   it('an API application without the flow class starts it by slug, as the database knows it', async () => {
     await startWorker();
     const api = await apps.start({ url: db.url, pgflow: { worker: { enabled: false } } });

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Inject } from '@nestjs/common';
-import { Flow, FlowNotFoundError, type MapStepContext, Step, type StepContext } from 'nestjs-pgflow';
+import { Flow, FlowNotFoundError, type MapStepContext, Step, type StepContext, type StepInput } from 'nestjs-pgflow';
 import { useTestDatabase } from '../../support/test-database.ts';
 import { waitFor } from '../../support/wait-for.ts';
 import { useApps } from '../fixtures/pgflow-app.ts';
@@ -70,6 +70,34 @@ class StalledFlow {
   }
 }
 
+@Flow({ slug: 'worker_delayed', maxAttempts: 1 })
+class DelayedFlow {
+  @Step()
+  now() {
+    return Date.now();
+  }
+
+  @Step({ dependsOn: ['now'], startDelay: 1 })
+  later(deps: StepInput<DelayedFlow, 'now'>) {
+    return Date.now() - deps.now;
+  }
+}
+
+/** Fails its first attempt; the retry comes floor(baseDelay * 2^1) = 2 seconds later. */
+@Flow({ slug: 'worker_retry_later', maxAttempts: 2, baseDelay: 1 })
+class RetryLaterFlow {
+  private failedAt = 0;
+
+  @Step()
+  flaky(_input: unknown, ctx: StepContext) {
+    if (ctx.attempt === 1) {
+      this.failedAt = Date.now();
+      throw new Error('first attempt fails');
+    }
+    return Date.now() - this.failedAt;
+  }
+}
+
 const db = useTestDatabase();
 const apps = useApps();
 const gates: Gate[] = [];
@@ -84,7 +112,16 @@ function startApp(worker: Record<string, unknown> = {}) {
   return apps
     .start({
       url: db.url,
-      providers: [CallLog, ServedFlow, OtherFlow, SlotsFlow, StalledFlow, { provide: GATE, useValue: gate }],
+      providers: [
+        CallLog,
+        ServedFlow,
+        OtherFlow,
+        SlotsFlow,
+        StalledFlow,
+        DelayedFlow,
+        RetryLaterFlow,
+        { provide: GATE, useValue: gate },
+      ],
       pgflow: { worker },
     })
     .then((app) => ({ ...app, gate }));
@@ -204,6 +241,26 @@ describe('the worker', () => {
     await expect(run.wait({ timeoutMs: 10_000 })).resolves.toMatchObject({
       output: { item: items.map((_, index) => index) },
     });
+  });
+
+  it('runs a step with startDelay once the delay has passed, not at the end of a long poll', async () => {
+    const { client } = await startApp({ maxPollSeconds: 30, pollIntervalMs: 10 });
+    const run = await client.start(DelayedFlow, {});
+    const done = await run.wait({ timeoutMs: 10_000 });
+
+    const waited = (done.output as { later: number }).later;
+    expect(waited).toBeGreaterThanOrEqual(900);
+    expect(waited).toBeLessThan(4_000);
+  });
+
+  it('runs a retry once its delay has passed, not at the end of a long poll', async () => {
+    const { client } = await startApp({ maxPollSeconds: 30, pollIntervalMs: 10 });
+    const run = await client.start(RetryLaterFlow, {});
+    const done = await run.wait({ timeoutMs: 10_000 });
+
+    const waited = (done.output as { flaky: number }).flaky;
+    expect(waited).toBeGreaterThanOrEqual(1_900);
+    expect(waited).toBeLessThan(5_000);
   });
 
   it('requeues a task stalled in a crashed worker, and runs it again', async () => {
