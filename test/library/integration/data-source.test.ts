@@ -5,10 +5,19 @@
  */
 import { Injectable, Module } from '@nestjs/common';
 import { InjectDataSource, InjectRepository, TypeOrmModule } from '@nestjs/typeorm';
-import { Flow, RunEntity, Step, type StepInput, StepStateEntity, StepTaskEntity, WorkerEntity } from 'nestjs-pgflow';
+import {
+  Flow,
+  PgflowModule,
+  RunEntity,
+  Step,
+  type StepInput,
+  StepStateEntity,
+  StepTaskEntity,
+  WorkerEntity,
+} from 'nestjs-pgflow';
 import { type DataSource, IsNull, type Repository } from 'typeorm';
 import { createTestDatabase, type TestDatabase, useTestDatabase } from '../../support/test-database.ts';
-import { typeOrmOn, useApps } from '../fixtures/pgflow-app.ts';
+import { FAST_WORKER, typeOrmOn, useApps } from '../fixtures/pgflow-app.ts';
 
 @Flow({ slug: 'ds_pair', maxAttempts: 1 })
 class PairFlow {
@@ -42,6 +51,10 @@ class RunReport {
 
 @Module({ imports: [TypeOrmModule.forFeature([RunEntity, StepStateEntity])], providers: [RunReport] })
 class ReportModule {}
+
+/** The same service in a module that lists no entity: PgflowModule (global) provides the repositories. */
+@Module({ providers: [RunReport] })
+class BareReportModule {}
 
 /** Reads the named data source, as a service of an application with two would. */
 @Injectable()
@@ -84,6 +97,23 @@ describe('the DataSource PgflowModule uses', () => {
     expect(await app.get(JobsProbe).jobs.getRepository(RunEntity).countBy({ runId: run.runId })).toBe(1);
   });
 
+  it('forRootAsync({ dataSource }) uses the named DataSource with options from a factory', async () => {
+    const { client } = await apps.start({
+      url: db.url,
+      providers: [PairFlow],
+      typeOrm: [typeOrmOn(other.url), typeOrmOn(db.url, 'jobs')],
+      pgflowModule: PgflowModule.forRootAsync({
+        dataSource: 'jobs',
+        useFactory: () => ({ dataSource: 'jobs', worker: FAST_WORKER }),
+      }),
+    });
+
+    const run = await client.start(PairFlow, { a: 30 });
+    await expect(run.wait({ timeoutMs: 10_000 })).resolves.toMatchObject({ output: { right: 31 } });
+    expect(await db.query('select 1 from pgflow.runs where run_id = $1', [run.runId])).toHaveLength(1);
+    expect(await other.query('select 1 from pgflow.runs')).toEqual([]);
+  });
+
   it('works with a named DataSource alone, without a default one', async () => {
     const { client } = await apps.start({
       url: db.url,
@@ -121,6 +151,14 @@ describe('the pgflow entities', () => {
     ]);
     expect(await dataSource().getRepository(StepTaskEntity).countBy({ runId: run.runId })).toBe(2);
     expect(await dataSource().getRepository(WorkerEntity).countBy({ stoppedAt: IsNull() })).toBeGreaterThan(0);
+  });
+
+  it('are injectable with @InjectRepository without listing them in TypeOrmModule.forFeature', async () => {
+    const { app, client } = await apps.start({ url: db.url, providers: [PairFlow], imports: [BareReportModule] });
+    const run = await client.start(PairFlow, { a: 7 });
+    await run.wait({ timeoutMs: 10_000 });
+
+    expect(await app.get(RunReport).run(run.runId)).toMatchObject({ status: 'completed', output: { right: 8 } });
   });
 
   it('are injectable with @InjectRepository in the application’s own services', async () => {
