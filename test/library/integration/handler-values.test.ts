@@ -35,7 +35,7 @@ class ThrowingFlow {
   }
 }
 
-type Returnable = 'bigint' | 'function' | 'cycle' | 'nan' | 'nested_bigint' | 'symbol';
+type Returnable = 'bigint' | 'function' | 'cycle' | 'nan' | 'nested_bigint' | 'symbol' | 'map' | 'promise' | 'date';
 
 function cyclic(): unknown {
   const node: { name: string; self?: unknown } = { name: 'loop' };
@@ -50,6 +50,10 @@ const returned: Record<Returnable, () => unknown> = {
   nan: () => Number.NaN,
   nested_bigint: () => ({ order: { total: 12n } }),
   symbol: () => Symbol('s'),
+  map: () => ({ totals: new Map([['a', 1]]) }),
+  // A promise nested in the output (a missing await), not the handler's own returned promise.
+  promise: () => ({ pending: Promise.resolve(1) }),
+  date: () => ({ at: new Date('2024-01-02T03:04:05.000Z') }),
 };
 
 @Flow({ slug: 'values_return', maxAttempts: 1 })
@@ -142,6 +146,8 @@ describe('what a handler returns', () => {
     ['nan', /NaN/],
     ['nested_bigint', /BigInt/i],
     ['symbol', /symbol/i],
+    ['map', /Map/],
+    ['promise', /Promise|await/],
   ];
 
   it.each(cases)('returning a %s fails the attempt with a clear message', async (kind, expected) => {
@@ -169,5 +175,13 @@ describe('what a handler returns', () => {
     expect(step?.tasks).toEqual([
       expect.objectContaining({ status: 'failed', attemptsCount: 2, errorMessage: expect.stringMatching(/BigInt/i) }),
     ]);
+  });
+
+  it('stores a Date in the output as its ISO string, as JSON.stringify would', async () => {
+    const { client } = await startApp();
+    const run = await client.start(ReturningFlow, { kind: 'date' });
+    await expect(run.wait({ timeoutMs: 10_000 })).resolves.toMatchObject({
+      output: { produce: { at: '2024-01-02T03:04:05.000Z' } },
+    });
   });
 });
