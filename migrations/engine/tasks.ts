@@ -51,7 +51,8 @@ $$;
  */
 export const createStartTasksInternal = /* sql */ `
 create function pgflow._start_tasks(
-  p_flow_slug text, p_msg_ids bigint[], p_worker_id uuid, p_known_run_ids uuid[] default null
+  p_flow_slug text, p_msg_ids bigint[], p_worker_id uuid, p_known_run_ids uuid[] default null,
+  p_read_vt int default null
 )
 returns table (flow_slug text, run_id uuid, step_slug text, input jsonb, msg_id bigint, task_index int,
                flow_input jsonb, attempt int, timeout_seconds int)
@@ -94,17 +95,25 @@ begin
      where t.ctid = any(v_candidates) and t.status = 'queued'
     returning t.ctid, t.step_slug, t.message_id
   )
-  select array_agg(st.ctid), array_agg(st.message_id),
-         -- The task stays invisible for the step's timeout (else the flow's) plus 2 seconds.
-         array_agg(coalesce(step.opt_timeout, flow.opt_timeout) + 2)
+  , offsets as (
+    -- The task stays invisible for the step's timeout (else the flow's) plus 2 seconds.
+    select st.ctid, st.message_id, coalesce(step.opt_timeout, flow.opt_timeout) + 2 as vt_offset
+      from started st
+      join pgflow.steps step on step.flow_slug = p_flow_slug and step.step_slug = st.step_slug
+      join pgflow.flows flow on flow.flow_slug = p_flow_slug
+  )
+  select array_agg(o.ctid),
+         -- A message read with this very offset a moment ago (p_read_vt) needs no second update.
+         array_agg(o.message_id) filter (where o.vt_offset is distinct from p_read_vt),
+         array_agg(o.vt_offset) filter (where o.vt_offset is distinct from p_read_vt)
     into v_started, v_msg_ids, v_offsets
-    from started st
-    join pgflow.steps step on step.flow_slug = p_flow_slug and step.step_slug = st.step_slug
-    join pgflow.flows flow on flow.flow_slug = p_flow_slug;
+    from offsets o;
   if v_started is null then
     return;
   end if;
-  perform from pgflow.set_vt_batch(p_flow_slug, v_msg_ids, v_offsets);
+  if v_msg_ids is not null then
+    perform from pgflow.set_vt_batch(p_flow_slug, v_msg_ids, v_offsets);
+  end if;
 
   return query
   select p_flow_slug, t.run_id, t.step_slug,
@@ -165,13 +174,20 @@ as $$
 declare
   v_msg_ids bigint[];
   v_dead bigint[];
+  v_read_vt int;
 begin
-  select array_agg(m.msg_id) into v_msg_ids from pgmq.read(p_flow_slug, p_visibility_timeout, p_qty) m;
+  -- Read and start share this transaction, so the messages can be read with the visibility their
+  -- tasks get when started (the longest step timeout + 2): most then need no second update.
+  select greatest(p_visibility_timeout, max(coalesce(step.opt_timeout, flow.opt_timeout)) + 2) into v_read_vt
+    from pgflow.steps step join pgflow.flows flow on flow.flow_slug = step.flow_slug
+   where step.flow_slug = p_flow_slug;
+  select array_agg(m.msg_id) into v_msg_ids
+    from pgmq.read(p_flow_slug, coalesce(v_read_vt, p_visibility_timeout), p_qty) m;
   if v_msg_ids is null then
     return;
   end if;
   return query
-    select * from pgflow._start_tasks(p_flow_slug, v_msg_ids, p_worker_id, coalesce(p_known_run_ids, '{}'));
+    select * from pgflow._start_tasks(p_flow_slug, v_msg_ids, p_worker_id, coalesce(p_known_run_ids, '{}'), v_read_vt);
 
   select array_agg(m.msg_id) into v_dead
     from unnest(v_msg_ids) as m(msg_id)
