@@ -89,8 +89,10 @@ class RetryLaterFlow {
   private failedAt = 0;
 
   @Step()
-  flaky(_input: unknown, ctx: StepContext) {
+  async flaky(_input: unknown, ctx: StepContext) {
     if (ctx.attempt === 1) {
+      // Some work first, as a real handler does: the worker polls again meanwhile.
+      await new Promise((resolve) => setTimeout(resolve, 50));
       this.failedAt = Date.now();
       throw new Error('first attempt fails');
     }
