@@ -4,7 +4,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Inject } from '@nestjs/common';
-import { Flow, FlowNotFoundError, type MapStepContext, Step, type StepContext, type StepInput } from 'nestjs-pgflow';
+import {
+  Flow,
+  FlowNotFoundError,
+  type MapStepContext,
+  RunFailedError,
+  Step,
+  type StepContext,
+  type StepInput,
+} from 'nestjs-pgflow';
 import { useTestDatabase } from '../../support/test-database.ts';
 import { waitFor } from '../../support/wait-for.ts';
 import { useApps } from '../fixtures/pgflow-app.ts';
@@ -266,34 +274,10 @@ describe('the worker', () => {
   });
 
   it('requeues a task stalled in a crashed worker, and runs it again', async () => {
-    // Start the run in an application without a worker, then play a worker that takes the task and dies.
-    const api = await apps.start({
-      url: db.url,
-      providers: [CallLog, StalledFlow],
-      pgflow: { worker: { enabled: false } },
-    });
-    const run = await api.client.start(StalledFlow, { resume: true });
-    const crashed = randomUUID();
-    await db.query(
-      "insert into pgflow.workers (worker_id, queue_name, function_name) values ($1, 'worker_stalled', 'crashed')",
-      [crashed],
-    );
-    const [message] = await db.query<{ msg_id: string }>(
-      "select msg_id from pgmq.read(queue_name => 'worker_stalled', vt => 30, qty => 1)",
-    );
-    await db.query(
-      "select * from pgflow.start_tasks(flow_slug => 'worker_stalled', msg_ids => $1::bigint[], worker_id => $2)",
-      [[message?.msg_id], crashed],
-    );
-    // An hour ago: far beyond the step's timeout (1 s) + 30 s.
-    await db.query(
-      `update pgflow.step_tasks set queued_at = queued_at - interval '1 hour', started_at = started_at - interval '1 hour'
-        where run_id = $1`,
-      [run.runId],
-    );
+    const run = await startAndCrash({ requeuedBefore: 0 });
 
     const { app } = await startApp({ flows: [StalledFlow] });
-    await expect(run.wait({ timeoutMs: 25_000 })).resolves.toMatchObject({
+    await expect(run.wait({ timeoutMs: 20_000 })).resolves.toMatchObject({
       output: { resume: 'resumed on attempt 2' },
     });
     expect(
@@ -308,4 +292,52 @@ describe('the worker', () => {
     );
     expect(task).toEqual({ status: 'completed', attempts_count: 2, requeued_count: 1 });
   }, 30_000);
+
+  it('fails the run of a task stalled after its last requeue, and wait() rejects', async () => {
+    const run = await startAndCrash({ requeuedBefore: 3 });
+
+    const { app } = await startApp({ flows: [StalledFlow] });
+    const error = await run.wait({ timeoutMs: 20_000 }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(RunFailedError);
+    expect(error).toMatchObject({ runId: run.runId, stepSlug: 'resume' });
+    expect(app.get(CallLog).of('resume', run.runId)).toEqual([]);
+    const [task] = await db.query<{ status: string; permanently_stalled_at: Date | null }>(
+      'select status, permanently_stalled_at from pgflow.step_tasks where run_id = $1',
+      [run.runId],
+    );
+    expect(task).toEqual({ status: 'failed', permanently_stalled_at: expect.any(Date) });
+  }, 30_000);
 });
+
+/**
+ * Starts a run of StalledFlow in an application without a worker, then plays a worker that takes
+ * its task and dies: the task stays started, an hour ago, far beyond its timeout (1 s) + 30 s.
+ */
+async function startAndCrash(options: { requeuedBefore: number }) {
+  const api = await apps.start({
+    url: db.url,
+    providers: [CallLog, StalledFlow],
+    pgflow: { worker: { enabled: false } },
+  });
+  const run = await api.client.start(StalledFlow, { resume: true });
+  const crashed = randomUUID();
+  await db.query(
+    "insert into pgflow.workers (worker_id, queue_name, function_name) values ($1, 'worker_stalled', 'crashed')",
+    [crashed],
+  );
+  const [message] = await db.query<{ msg_id: string }>(
+    "select msg_id from pgmq.read(queue_name => 'worker_stalled', vt => 30, qty => 1)",
+  );
+  await db.query(
+    "select * from pgflow.start_tasks(flow_slug => 'worker_stalled', msg_ids => $1::bigint[], worker_id => $2)",
+    [[message?.msg_id], crashed],
+  );
+  await db.query(
+    `update pgflow.step_tasks
+        set queued_at = queued_at - interval '1 hour', started_at = started_at - interval '1 hour',
+            requeued_count = $2
+      where run_id = $1`,
+    [run.runId, options.requeuedBefore],
+  );
+  return run;
+}
