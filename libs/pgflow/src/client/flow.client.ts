@@ -27,7 +27,7 @@ import type {
 } from './run.types.ts';
 import { type ReplayState, RunEventStream } from './run-event-stream.ts';
 import { RunHandle } from './run-handle.ts';
-import { type RunRow, type StepRow, type TaskRow, toRunSnapshot } from './run-rows.ts';
+import { type RunRow, type SnapshotRow, toRunSnapshot } from './run-rows.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -168,14 +168,9 @@ export class FlowClient implements OnApplicationShutdown {
   /** The run with its step states and their tasks, in step order; throws RunNotFoundError. */
   async getRun(runId: string): Promise<RunSnapshot> {
     assertRunId(runId);
-    const [runs, steps, tasks] = await Promise.all([
-      this.database.query<RunRow>(sql.run, [runId]),
-      this.database.query<StepRow>(sql.runSteps, [runId]),
-      this.database.query<TaskRow>(sql.runTasks, [runId]),
-    ]);
-    const [run] = runs;
-    if (run === undefined) throw new RunNotFoundError(runId);
-    return toRunSnapshot(run, steps, tasks);
+    const [row] = await this.database.query<SnapshotRow>(sql.runSnapshot, [runId, true]);
+    if (row === undefined) throw new RunNotFoundError(runId);
+    return toRunSnapshot(row);
   }
 
   /**
@@ -213,23 +208,15 @@ export class FlowClient implements OnApplicationShutdown {
   }
 
   private async readReplayState(runId: string): Promise<ReplayState | undefined> {
-    const [[run], steps, retried] = await Promise.all([
-      this.database.query<Outcome>(sql.runOutcome, [runId]),
-      this.database.query<StepRow>(sql.runSteps, [runId]),
-      this.database.query<TaskRow>(sql.runRetriedTasks, [runId]),
-    ]);
-    if (run === undefined) return undefined;
-    const snapshot = toRunSnapshot(run, steps, []);
+    const [row] = await this.database.query<SnapshotRow>(sql.runSnapshot, [runId, false]);
+    if (row === undefined) return undefined;
+    const snapshot = toRunSnapshot(row);
     return {
-      run: { ...snapshot, failedStep: run.failed_step, errorMessage: run.error_message },
+      run: { ...snapshot, failedStep: row.failed_step, errorMessage: row.error_message },
       steps: snapshot.steps,
-      retriedTasks: retried.map((task) => ({
-        stepSlug: task.step_slug,
-        taskIndex: task.task_index,
-        status: task.status,
-        attemptsCount: task.attempts_count,
-        errorMessage: task.error_message,
-      })),
+      retriedTasks: snapshot.steps.flatMap((step) =>
+        step.tasks.map((task) => ({ ...task, stepSlug: step.stepSlug, status: task.status })),
+      ),
     };
   }
 

@@ -46,6 +46,8 @@ export class RunEventStream {
   private readonly logger = new Logger('PgflowRunEvents');
   private readonly subscribers = new Set<{ type: RunEventType | '*'; listener: RunEventListener }>();
   private readonly delivered = new Set<string>();
+  /** Every event delivered so far, in order: a subscriber added later receives them first. */
+  private readonly history: RunEvent[] = [];
   private buffered: RunEvent[] | undefined = [];
   private unsubscribe: (() => Promise<void>) | undefined;
   private stopReconnect: (() => void) | undefined;
@@ -60,8 +62,10 @@ export class RunEventStream {
     return this.subscribers.size;
   }
 
+  /** Adds a subscriber and hands it, at once, the events delivered before it came. */
   add(type: RunEventType | '*', listener: RunEventListener): () => void {
     const subscriber = { type, listener };
+    for (const event of this.history) this.notify(subscriber, event);
     this.subscribers.add(subscriber);
     return () => this.subscribers.delete(subscriber);
   }
@@ -110,13 +114,16 @@ export class RunEventStream {
         : `${event.event_type}|${event.event_type.startsWith('step:') ? event.step_slug : ''}`;
     if (this.delivered.has(key)) return;
     this.delivered.add(key);
-    for (const { type, listener } of [...this.subscribers]) {
-      if (type !== '*' && type !== event.event_type) continue;
-      try {
-        listener(event);
-      } catch (error) {
-        this.logger.error(`A listener of ${event.event_type} on run ${this.runId} threw`, (error as Error)?.stack);
-      }
+    this.history.push(event);
+    for (const subscriber of [...this.subscribers]) this.notify(subscriber, event);
+  }
+
+  private notify(subscriber: { type: RunEventType | '*'; listener: RunEventListener }, event: RunEvent): void {
+    if (subscriber.type !== '*' && subscriber.type !== event.event_type) return;
+    try {
+      subscriber.listener(event);
+    } catch (error) {
+      this.logger.error(`A listener of ${event.event_type} on run ${this.runId} threw`, (error as Error)?.stack);
     }
   }
 }

@@ -1,4 +1,11 @@
-import type { RunSnapshot, RunStatusValue, StepSnapshot, StepStatusValue, TaskStatusValue } from './run.types.ts';
+import type {
+  RunSnapshot,
+  RunStatusValue,
+  StepSnapshot,
+  StepStatusValue,
+  TaskSnapshot,
+  TaskStatusValue,
+} from './run.types.ts';
 
 /** Rows as the client's statements (db/engine.sql.ts) return them. */
 export interface RunRow {
@@ -12,60 +19,69 @@ export interface RunRow {
   readonly failed_at: Date | null;
 }
 
-export interface StepRow {
-  readonly step_slug: string;
-  readonly status: StepStatusValue;
-  readonly output: unknown;
+/** A row of sql.runSnapshot: the run, its first failed step, and its steps and tasks as JSON. */
+export interface SnapshotRow extends RunRow {
+  readonly failed_step: string | null;
   readonly error_message: string | null;
-  readonly skip_reason: string | null;
-  readonly started_at: Date | null;
-  readonly completed_at: Date | null;
-  readonly failed_at: Date | null;
-  readonly skipped_at: Date | null;
+  readonly steps: ReadonlyArray<{
+    readonly step_slug: string;
+    readonly status: StepStatusValue;
+    readonly output: unknown;
+    readonly error_message: string | null;
+    readonly skip_reason: string | null;
+    readonly started_at: string | null;
+    readonly completed_at: string | null;
+    readonly failed_at: string | null;
+    readonly skipped_at: string | null;
+  }>;
+  readonly tasks: ReadonlyArray<{
+    readonly step_slug: string;
+    readonly task_index: number;
+    readonly status: TaskStatusValue;
+    readonly attempts_count: number;
+    readonly error_message: string | null;
+  }>;
 }
 
-export interface TaskRow {
-  readonly step_slug: string;
-  readonly task_index: number;
-  readonly status: TaskStatusValue;
-  readonly attempts_count: number;
-  readonly error_message: string | null;
-}
-
-export function toRunSnapshot(run: RunRow, steps: readonly StepRow[], tasks: readonly TaskRow[]): RunSnapshot {
-  const tasksByStep = new Map<string, TaskRow[]>();
-  for (const task of tasks) {
+export function toRunSnapshot(row: SnapshotRow): RunSnapshot {
+  const tasksByStep = new Map<string, TaskSnapshot[]>();
+  for (const task of row.tasks) {
     const list = tasksByStep.get(task.step_slug) ?? [];
-    list.push(task);
+    list.push({
+      taskIndex: task.task_index,
+      status: task.status,
+      attemptsCount: task.attempts_count,
+      errorMessage: task.error_message,
+    });
     tasksByStep.set(task.step_slug, list);
   }
   return {
-    runId: run.run_id,
-    flowSlug: run.flow_slug,
-    status: run.status,
-    input: run.input,
-    output: run.output,
-    startedAt: run.started_at,
-    completedAt: run.completed_at,
-    failedAt: run.failed_at,
-    steps: steps.map(
+    runId: row.run_id,
+    flowSlug: row.flow_slug,
+    status: row.status,
+    input: row.input,
+    output: row.output,
+    startedAt: row.started_at,
+    completedAt: row.completed_at,
+    failedAt: row.failed_at,
+    steps: row.steps.map(
       (step): StepSnapshot => ({
         stepSlug: step.step_slug,
         status: step.status,
         output: step.output,
         errorMessage: step.error_message,
         skipReason: step.skip_reason,
-        startedAt: step.started_at,
-        completedAt: step.completed_at,
-        failedAt: step.failed_at,
-        skippedAt: step.skipped_at,
-        tasks: (tasksByStep.get(step.step_slug) ?? []).map((task) => ({
-          taskIndex: task.task_index,
-          status: task.status,
-          attemptsCount: task.attempts_count,
-          errorMessage: task.error_message,
-        })),
+        startedAt: toDate(step.started_at),
+        completedAt: toDate(step.completed_at),
+        failedAt: toDate(step.failed_at),
+        skippedAt: toDate(step.skipped_at),
+        tasks: tasksByStep.get(step.step_slug) ?? [],
       }),
     ),
   };
+}
+
+/** Timestamps inside JSON arrive as ISO strings. */
+function toDate(value: string | null): Date | null {
+  return value === null ? null : new Date(value);
 }

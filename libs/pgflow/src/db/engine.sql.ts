@@ -61,22 +61,33 @@ export const sql = {
                     order by s.failed_at limit 1) s on true
                 where r.run_id = $1::uuid`,
 
-  runSteps: `select s.step_slug, s.status, s.output, s.error_message, s.skip_reason, s.started_at,
-                    s.completed_at, s.failed_at, s.skipped_at
-               from pgflow.step_states s
-               join pgflow.steps st on st.flow_slug = s.flow_slug and st.step_slug = s.step_slug
-              where s.run_id = $1::uuid
-              order by st.step_index`,
-
-  /** Tasks of a run that failed at least one attempt (for replaying task:retrying events). */
-  runRetriedTasks: `select step_slug, task_index, status, attempts_count, error_message
-                      from pgflow.step_tasks
-                     where run_id = $1::uuid and error_message is not null
-                     order by step_slug, task_index`,
-
-  runTasks: `select step_slug, task_index, status, attempts_count, error_message
-               from pgflow.step_tasks where run_id = $1::uuid
-              order by step_slug, task_index`,
+  /**
+   * A run with its steps (in step order) and tasks, in one statement so that it is one consistent
+   * snapshot. $2: every task (true), or only those that failed an attempt (false, for replays).
+   */
+  runSnapshot: `select r.run_id, r.flow_slug, r.status, r.input, r.output, r.started_at, r.completed_at, r.failed_at,
+                       failed.step_slug as failed_step, failed.error_message,
+                       coalesce((select jsonb_agg(jsonb_build_object(
+                                  'step_slug', s.step_slug, 'status', s.status, 'output', s.output,
+                                  'error_message', s.error_message, 'skip_reason', s.skip_reason,
+                                  'started_at', s.started_at, 'completed_at', s.completed_at,
+                                  'failed_at', s.failed_at, 'skipped_at', s.skipped_at) order by st.step_index)
+                                   from pgflow.step_states s
+                                   join pgflow.steps st on st.flow_slug = s.flow_slug and st.step_slug = s.step_slug
+                                  where s.run_id = r.run_id), '[]'::jsonb) as steps,
+                       coalesce((select jsonb_agg(jsonb_build_object(
+                                  'step_slug', t.step_slug, 'task_index', t.task_index, 'status', t.status,
+                                  'attempts_count', t.attempts_count, 'error_message', t.error_message)
+                                  order by t.step_slug, t.task_index)
+                                   from pgflow.step_tasks t
+                                  where t.run_id = r.run_id and ($2::boolean or t.error_message is not null)),
+                                '[]'::jsonb) as tasks
+                  from pgflow.runs r
+                  left join lateral (
+                    select s.step_slug, s.error_message from pgflow.step_states s
+                     where s.run_id = r.run_id and s.status = 'failed'
+                     order by s.failed_at limit 1) failed on true
+                 where r.run_id = $1::uuid`,
 
   listen: (channel: string) => `listen ${quoteIdentifier(channel)}`,
   unlisten: (channel: string) => `unlisten ${quoteIdentifier(channel)}`,

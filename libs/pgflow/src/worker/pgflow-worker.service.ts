@@ -217,8 +217,10 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
         continue;
       }
       const due = this.freeSlots() > 0 ? this.pollers.filter((p) => p.dueAt <= now) : [];
-      // Rotate between due flows so that a busy flow cannot starve the others.
-      const poller = due.length > 0 ? due[rotation++ % due.length] : undefined;
+      // Rotate between due flows so that a busy flow cannot starve the others. Reported results may
+      // make their flow's next steps ready: a round trip that reports them also claims for that flow.
+      const poller =
+        due.length > 0 ? due[rotation++ % due.length] : this.freeSlots() > 0 ? this.pollerOfPendingResult() : undefined;
       if (poller === undefined && this.results.pending === 0) {
         await this.sleepUntil(this.freeSlots() > 0 ? Math.min(...this.pollers.map((p) => p.dueAt)) : Infinity);
         continue;
@@ -278,6 +280,12 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
     if (poller !== undefined) poller.dueAt = Date.now() + this.backoff.next();
   }
 
+  /** The poller of the flow of the oldest result waiting to be reported, if any. */
+  private pollerOfPendingResult(): FlowPoller | undefined {
+    const slug = this.results.oldestFlowSlug();
+    return slug === undefined ? undefined : this.pollers.find((p) => p.definition.slug === slug);
+  }
+
   /** Reports what is left at shutdown, until it is stored or the deadline passes. */
   private async drainResults(deadline: number): Promise<void> {
     while (this.results.pending > 0 && Date.now() < deadline) {
@@ -305,6 +313,7 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
       const step = poller.definition.stepsBySlug.get(task.step_slug);
       if (step === undefined) {
         this.results.fail(
+          poller.definition.slug,
           task,
           `Step '${task.step_slug}' is not defined in flow class ${poller.definition.className} of this process ` +
             `(flow '${poller.definition.slug}'): the code and the database disagree.`,
@@ -332,9 +341,9 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
     this.running.delete(execution);
     const { task } = execution;
     if (outcome.kind === 'completed') {
-      this.results.complete(task, outcome.output);
+      this.results.complete(execution.flowSlug, task, outcome.output);
     } else if (outcome.kind === 'failed') {
-      this.results.fail(task, outcome.errorMessage);
+      this.results.fail(execution.flowSlug, task, outcome.errorMessage);
       const stack = outcome.error instanceof Error ? outcome.error.stack : undefined;
       this.logger.error(
         `Step '${task.step_slug}' (task ${task.task_index}) of run ${task.run_id} failed on attempt ` +

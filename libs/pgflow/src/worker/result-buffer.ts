@@ -31,6 +31,8 @@ export interface Results {
 export class ResultBuffer {
   private completions: Completion[] = [];
   private failures: Failure[] = [];
+  /** The flow of each result, oldest first (for the claim that goes with the report). */
+  private flows: string[] = [];
 
   constructor(
     private readonly database: PgflowDatabase,
@@ -41,18 +43,26 @@ export class ResultBuffer {
     return this.completions.length + this.failures.length;
   }
 
-  complete(key: TaskKey, output: unknown): void {
+  complete(flowSlug: string, key: TaskKey, output: unknown): void {
     this.completions.push({ ...pick(key), output });
+    this.flows.push(flowSlug);
   }
 
-  fail(key: TaskKey, errorMessage: string): void {
+  fail(flowSlug: string, key: TaskKey, errorMessage: string): void {
     this.failures.push({ ...pick(key), error_message: errorMessage });
+    this.flows.push(flowSlug);
+  }
+
+  /** The flow of the oldest result waiting to be reported. */
+  oldestFlowSlug(): string | undefined {
+    return this.flows[0];
   }
 
   take(): Results {
     const taken = { completions: this.completions, failures: this.failures };
     this.completions = [];
     this.failures = [];
+    this.flows = [];
     return taken;
   }
 
