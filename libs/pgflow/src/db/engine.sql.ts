@@ -48,9 +48,6 @@ export const sql = {
 
   runInputs: 'select run_id, input from pgflow.runs where run_id = any($1::uuid[])',
 
-  run: `select run_id, flow_slug, status, input, output, started_at, completed_at, failed_at
-          from pgflow.runs where run_id = $1::uuid`,
-
   /** The run's state for wait(): the run, and the first failed step with its error. */
   runOutcome: `select r.run_id, r.flow_slug, r.status, r.input, r.output, r.started_at, r.completed_at,
                       r.failed_at, s.step_slug as failed_step, s.error_message
