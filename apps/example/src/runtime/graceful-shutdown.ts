@@ -46,6 +46,7 @@ export class GracefulShutdown {
   private readonly controller = new AbortController();
   private readonly listener = (signal: NodeJS.Signals): void => this.onSignal(signal);
   private firstSignalAt = 0;
+  private deadline: NodeJS.Timeout | undefined;
   private running: Promise<boolean> | undefined;
 
   /**
@@ -104,6 +105,7 @@ export class GracefulShutdown {
       }
     }
     for (const signal of SIGNALS) process.removeListener(signal, this.listener);
+    clearTimeout(this.deadline);
     return clean;
   }
 
@@ -113,7 +115,7 @@ export class GracefulShutdown {
       this.firstSignalAt = now;
       this.print(`\n${signal} received: shutting down (the worker finishes its running tasks first)...`);
       // A stuck shutdown must not keep a terminal hostage: exit anyway after the deadline.
-      setTimeout(() => {
+      this.deadline = setTimeout(() => {
         this.print(`Shutdown did not finish within ${this.deadlineMs} ms; exiting anyway.`);
         process.exit(1);
       }, this.deadlineMs);
