@@ -35,6 +35,8 @@ describe('npm start (main.js) with DATABASE_URL', () => {
     const events = progress.map((line) => line.replace(/^\+\s*\d+ ms {2}/, ''));
     expect(events).toEqual(
       expect.arrayContaining([
+        `run ${runId} of analyze_website started`,
+        'step website started',
         'step keywords started',
         expect.stringMatching(
           /^step summary attempt 1 failed: SummarizerBusyError: summarizer busy.*; retry in \d+ ms$/,

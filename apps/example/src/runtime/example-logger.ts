@@ -11,14 +11,14 @@ const QUIET_CONTEXTS = new Set([
 
 /**
  * Errors the example causes on purpose (the summarizer's simulated rate limit, a page it does not
- * have): logged by their message, without a stack trace, which would suggest a bug.
+ * have): the worker's report of them is a warning, without a stack trace, which would suggest a bug.
  */
 const EXPECTED_ERRORS = ['SummarizerBusyError', 'PageNotFoundError'];
 
 /**
- * Nest's console logger, quieter for `npm start`: no bootstrap chatter, no stack traces for the
- * example's expected errors, and nothing from the bootstrap's ExceptionHandler, because main.ts
- * reports a failed start itself, in one readable message.
+ * Nest's console logger, quieter for `npm start`: no bootstrap chatter, the example's expected errors
+ * as warnings without stack traces, and nothing from the bootstrap's ExceptionHandler, because
+ * main.ts reports a failed start itself, in one readable message.
  */
 export class ExampleLogger extends ConsoleLogger {
   /** Set while ConsoleLogger.error() prints a message whose stack must not follow. */
@@ -42,12 +42,21 @@ export class ExampleLogger extends ConsoleLogger {
       return;
     }
     if (logLevel === 'log' && context !== undefined && QUIET_CONTEXTS.has(context)) return;
+    if (logLevel === 'error' && isExpected(errorStack)) {
+      this.dropNextStack = true;
+      super.printMessages(messages, context, 'warn', 'stdout', undefined, params);
+      return;
+    }
     super.printMessages(messages, context, logLevel, writeStreamType, errorStack, params);
   }
 
   protected override printStackTrace(stack: string): void {
-    const drop = this.dropNextStack || EXPECTED_ERRORS.some((name) => stack?.startsWith(`${name}:`));
+    const drop = this.dropNextStack;
     this.dropNextStack = false;
     if (!drop) super.printStackTrace(stack);
   }
+}
+
+function isExpected(stack: unknown): boolean {
+  return typeof stack === 'string' && EXPECTED_ERRORS.some((name) => stack.startsWith(`${name}:`));
 }
