@@ -3,6 +3,7 @@
  * idle (woken by the database, not by its poll interval), every connection of the application
  * killed by the server, and handler errors logged with their stack.
  */
+import { randomUUID } from 'node:crypto';
 import { Inject } from '@nestjs/common';
 import { Flow, Step, type StepContext, type StepInput } from 'nestjs-pgflow';
 import { useTestDatabase } from '../../support/test-database.ts';
@@ -126,6 +127,36 @@ describe('losing the database connections', () => {
     await expect(run.wait({ timeoutMs: 20_000 })).resolves.toMatchObject({ output: { three: 5 } });
     const gated = await client.start(GatedFlow, { n: 3 });
     await expect(gated.wait({ timeoutMs: 20_000 })).resolves.toMatchObject({ output: { hold: 300 } });
+  }, 30_000);
+});
+
+describe('waiting while the listening connection is busy', () => {
+  it('two waits on one run, started together, both see it complete', async () => {
+    const { app, client, gate } = await startApp();
+    const run = await client.start(GatedFlow, { n: 4 });
+    await waitFor(() => app.get(CallLog).of('hold', run.runId).length === 1, { description: 'the handler running' });
+
+    // Many other waits queue their LISTENs on the one listening connection ahead of this run's.
+    let settledNoise = 0;
+    const noise = Array.from({ length: 1_000 }, () =>
+      client
+        .wait(randomUUID(), { timeoutMs: 20_000 })
+        .catch(() => undefined)
+        .finally(() => {
+          settledNoise += 1;
+        }),
+    );
+    const first = run.wait({ timeoutMs: 8_000 });
+    const second = client.wait(run.runId, { timeoutMs: 8_000 });
+    // Both waits have read the run as started by now; this run's LISTEN is still queued.
+    await waitFor(() => settledNoise >= 20, { description: 'the first waits on unknown runs to end' });
+    gate.open();
+
+    const outcomes = await Promise.allSettled([first, second]);
+    expect(
+      outcomes.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value.status : outcome.reason.name)),
+    ).toEqual(['completed', 'completed']);
+    await Promise.all(noise);
   }, 30_000);
 });
 
