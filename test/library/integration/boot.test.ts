@@ -4,7 +4,14 @@
  * identical one and refuses a different one, listing the differences; 'recompile' replaces it;
  * false leaves the database alone.
  */
-import { Flow, FlowShapeMismatchError, InvalidFlowDefinitionError, Step, type StepInput } from 'nestjs-pgflow';
+import {
+  Flow,
+  FlowNotFoundError,
+  FlowShapeMismatchError,
+  InvalidFlowDefinitionError,
+  Step,
+  type StepInput,
+} from 'nestjs-pgflow';
 import { useTestDatabase } from '../../support/test-database.ts';
 import { useApps } from '../fixtures/pgflow-app.ts';
 
@@ -157,6 +164,19 @@ describe('flow definitions at boot', () => {
 
   it('compilation false leaves the database alone: a missing flow stays missing', async () => {
     await apps.start({ url: db.url, providers: [NeverCompiledFlow], pgflow: { compilation: false } });
+    expect(await flowExists('boot_never_compiled')).toBe(false);
+  });
+
+  it('compilation false: starting a flow the database does not have fails with FlowNotFoundError', async () => {
+    const { client } = await apps.start({
+      url: db.url,
+      providers: [NeverCompiledFlow],
+      pgflow: { compilation: false },
+    });
+
+    const error = await client.start(NeverCompiledFlow, {}).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(FlowNotFoundError);
+    expect(error).toMatchObject({ flow: 'boot_never_compiled' });
     expect(await flowExists('boot_never_compiled')).toBe(false);
   });
 
