@@ -344,15 +344,26 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
       this.results.complete(execution.flowSlug, task, outcome.output);
     } else if (outcome.kind === 'failed') {
       this.results.fail(execution.flowSlug, task, outcome.errorMessage);
-      const stack = outcome.error instanceof Error ? outcome.error.stack : undefined;
-      this.logger.error(
-        `Step '${task.step_slug}' (task ${task.task_index}) of run ${task.run_id} failed on attempt ` +
-          `${task.attempt}: ${outcome.errorMessage}`,
-        stack,
-      );
+      this.logFailure(execution, outcome.errorMessage, outcome.error);
     }
     // A result to report (and a free slot): the next round trip carries it.
     if (outcome.kind !== 'abandoned') this.wakeUp?.();
+  }
+
+  /**
+   * An attempt that will be retried is a warning (its stack at debug level); the last attempt is an
+   * error, with its stack.
+   */
+  private logFailure(execution: TaskExecution, message: string, error: unknown): void {
+    const { task, step } = execution;
+    const stack = error instanceof Error ? error.stack : undefined;
+    const what = `Step '${task.step_slug}' (task ${task.task_index}) of run ${task.run_id} failed on attempt ${task.attempt}`;
+    if (task.attempt < step.effectiveOptions.maxAttempts) {
+      this.logger.warn(`${what} of ${step.effectiveOptions.maxAttempts}, will be retried: ${message}`);
+      if (stack !== undefined) this.logger.debug(stack);
+    } else {
+      this.logger.error(`${what}, its last: ${message}`, stack);
+    }
   }
 
   private onWork(queue: string): void {
