@@ -16,6 +16,8 @@ export type NotificationHandler = (payload: string) => void;
 export class NotificationListener implements OnApplicationShutdown {
   private readonly logger = new Logger('PgflowListener');
   private readonly handlers = new Map<string, Set<NotificationHandler>>();
+  /** Per channel, the LISTEN in progress or done: every subscriber waits for it, not only the first. */
+  private readonly listening = new Map<string, Promise<void>>();
   private readonly reconnectCallbacks = new Set<() => void>();
   private readonly backoff = new Backoff(100, 5_000);
   private client: pg.Client | undefined;
@@ -39,14 +41,20 @@ export class NotificationListener implements OnApplicationShutdown {
     }
     channelHandlers.add(handler);
     if (first) {
-      try {
-        const client = await this.connect();
-        await client.query(sql.listen(channel));
-      } catch (error) {
-        // The reconnection loop listens to every subscribed channel again once the server is back.
-        this.scheduleReconnect(error);
-      }
+      this.listening.set(
+        channel,
+        (async () => {
+          try {
+            const client = await this.connect();
+            await client.query(sql.listen(channel));
+          } catch (error) {
+            // The reconnection loop listens to every subscribed channel again once the server is back.
+            this.scheduleReconnect(error);
+          }
+        })(),
+      );
     }
+    await this.listening.get(channel);
     let subscribed = true;
     return async () => {
       if (!subscribed) return;
@@ -55,6 +63,7 @@ export class NotificationListener implements OnApplicationShutdown {
       current?.delete(handler);
       if (current !== undefined && current.size === 0) {
         this.handlers.delete(channel);
+        this.listening.delete(channel);
         await this.client?.query(sql.unlisten(channel)).catch(() => {});
       }
     };
@@ -75,6 +84,7 @@ export class NotificationListener implements OnApplicationShutdown {
     this.closed = true;
     clearTimeout(this.reconnectTimer);
     this.handlers.clear();
+    this.listening.clear();
     this.reconnectCallbacks.clear();
     const client = this.client ?? (await this.connecting?.catch(() => undefined));
     this.client = undefined;
