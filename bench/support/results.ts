@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../../tools/local-postgres.ts';
 import type { ServerFacts } from './server.ts';
@@ -39,17 +39,29 @@ export function machineFacts(server: ServerFacts, command: string): string {
   const s = server.settings;
   return [
     `- Date: ${new Date().toISOString()}; command: \`${command}\``,
-    `- Machine: ${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown CPU'}), ${gib} GiB memory, Node.js ${process.version}`,
+    `- Machine: ${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown CPU'}), ${gib} GiB memory, Node.js ${process.version}; ` +
+      `load average when the suite ended (1/5/15 min): ${loadavg()
+        .map((load) => load.toFixed(1))
+        .join(' / ')} (other work on the machine competes for its cores and disk)`,
     `- PostgreSQL ${server.version} (${server.source === 'embedded' ? 'embedded' : 'DATABASE_URL'}); fsync=${s.fsync}, ` +
       `synchronous_commit=${s.synchronous_commit}, full_page_writes=${s.full_page_writes}, ` +
       `shared_buffers=${s.shared_buffers}, jit=${s.jit}`,
   ].join('\n');
 }
 
-/** A Markdown table; numbers are the caller's to format. */
+/**
+ * A Markdown table, its columns padded the way the repository's formatter (Biome) lays them out,
+ * so that the recorded file passes `npm run check`. Numbers are the caller's to format.
+ */
 export function table(headings: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
-  const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
-  return [line(headings), line(headings.map(() => '---')), ...rows.map(line)].join('\n');
+  const width = (text: string) => [...text].length;
+  const widths = headings.map((_, column) =>
+    Math.max(3, ...[headings, ...rows].map((row) => width(row[column] ?? ''))),
+  );
+  const pad = (text: string, to: number) => text + ' '.repeat(to - width(text));
+  const line = (cells: readonly string[]) =>
+    `| ${widths.map((w, column) => pad(cells[column] ?? '', w)).join(' | ')} |`;
+  return [line(headings), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...rows.map(line)].join('\n');
 }
 
 export function formatNumber(value: number, digits = 0): string {
