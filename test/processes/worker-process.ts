@@ -1,0 +1,117 @@
+/**
+ * A worker deployment for the reliability tests, run as a real child process:
+ * `node .build/test/processes/worker-process.js`. A Nest application context with TypeORM on
+ * DATABASE_URL and PgflowModule serving the fanout flow, with shutdown hooks (SIGTERM closes it
+ * gracefully). It writes one JSON object per line on stdout: every log line
+ * (`{"type":"log","level":...}`), then `{"type":"ready","pid":...}` once the worker polls, or
+ * `{"type":"boot-failed",...}` (exit code 1) when the application refuses to start.
+ *
+ * Environment: DATABASE_URL (required); RELIABILITY_WORKER (a label, stored with executions);
+ * RELIABILITY_FLOW (`fanout` [default] or `changed`); RELIABILITY_DELAY_MS (`min-max`, the
+ * handlers' duration [0-0]); PGFLOW_MAX_CONCURRENT, PGFLOW_BATCH_SIZE, PGFLOW_VISIBILITY_TIMEOUT,
+ * PGFLOW_HEARTBEAT_MS, PGFLOW_SHUTDOWN_TIMEOUT_MS, PGFLOW_POLL_INTERVAL_MS, PGFLOW_MAX_POLL_SECONDS.
+ */
+import 'reflect-metadata';
+import { type LoggerService, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { PgflowModule, type PgflowWorkerOptions } from 'nestjs-pgflow';
+import {
+  ChangedFanoutFlow,
+  ExecutionLog,
+  FanoutFlow,
+  HANDLER_BEHAVIOUR,
+  type HandlerBehaviour,
+} from './reliability-flows.ts';
+
+function emit(line: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify({ ...line, pid: process.pid, at: Date.now() })}\n`);
+}
+
+/** Nest's logger, as JSON lines the test parses (level, context, message, stack). */
+class JsonLinesLogger implements LoggerService {
+  log(message: unknown, ...rest: unknown[]): void {
+    this.write('log', message, rest);
+  }
+  error(message: unknown, ...rest: unknown[]): void {
+    this.write('error', message, rest);
+  }
+  warn(message: unknown, ...rest: unknown[]): void {
+    this.write('warn', message, rest);
+  }
+  debug(message: unknown, ...rest: unknown[]): void {
+    this.write('debug', message, rest);
+  }
+  verbose(message: unknown, ...rest: unknown[]): void {
+    this.write('verbose', message, rest);
+  }
+  fatal(message: unknown, ...rest: unknown[]): void {
+    this.write('fatal', message, rest);
+  }
+
+  private write(level: string, message: unknown, rest: unknown[]): void {
+    const context = rest.length > 0 ? rest[rest.length - 1] : undefined;
+    const details = rest.slice(0, -1).map(String);
+    emit({ type: 'log', level, context, message: String(message), details });
+  }
+}
+
+function integer(name: string): number | undefined {
+  const value = process.env[name];
+  return value === undefined || value === '' ? undefined : Number(value);
+}
+
+function delayRange(): [number, number] {
+  const [min = 0, max = min] = (process.env.RELIABILITY_DELAY_MS ?? '0').split('-').map(Number);
+  return [min, max];
+}
+
+const url = process.env.DATABASE_URL;
+if (!url) throw new Error('worker-process: set DATABASE_URL to the database to work on.');
+
+const worker: PgflowWorkerOptions = Object.fromEntries(
+  Object.entries({
+    maxConcurrent: integer('PGFLOW_MAX_CONCURRENT'),
+    batchSize: integer('PGFLOW_BATCH_SIZE'),
+    visibilityTimeout: integer('PGFLOW_VISIBILITY_TIMEOUT'),
+    heartbeatIntervalMs: integer('PGFLOW_HEARTBEAT_MS'),
+    shutdownTimeoutMs: integer('PGFLOW_SHUTDOWN_TIMEOUT_MS'),
+    pollIntervalMs: integer('PGFLOW_POLL_INTERVAL_MS'),
+    maxPollSeconds: integer('PGFLOW_MAX_POLL_SECONDS'),
+  }).filter(([, value]) => value !== undefined),
+);
+const behaviour: HandlerBehaviour = {
+  worker: process.env.RELIABILITY_WORKER ?? `worker-${process.pid}`,
+  delayMs: delayRange(),
+};
+
+@Module({
+  imports: [
+    TypeOrmModule.forRoot({ type: 'postgres', url, autoLoadEntities: true, retryAttempts: 0 }),
+    PgflowModule.forRoot({ worker }),
+  ],
+  providers: [
+    { provide: HANDLER_BEHAVIOUR, useValue: behaviour },
+    ExecutionLog,
+    process.env.RELIABILITY_FLOW === 'changed' ? ChangedFanoutFlow : FanoutFlow,
+  ],
+})
+class WorkerProcessModule {}
+
+process.on('unhandledRejection', (reason) => {
+  emit({ type: 'log', level: 'fatal', context: 'unhandledRejection', message: String(reason) });
+});
+
+try {
+  const app = await NestFactory.createApplicationContext(WorkerProcessModule, {
+    logger: new JsonLinesLogger(),
+    abortOnError: false,
+  });
+  app.enableShutdownHooks();
+  emit({ type: 'ready' });
+} catch (error) {
+  const { name, message, stack } = error as Error;
+  emit({ type: 'boot-failed', name, message, stack });
+  // Whatever the failed boot left open (a pool, a listener) must not keep the process alive.
+  process.exit(1);
+}
