@@ -3,7 +3,7 @@ import { FlowCompiler } from '../compilation/flow-compiler.service.ts';
 import { runChannel, sql } from '../db/engine.sql.ts';
 import { NotificationListener } from '../db/notification-listener.ts';
 import { PgflowDatabase } from '../db/pgflow-database.ts';
-import { EngineSqlState, sqlStateOf } from '../db/sql-state.ts';
+import { EngineSqlState, isConnectionError, sqlStateOf } from '../db/sql-state.ts';
 import { FlowRegistry } from '../discovery/flow.registry.ts';
 import { FlowNotFoundError } from '../errors/flow-not-found.error.ts';
 import { InvalidOptionsError } from '../errors/invalid-options.error.ts';
@@ -15,6 +15,7 @@ import { RunFailedError } from '../errors/run-failed.error.ts';
 import { RunNotFoundError } from '../errors/run-not-found.error.ts';
 import { WaitTimeoutError } from '../errors/wait-timeout.error.ts';
 import { toJsonValue } from '../json/to-json-value.ts';
+import { Backoff } from '../support/backoff.ts';
 import type { FlowReference } from '../types/flow-class.ts';
 import type { FlowInput, FlowOutput } from '../types/flow-types.ts';
 import type {
@@ -125,6 +126,7 @@ export class FlowClient implements OnApplicationShutdown {
         if (finished) return;
         finished = true;
         clearTimeout(timer);
+        clearTimeout(retryTimer);
         signal?.removeEventListener('abort', onAbort);
         stopReconnect?.();
         this.pendingWaits.delete(onShutdown);
@@ -134,18 +136,26 @@ export class FlowClient implements OnApplicationShutdown {
       const fail = (error: unknown): void => finish(() => reject(error));
       const onAbort = (): void => fail(signal?.reason);
       const onShutdown = (): void => fail(new PgflowShutdownError(runId));
+      const retries = new Backoff(100, 2_000);
+      let retryTimer: NodeJS.Timeout | undefined;
       const check = async (): Promise<void> => {
+        clearTimeout(retryTimer);
         try {
           const outcome = await this.readOutcome(runId);
+          retries.reset();
           if (outcome === undefined) fail(new RunNotFoundError(runId));
           else if (outcome.status === 'failed')
             fail(new RunFailedError(runId, outcome.failed_step, outcome.error_message));
           else if (outcome.status === 'completed') finish(() => resolve(completedRun<TOutput, TInput>(outcome)));
         } catch (error) {
-          // A read during an outage: the reconnection triggers another check.
           if (finished) return;
-          if (sqlStateOf(error) === undefined || sqlStateOf(error)?.startsWith('08')) return;
-          fail(error);
+          if (!isConnectionError(error)) {
+            fail(error);
+            return;
+          }
+          // The database is unreachable: read again after a backoff (the run may end meanwhile, and
+          // its notification may be lost with the connection).
+          retryTimer = setTimeout(() => void check(), retries.next());
         }
       };
 

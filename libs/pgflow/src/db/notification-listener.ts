@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type pg from 'pg';
-import { Backoff } from '../worker/backoff.ts';
+import { Backoff } from '../support/backoff.ts';
 import { sql } from './engine.sql.ts';
 import { PgflowDatabase } from './pgflow-database.ts';
 
@@ -24,6 +24,8 @@ export class NotificationListener implements OnApplicationShutdown {
   private connecting: Promise<pg.Client> | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** The client's statements, one after the other (pg deprecates overlapping queries on a client). */
+  private statements: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly database: PgflowDatabase) {}
 
@@ -46,7 +48,7 @@ export class NotificationListener implements OnApplicationShutdown {
         (async () => {
           try {
             const client = await this.connect();
-            await client.query(sql.listen(channel));
+            await this.send(client, sql.listen(channel));
           } catch (error) {
             // The reconnection loop listens to every subscribed channel again once the server is back.
             this.scheduleReconnect(error);
@@ -64,7 +66,8 @@ export class NotificationListener implements OnApplicationShutdown {
       if (current !== undefined && current.size === 0) {
         this.handlers.delete(channel);
         this.listening.delete(channel);
-        await this.client?.query(sql.unlisten(channel)).catch(() => {});
+        const client = this.client;
+        if (client !== undefined) await this.send(client, sql.unlisten(channel)).catch(() => {});
       }
     };
   }
@@ -116,6 +119,13 @@ export class NotificationListener implements OnApplicationShutdown {
     return this.connecting;
   }
 
+  /** Runs a statement after the ones already sent on this connection. */
+  private send(client: pg.Client, statement: string): Promise<unknown> {
+    const result = this.statements.then(() => client.query(statement));
+    this.statements = result.catch(() => undefined);
+    return result;
+  }
+
   private dispatch(channel: string, payload: string): void {
     for (const handler of this.handlers.get(channel) ?? []) {
       try {
@@ -149,7 +159,7 @@ export class NotificationListener implements OnApplicationShutdown {
     if (this.closed) return;
     try {
       const client = await this.connect();
-      for (const channel of this.handlers.keys()) await client.query(sql.listen(channel));
+      for (const channel of this.handlers.keys()) await this.send(client, sql.listen(channel));
     } catch (error) {
       this.client = undefined;
       this.scheduleReconnect(error);

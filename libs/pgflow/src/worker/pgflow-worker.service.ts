@@ -16,7 +16,7 @@ import type { FlowDefinition } from '../definition/flow-definition.ts';
 import { FlowRegistry } from '../discovery/flow.registry.ts';
 import { PGFLOW_MODULE_OPTIONS } from '../pgflow.constants.ts';
 import type { ResolvedPgflowOptions, ResolvedPgflowWorkerOptions } from '../pgflow-options.ts';
-import { Backoff } from './backoff.ts';
+import { Backoff } from '../support/backoff.ts';
 import { FlowInputCache } from './flow-input-cache.ts';
 import { ResultBuffer, type Results } from './result-buffer.ts';
 import { type ClaimedTask, TaskExecution } from './task-execution.ts';
