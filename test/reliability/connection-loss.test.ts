@@ -125,7 +125,7 @@ describe('every connection terminated while runs are in flight', () => {
     const api = await startApiApp();
     const run = await api.client.start(FanoutFlow, { items: [1, 2, 3] });
 
-    const outcome = await waitWithItsReadCut(api, run.runId);
+    const { outcome } = await waitWithItsReadCut(api, run.runId);
     await workers.start({ url: db.url });
     expect(await outcome).toEqual({ completed: expect.objectContaining({ output: expectedFanoutOutput([1, 2, 3]) }) });
   }, 60_000);
@@ -136,7 +136,7 @@ describe('every connection terminated while runs are in flight', () => {
     await workers.start({ url: db.url });
     await waitForRunsToEnd(db, [run.runId], 30_000);
 
-    const outcome = await waitWithItsReadCut(api, run.runId);
+    const { outcome } = await waitWithItsReadCut(api, run.runId);
     expect(await outcome).toEqual({ completed: expect.objectContaining({ output: expectedFanoutOutput([4, 5]) }) });
   }, 60_000);
 });
@@ -151,12 +151,13 @@ function startApiApp(): Promise<TestApp> {
 
 /**
  * Calls wait() while a lock holds its read of the run, terminates that read's backend, releases the
- * lock, and returns wait()'s outcome (settling later) without throwing.
+ * lock, and hands back wait()'s outcome (settling later, never rejecting), wrapped so that it is not
+ * awaited here.
  */
 async function waitWithItsReadCut(
   api: TestApp,
   runId: string,
-): Promise<Promise<{ completed: CompletedRun } | { error: unknown }>> {
+): Promise<{ outcome: Promise<{ completed: CompletedRun } | { error: unknown }> }> {
   const locker = await db.connect('reliability lock holder');
   await locker.query('begin');
   await locker.query('lock table pgflow.runs in access exclusive mode');
@@ -177,5 +178,5 @@ async function waitWithItsReadCut(
   await db.query('select pg_terminate_backend($1)', [blocked.pid]);
   await locker.query('rollback');
   await locker.end();
-  return outcome;
+  return { outcome };
 }
