@@ -99,12 +99,18 @@ describe('every connection terminated while runs are in flight', () => {
       completions: { task: 40 * 6, step: 40 * 3, run: 40, maxPerKey: 1 },
       completedWithoutExecution: 0,
     });
+    // One LISTEN connection per process (2 workers and the API app): each came back, none twice.
+    const listeners = async (): Promise<number> =>
+      (
+        await db.query<{ n: number }>(
+          "select count(*)::int as n from pg_stat_activity where datname = current_database() and application_name = 'pgflow listener'",
+        )
+      )[0]?.n ?? 0;
     await waitFor(
       async () => {
-        const [row] = await db.query<{ n: number }>(
-          "select count(*)::int as n from pg_stat_activity where datname = current_database() and application_name = 'pgflow listener'",
-        );
-        return row?.n === 3;
+        const count = await listeners();
+        if (count !== 3) throw new Error(`${count} LISTEN connections`);
+        return true;
       },
       { description: 'the 3 LISTEN connections to be back' },
     );
