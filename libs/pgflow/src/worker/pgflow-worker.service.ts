@@ -12,30 +12,17 @@ import { sql, WORK_CHANNEL } from '../db/engine.sql.ts';
 import { NotificationListener } from '../db/notification-listener.ts';
 import { PgflowDatabase } from '../db/pgflow-database.ts';
 import { isConnectionError } from '../db/sql-state.ts';
-import type { FlowDefinition } from '../definition/flow-definition.ts';
 import { FlowRegistry } from '../discovery/flow.registry.ts';
 import { PGFLOW_MODULE_OPTIONS } from '../pgflow.constants.ts';
 import type { ResolvedPgflowOptions, ResolvedPgflowWorkerOptions } from '../pgflow-options.ts';
 import { Backoff } from '../support/backoff.ts';
 import { FlowInputCache } from './flow-input-cache.ts';
+import { type ClaimRow, type FlowPoller, nextPollAt } from './flow-poller.ts';
+import { Heartbeat } from './heartbeat.ts';
 import { ResultBuffer, type Results } from './result-buffer.ts';
 import { type ClaimedTask, TaskExecution } from './task-execution.ts';
 import type { TaskOutcome } from './task-outcome.ts';
 import { type WorkerState, WorkerStateMachine } from './worker-state.ts';
-
-/** One served flow: its queue, its worker row, and when to read its queue next. */
-interface FlowPoller {
-  readonly definition: FlowDefinition;
-  readonly workerId: string;
-  /** Epoch ms at which to read the queue next; 0: as soon as a slot is free. */
-  dueAt: number;
-}
-
-/** A row of pgflow._report_and_claim: a claimed task, or (task columns null) when the queue's next message shows. */
-type ClaimRow = { [K in keyof ClaimedTask]: ClaimedTask[K] | null } & {
-  readonly next_visible_at: Date | null;
-  readonly db_now: Date | null;
-};
 
 /** How many recently seen runs a claim names as known (their input is not sent again). */
 const KNOWN_RUNS_PER_CLAIM = 32;
@@ -63,11 +50,9 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
   private pollers: FlowPoller[] = [];
   private wakeUp: (() => void) | undefined;
   private loopDone: Promise<void> | undefined;
-  private heartbeatTimer: NodeJS.Timeout | undefined;
-  private heartbeatDone: Promise<void> | undefined;
+  private heartbeat: Heartbeat | undefined;
   private stopping: Promise<void> | undefined;
   private unsubscribes: Array<() => unknown> = [];
-  private heartbeatFailing = false;
 
   constructor(
     @Inject(PGFLOW_MODULE_OPTIONS) options: ResolvedPgflowOptions,
@@ -123,7 +108,13 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
     }
     if (!this.machine.is('starting')) return; // stopped during startup
     this.machine.transition('running');
-    this.scheduleHeartbeat(0);
+    this.heartbeat = new Heartbeat(
+      this.database,
+      this.logger,
+      this.pollers.map((p) => p.workerId),
+      this.settings.heartbeatIntervalMs,
+    );
+    this.heartbeat.start();
     this.loopDone = this.loop();
     this.logger.log(
       this.pollers.length === 0
@@ -150,10 +141,10 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
     }
     this.machine.transition('stopping');
     const deadline = Date.now() + this.settings.shutdownTimeoutMs;
-    clearTimeout(this.heartbeatTimer);
+    const heartbeatStopped = this.heartbeat?.stop();
     this.wakeUp?.();
     await this.loopDone;
-    await this.heartbeatDone;
+    await heartbeatStopped;
     for (const unsubscribe of this.unsubscribes.splice(0)) await unsubscribe();
 
     const inFlight = this.running.size;
@@ -252,7 +243,7 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
     if (poller === undefined) return;
     const tasks = rows.filter((row): row is ClaimRow & ClaimedTask => row.run_id !== null);
     if (tasks.length === 0) {
-      poller.dueAt = this.nextPollAt(rows[0]);
+      poller.dueAt = nextPollAt(rows[0], this.settings);
       return;
     }
     poller.dueAt = 0;
@@ -292,16 +283,6 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
       if (Date.now() < this.pausedUntil) await delay(Math.min(this.pausedUntil, deadline) - Date.now());
       else await this.roundTrip(undefined, 0);
     }
-  }
-
-  /** When to read an empty queue again: when its next message becomes visible, within the poll bounds. */
-  private nextPollAt(row: ClaimRow | undefined): number {
-    const ceiling = Math.max(this.settings.maxPollSeconds * 1000, this.settings.pollIntervalMs);
-    const wait =
-      row?.next_visible_at == null || row.db_now == null
-        ? ceiling
-        : row.next_visible_at.getTime() - row.db_now.getTime();
-    return Date.now() + Math.min(ceiling, Math.max(this.settings.pollIntervalMs, wait));
   }
 
   private async dispatch(poller: FlowPoller, tasks: readonly ClaimedTask[]): Promise<void> {
@@ -394,30 +375,6 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
         done();
       };
     });
-  }
-
-  /** Heartbeat and stalled-task sweep, one after the other, every heartbeatIntervalMs. */
-  private scheduleHeartbeat(delayMs: number): void {
-    this.heartbeatTimer = setTimeout(() => {
-      this.heartbeatDone = this.beat().finally(() => {
-        if (this.machine.is('running')) this.scheduleHeartbeat(this.settings.heartbeatIntervalMs);
-      });
-    }, delayMs);
-  }
-
-  private async beat(): Promise<void> {
-    try {
-      await this.database.query(sql.heartbeat, [this.pollers.map((p) => p.workerId)]);
-      // Cluster-safe: the engine takes stalled tasks with skip locked.
-      const [row] = await this.database.query<{ requeued: number }>(sql.requeueStalledTasks);
-      if ((row?.requeued ?? 0) > 0) this.logger.warn(`Requeued ${row?.requeued} stalled task(s).`);
-      this.heartbeatFailing = false;
-    } catch (error) {
-      if (!this.heartbeatFailing && this.machine.is('running')) {
-        this.logger.warn(`Heartbeat failed: ${(error as Error).message}.`);
-      }
-      this.heartbeatFailing = true;
-    }
   }
 }
 
