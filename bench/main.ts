@@ -6,6 +6,7 @@
  */
 
 import { suites } from './suites.ts';
+import { measureFsyncRate } from './support/fsync.ts';
 import { machineFacts, RESULTS_FILE, writeSection } from './support/results.ts';
 import { BenchServer } from './support/server.ts';
 import type { BenchSuite } from './support/suite.ts';
@@ -56,13 +57,15 @@ async function main(argv: readonly string[]): Promise<void> {
     );
     for (const suite of options.selected) {
       console.log(`== ${suite.name}`);
+      const started = performance.now();
       const section = await suite.run({
         server,
         quick: options.quick,
         repetitions: options.rounds,
         log: (line) => console.log(line),
       });
-      const recorded = `${section.trim()}\n\n${machineFacts(facts, command)}`;
+      const seconds = (performance.now() - started) / 1000;
+      const recorded = `${section.trim()}\n\n${machineFacts(facts, command, { fsyncPerSecond: measureFsyncRate(), seconds })}`;
       if (options.quick) {
         console.log(`\n${recorded}\n\n(--quick: not recorded in ${RESULTS_FILE})`);
       } else {

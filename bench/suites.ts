@@ -3,8 +3,10 @@
  * BenchSuite (see support/suite.ts), added to this list.
  */
 import { engineSuite } from './engine/engine.suite.ts';
+import { floorSuite } from './floor/floor.suite.ts';
+import { peersSuite } from './peers/peers.suite.ts';
 import { queueSuite } from './queue/queue.suite.ts';
 import type { BenchSuite } from './support/suite.ts';
 import { workerSuite } from './worker/worker.suite.ts';
 
-export const suites: readonly BenchSuite[] = [queueSuite, engineSuite, workerSuite];
+export const suites: readonly BenchSuite[] = [floorSuite, queueSuite, engineSuite, workerSuite, peersSuite];

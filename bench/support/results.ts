@@ -32,8 +32,16 @@ export async function writeSection(suite: string, markdown: string): Promise<voi
   await writeFile(RESULTS_FILE, next);
 }
 
+/** Facts measured while the benchmark ran. */
+export interface RunFacts {
+  /** 8 kB write + fdatasync per second, measured right after the suite (support/fsync.ts). */
+  readonly fsyncPerSecond?: number;
+  /** Seconds the suite took. */
+  readonly seconds?: number;
+}
+
 /** The facts a reader needs to weigh the figures: machine, server, date, command. */
-export function machineFacts(server: ServerFacts, command: string): string {
+export function machineFacts(server: ServerFacts, command: string, run: RunFacts = {}): string {
   const cpu = cpus();
   const gib = (totalmem() / 1024 ** 3).toFixed(1);
   const s = server.settings;
@@ -42,10 +50,15 @@ export function machineFacts(server: ServerFacts, command: string): string {
     `- Machine: ${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown CPU'}), ${gib} GiB memory, Node.js ${process.version}; ` +
       `load average when the suite ended (1/5/15 min): ${loadavg()
         .map((load) => load.toFixed(1))
-        .join(' / ')} (other work on the machine competes for its cores and disk)`,
+        .join(' / ')} (other work on the machine competes for its cores and disk)` +
+      (run.fsyncPerSecond === undefined
+        ? ''
+        : `; disk flush rate right after the suite: ${formatNumber(run.fsyncPerSecond)} fdatasync/s (8 kB writes)`) +
+      (run.seconds === undefined ? '' : `; the suite took ${formatNumber(run.seconds)} s`),
     `- PostgreSQL ${server.version} (${server.source === 'embedded' ? 'embedded' : 'DATABASE_URL'}); fsync=${s.fsync}, ` +
       `synchronous_commit=${s.synchronous_commit}, full_page_writes=${s.full_page_writes}, ` +
-      `shared_buffers=${s.shared_buffers}, jit=${s.jit}`,
+      `shared_buffers=${s.shared_buffers}, jit=${s.jit}` +
+      (s.shared_preload_libraries ? `, shared_preload_libraries=${s.shared_preload_libraries}` : ''),
   ].join('\n');
 }
 

@@ -80,7 +80,7 @@ export class BenchServer {
     const { rows } = await this.admin.query<{ name: string; setting: string }>(
       `select name, current_setting(name) as setting from pg_settings
         where name in ('server_version', 'fsync', 'synchronous_commit', 'shared_buffers', 'wal_level',
-                       'full_page_writes', 'max_wal_size', 'jit')`,
+                       'full_page_writes', 'max_wal_size', 'jit', 'shared_preload_libraries')`,
     );
     const settings = Object.fromEntries(rows.map((row) => [row.name, row.setting]));
     return { version: settings.server_version ?? 'unknown', settings, source: this.local.source };
@@ -120,6 +120,17 @@ export class BenchServer {
       [database.name],
     );
     return { commits: Number(rows[0]?.commits ?? 0), walLsn: rows[0]?.lsn ?? '0/0' };
+  }
+
+  /** A statement on the server's admin connection (the database DATABASE_URL names, or the embedded server's). */
+  async adminQuery<R extends pg.QueryResultRow>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
+    const { rows } = await this.admin.query<R>(sql, [...params]);
+    return rows;
+  }
+
+  /** The server's URL for another database on it. */
+  urlOf(databaseName: string): string {
+    return withDatabase(this.local.url, databaseName);
   }
 
   async walLsn(): Promise<string> {

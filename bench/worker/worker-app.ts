@@ -3,7 +3,7 @@
  * library benchmarks measure, booted outside the clock.
  */
 import 'reflect-metadata';
-import type { INestApplicationContext } from '@nestjs/common';
+import type { INestApplicationContext, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { FlowClient, PgflowModule, type PgflowWorkerOptions } from 'nestjs-pgflow';
@@ -12,10 +12,16 @@ import { benchFlows } from './bench-flows.ts';
 
 export interface WorkerApp {
   readonly client: FlowClient;
+  /** The Nest application, for its other providers (e.g. the PgflowWorker of a worker started by hand). */
+  readonly app: INestApplicationContext;
   close(): Promise<void>;
 }
 
-export async function startWorkerApp(database: BenchDatabase, worker: PgflowWorkerOptions): Promise<WorkerApp> {
+export async function startWorkerApp(
+  database: BenchDatabase,
+  worker: PgflowWorkerOptions,
+  flows: readonly Type[] = benchFlows,
+): Promise<WorkerApp> {
   class BenchAppModule {}
   const app: INestApplicationContext = await NestFactory.createApplicationContext(
     {
@@ -29,10 +35,10 @@ export async function startWorkerApp(database: BenchDatabase, worker: PgflowWork
         }),
         PgflowModule.forRoot({ worker }),
       ],
-      providers: [...benchFlows],
+      providers: [...flows],
     },
     { logger: ['error', 'warn'] },
   );
   await app.init();
-  return { client: app.get(FlowClient), close: () => app.close() };
+  return { client: app.get(FlowClient), app, close: () => app.close() };
 }

@@ -12,6 +12,7 @@ import { formatNumber, table } from '../support/results.ts';
 import type { BenchDatabase, BenchServer } from '../support/server.ts';
 import type { BenchContext, BenchSuite } from '../support/suite.ts';
 import { BenchChainFlow, BenchMapFlow, firstHandlerAt } from './bench-flows.ts';
+import { measureProcessWorkloads, reportProcessWorkloads } from './process-workloads.ts';
 import { startWorkerApp } from './worker-app.ts';
 
 /** The worker settings of the throughput workloads (the latency ones use the defaults). */
@@ -208,7 +209,8 @@ function percentile(values: readonly number[], q: number): number {
 
 export const workerSuite: BenchSuite = {
   name: 'worker',
-  summary: 'the library in a Nest app: 20,000-item map, 1,000 chain runs, latency (vs the SQL-only engine)',
+  summary:
+    'the library in a Nest app: 20,000-item map, 1,000 chain runs, latency (vs the SQL-only engine); in a worker process: 20,000 one-step runs, map+reduce, chain, diamond',
 
   async run(context: BenchContext) {
     const mapSize = context.quick ? 2_000 : 20_000;
@@ -234,7 +236,20 @@ export const workerSuite: BenchSuite = {
     }
     const one = await latency(context.server, 'bench_latency_1', latencyRuns);
     const three = await latency(context.server, 'bench_latency_3', latencyRuns);
-    return report(pairs, one, three, { mapSize, chainRuns, latencyRuns, repetitions: context.repetitions });
+    const inProcess = report(pairs, one, three, { mapSize, chainRuns, latencyRuns, repetitions: context.repetitions });
+    const processSamples = await measureProcessWorkloads(context);
+    const overEngine = (list: Array<[Throughput, Throughput]>) =>
+      list.map(([library, engineSample]) => rate(library) / rate(engineSample));
+    return `${inProcess}\n\n${reportProcessWorkloads(
+      processSamples,
+      {
+        mapOverEngine: overEngine(pairs.map),
+        chainOverEngine: overEngine(pairs.chain),
+        firstHandlerMs: one.firstHandlerMs,
+        threeStepCompletedMs: three.completedMs,
+      },
+      context,
+    )}`;
   },
 };
 

@@ -1,0 +1,126 @@
+/**
+ * What the throughput and latency workloads of the floor, worker and peers suites report, and the
+ * helpers that turn repetitions into the recorded figures (median, min, max; percentiles).
+ */
+import { spread } from './measure.ts';
+import { formatNumber } from './results.ts';
+import type { WorkDelta } from './work-counters.ts';
+
+/** One repetition of a throughput workload. */
+export interface Throughput {
+  /** Tasks (jobs, steps) executed. */
+  readonly tasks: number;
+  /** Runs (workflows) completed; for a job queue, jobs. */
+  readonly runs: number;
+  /** Seconds of the measured part. */
+  readonly seconds: number;
+  /** Seconds spent starting the runs, when the workload starts them inside the measured part. */
+  readonly startSeconds?: number;
+  /** Worker process CPU during the measured part, µs; NaN where not measured. */
+  readonly cpuMicros: number;
+  /** Peak RSS of the worker process, bytes; NaN where not measured. */
+  readonly maxRssBytes: number;
+  readonly work: WorkDelta;
+}
+
+/** One repetition of a latency workload: milliseconds per sample. */
+export interface LatencySamples {
+  /** Start (or enqueue) → the first handler runs. */
+  readonly dispatchMs: number[];
+  /** Start → the run (job) is complete. */
+  readonly completedMs: number[];
+}
+
+export function tasksPerSecond(sample: Throughput): number {
+  return sample.tasks / sample.seconds;
+}
+
+export function runsPerSecond(sample: Throughput): number {
+  return sample.runs / sample.seconds;
+}
+
+/** A figure over repetitions: "median (min–max)". */
+export function range(values: readonly number[], digits = 0): string {
+  if (values.length === 0) return 'n/a';
+  const s = spread(values);
+  if (values.length === 1) return formatNumber(s.median, digits);
+  return `${formatNumber(s.median, digits)} (${formatNumber(s.min, digits)}–${formatNumber(s.max, digits)})`;
+}
+
+export function median(values: readonly number[]): number {
+  return spread(values).median;
+}
+
+/** The q-quantile (0..1) of the samples, nearest rank. */
+export function percentile(values: readonly number[], q: number): number {
+  const sorted = [...values].filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] as number;
+}
+
+/** Per-task cost figures of a set of repetitions (medians). */
+export function perTask(samples: readonly Throughput[]): {
+  commits: number;
+  statements: number | null;
+  walBytes: number;
+  cpuMicros: number;
+  maxRssMiB: number;
+} {
+  const statements = samples.map((s) => (s.work.statements === null ? null : s.work.statements / s.tasks));
+  return {
+    commits: median(samples.map((s) => s.work.commits / s.tasks)),
+    statements: statements.some((s) => s === null) ? null : median(statements as number[]),
+    walBytes: median(samples.map((s) => s.work.walBytes / s.tasks)),
+    cpuMicros: median(samples.map((s) => s.cpuMicros / s.tasks)),
+    maxRssMiB: median(samples.map((s) => s.maxRssBytes / 1024 ** 2)),
+  };
+}
+
+/** What a latency workload is asked for. */
+export interface LatencyRequest {
+  readonly samples: number;
+  /** Runs before the samples, not recorded. */
+  readonly warmup: number;
+  /**
+   * The random think time between samples, ms: it must span the system's poll interval, so that
+   * starts fall at random phases of any poll loop (a fixed short pause would start every sample
+   * right after the loop's last poll).
+   */
+  readonly thinkMs: readonly [number, number];
+}
+
+/** Sleeps a random think time in [min, max] ms. */
+export function thinkTime([minMs, maxMs]: readonly [number, number]): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, minMs + Math.random() * (maxMs - minMs)));
+}
+
+/** Waits until `check` returns true, polling every `everyMs`; throws past `timeoutMs`. */
+export async function until(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 300_000,
+  everyMs = 2,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}.`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
+/** Runs `count` calls of `call` with at most `concurrency` at once. */
+export async function inParallel(
+  count: number,
+  concurrency: number,
+  call: (index: number) => Promise<unknown>,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, async () => {
+      while (next < count) {
+        const index = next++;
+        await call(index);
+      }
+    }),
+  );
+}
