@@ -54,6 +54,8 @@ export const fallbackUp: readonly string[] = [
   metricsFunction,
   metricsAllFunction,
   detachArchiveFunction,
+  // New functions are executable by PUBLIC by default; the queue layer grants nothing to anyone.
+  'revoke execute on all functions in schema pgmq from public',
 ];
 
 /** The schema holds everything the fallback made, queues included. */

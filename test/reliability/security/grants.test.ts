@@ -73,6 +73,19 @@ describe('what PUBLIC gets on a migrated database', () => {
     expect(executable).toEqual([]);
   });
 
+  it('no function of the queue-layer fallback is executable by PUBLIC', async () => {
+    const [layer] = await db.query<{ extension: boolean }>(
+      "select exists (select 1 from pg_extension where extname = 'pgmq') as extension",
+    );
+    // The pgmq extension's functions are the extension's own business; the fallback is ours.
+    if (layer?.extension) return;
+    const executable = await db.query(
+      `select p.oid::regprocedure::text as fn from pg_proc p
+        where p.pronamespace = 'pgmq'::regnamespace and has_function_privilege('public', p.oid, 'EXECUTE')`,
+    );
+    expect(executable).toEqual([]);
+  });
+
   it('a role granted nothing can call no engine or queue function and read no table', async () => {
     const client = await nobody.connect();
     for (const statement of [

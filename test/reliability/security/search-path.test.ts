@@ -208,6 +208,7 @@ describe('objects planted in public to shadow built-ins', () => {
     await db.query(`grant insert, update on pgflow.runs, pgflow.step_states, pgflow.step_tasks to ${attacker.name}`);
     await db.query(`grant select, insert on all tables in schema pgmq to ${attacker.name}`);
     await db.query(`grant execute on all functions in schema pgflow to ${attacker.name}`);
+    await db.query(`grant execute on function pgmq.send_batch(text, jsonb[], integer) to ${attacker.name}`);
     const session = await attacker.connect(HOSTILE_PATH);
 
     await session.query(`select * from pgflow.start_flow('rel_sp_attacker', '{"go": true}')`);
