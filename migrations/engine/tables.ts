@@ -209,8 +209,9 @@ create table pgflow.step_tasks (
   constraint step_tasks_failed_after_queued check (failed_at is null or failed_at >= queued_at),
   constraint step_tasks_stalled_only_when_failed check (permanently_stalled_at is null or status = 'failed')
 );
--- start_tasks finds tasks by their queue message (message ids are per queue, i.e. per flow).
-create index step_tasks_message_idx on pgflow.step_tasks (flow_slug, message_id);
+-- start_tasks finds tasks by their queue message (message ids are per queue, i.e. per flow). The
+-- message id leads: "message_id = any($1)" is then an index condition whatever the statistics.
+create index step_tasks_message_idx on pgflow.step_tasks (message_id, flow_slug);
 -- requeue_stalled_tasks scans only the tasks in flight.
 create index step_tasks_started_idx on pgflow.step_tasks (started_at) where status = 'started';
 

@@ -69,10 +69,9 @@ begin
   -- Queued tasks behind the messages, of runs and steps that are still started. A run failing at
   -- this very moment may still have a task started here; its completion will then change nothing.
   with found as (
-    select task.*
-      from unnest(p_msg_ids) as m(msg_id)
-      cross join lateral pgflow._find_task_by_message(p_flow_slug, m.msg_id) task
-     where task.status = 'queued'
+    select t.ctid, t.run_id, t.step_slug
+      from pgflow.step_tasks t
+     where t.message_id = any(p_msg_ids) and t.flow_slug = p_flow_slug and t.status = 'queued'
   ),
   live as (
     select k.run_id, k.step_slug
@@ -175,6 +174,7 @@ declare
   v_msg_ids bigint[];
   v_dead bigint[];
   v_read_vt int;
+  v_started int;
 begin
   -- Read and start share this transaction, so the messages can be read with the visibility their
   -- tasks get when started (the longest step timeout + 2): most then need no second update.
@@ -188,6 +188,10 @@ begin
   end if;
   return query
     select * from pgflow._start_tasks(p_flow_slug, v_msg_ids, p_worker_id, coalesce(p_known_run_ids, '{}'), v_read_vt);
+  get diagnostics v_started = row_count;
+  if v_started = cardinality(v_msg_ids) then
+    return;
+  end if;
 
   select array_agg(m.msg_id) into v_dead
     from unnest(v_msg_ids) as m(msg_id)
@@ -284,23 +288,36 @@ set jit to off
 set search_path to ''
 as $$
 declare
-  v_claimed int;
+  v_claimed int := 0;
+  v_round int;
+  v_reporting boolean := jsonb_array_length(coalesce(p_completions, '[]')) + jsonb_array_length(coalesce(p_failures, '[]')) > 0;
+  v_claiming boolean := p_flow_slug is not null and p_qty > 0;
 begin
+  -- Claim what is ready before reporting: reporting locks the runs it completes until the commit,
+  -- and a claim needs no such lock, so claiming first keeps that lock short for the other workers.
+  if v_claiming and v_reporting then
+    return query
+      select c.run_id, c.step_slug, c.task_index, c.msg_id, c.input, c.flow_input, c.attempt, c.timeout_seconds,
+             null::timestamptz, null::timestamptz
+        from pgflow._claim_tasks(p_flow_slug, p_qty, p_visibility_timeout, p_worker_id, p_known_run_ids) c;
+    get diagnostics v_claimed = row_count;
+  end if;
   if jsonb_array_length(coalesce(p_completions, '[]')) > 0 then
     perform pgflow.complete_tasks(p_completions);
   end if;
   if jsonb_array_length(coalesce(p_failures, '[]')) > 0 then
     perform pgflow.fail_tasks(p_failures);
   end if;
-  if p_flow_slug is null or p_qty < 1 then
+  if not v_claiming or v_claimed >= p_qty then
     return;
   end if;
+  -- Then what the report made ready (a chain's next step), in the slots still free.
   return query
     select c.run_id, c.step_slug, c.task_index, c.msg_id, c.input, c.flow_input, c.attempt, c.timeout_seconds,
            null::timestamptz, null::timestamptz
-      from pgflow._claim_tasks(p_flow_slug, p_qty, p_visibility_timeout, p_worker_id, p_known_run_ids) c;
-  get diagnostics v_claimed = row_count;
-  if v_claimed = 0 then
+      from pgflow._claim_tasks(p_flow_slug, p_qty - v_claimed, p_visibility_timeout, p_worker_id, p_known_run_ids) c;
+  get diagnostics v_round = row_count;
+  if v_claimed + v_round = 0 then
     return query
       select null::uuid, null::text, null::int, null::bigint, null::jsonb, null::jsonb, null::int, null::int,
              pgflow._next_visible_at(p_flow_slug), clock_timestamp();
