@@ -11,7 +11,7 @@ import { machineFacts, RESULTS_FILE, writeSection } from './support/results.ts';
 import { BenchServer } from './support/server.ts';
 import type { BenchSuite } from './support/suite.ts';
 
-const USAGE = `Usage: npm run bench -- [suite...] [--quick] [--rounds N]
+const USAGE = `Usage: npm run bench -- [suite...] [--quick] [--rounds N (default 3)]
 Suites: ${suites.map((suite) => `${suite.name} (${suite.summary})`).join('; ')}`;
 
 interface Options {
@@ -39,7 +39,9 @@ function parse(argv: readonly string[]): Options | 'help' {
   const unknown = names.filter((name) => !suites.some((suite) => suite.name === name));
   if (unknown.length > 0) throw new UsageError(`Unknown suite ${unknown.map((n) => `'${n}'`).join(', ')}. ${USAGE}`);
   const selected = names.length === 0 ? suites : suites.filter((suite) => names.includes(suite.name));
-  return { selected, quick, rounds: rounds ?? (quick ? 1 : 5) };
+  // Three rounds by default: the fewest that give a median with a spread, and what fits the full run in
+  // 15 minutes on the 2-core machine.
+  return { selected, quick, rounds: rounds ?? (quick ? 1 : 3) };
 }
 
 async function main(argv: readonly string[]): Promise<void> {

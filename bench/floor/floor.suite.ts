@@ -73,7 +73,7 @@ async function repeat(
 }
 
 function variants(quick: boolean): InterleavedVariant[] {
-  const scale = (full: number) => (quick ? Math.max(100, full / 20) : full);
+  const scale = (full: number) => (quick ? Math.max(50, Math.round(full / 10)) : full);
   const plain: Pick<InterleavedVariant, 'migrations' | 'setup' | 'connections'> = {
     migrations: [],
     setup: (database) => database.run(floorTables),
@@ -96,7 +96,7 @@ function variants(quick: boolean): InterleavedVariant[] {
     {
       name: 'insert',
       ...plain,
-      items: scale(4000),
+      items: scale(3000),
       sliceItems: 20,
       slice: (clients, budget) =>
         onEachClient(clients, budget, async (client, share) => {
@@ -107,7 +107,7 @@ function variants(quick: boolean): InterleavedVariant[] {
     {
       name: 'queue-1',
       ...plain,
-      items: scale(2000),
+      items: scale(1000),
       sliceItems: 10,
       slice: (clients, budget) =>
         onEachClient(clients, budget, (client, share) => repeat(client, share, 1, queueCycle)),
@@ -115,7 +115,7 @@ function variants(quick: boolean): InterleavedVariant[] {
     {
       name: 'queue-100',
       ...plain,
-      items: scale(40_000),
+      items: scale(20_000),
       sliceItems: 400,
       slice: (clients, budget) =>
         onEachClient(clients, budget, (client, share) => repeat(client, share, 100, queueCycle)),
@@ -123,7 +123,7 @@ function variants(quick: boolean): InterleavedVariant[] {
     {
       name: 'engine-1',
       ...engine,
-      items: scale(1000),
+      items: scale(300),
       sliceItems: 10,
       slice: (clients, budget) =>
         onEachClient(clients, budget, (client, share) => repeat(client, share, 1, engineCycle)),
@@ -131,8 +131,8 @@ function variants(quick: boolean): InterleavedVariant[] {
     {
       name: 'engine-100',
       ...engine,
-      items: scale(20_000),
-      sliceItems: 400,
+      items: scale(3_000),
+      sliceItems: 200,
       slice: (clients, budget) =>
         onEachClient(clients, budget, (client, share) => repeat(client, share, 100, engineCycle)),
     },

@@ -98,6 +98,18 @@ export class BenchServer {
     return new BenchDatabase(name, withDatabase(this.local.url, name));
   }
 
+  /**
+   * A new database copied from `source` (which must have no connection), e.g. one prepared once
+   * with work queued, for every round that drains it. Dropped by stop() if the caller has not.
+   */
+  async cloneDatabase(source: BenchDatabase): Promise<BenchDatabase> {
+    await this.waitForDisconnect(source);
+    const name = `pgflow_bench_${randomBytes(5).toString('hex')}`;
+    await this.admin.query(`create database ${ident(name)} template ${ident(source.name)}`);
+    this.databases.push(name);
+    return new BenchDatabase(name, withDatabase(this.local.url, name));
+  }
+
   async dropDatabase(database: BenchDatabase): Promise<void> {
     await this.admin.query(`drop database if exists ${ident(database.name)} with (force)`);
     this.databases.splice(this.databases.indexOf(database.name), 1);

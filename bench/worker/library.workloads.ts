@@ -2,10 +2,10 @@
  * The library's workloads that run in a worker process of their own (see ../support/child.ts): one
  * Nest application with the library's worker and only the flows the workload needs, no-op handlers.
  * Each boots the app outside the clock, then:
- * - drainStartedRuns: runs started beforehand (untimed) by one SQL statement,
- *   `select pgflow.start_flow(...) from generate_series(...)` (the library has no batch start);
- *   the clock runs from the worker's start (PgflowWorker.start(), the app booted with the worker
- *   disabled) until every run is complete;
+ * - startRunsBySql, then drainStartedRuns: runs started beforehand (untimed) by one SQL statement,
+ *   `select pgflow.start_flow(...) from generate_series(...)` (the library has no batch start), in a
+ *   database that each round clones; the clock runs from the worker's start (PgflowWorker.start(),
+ *   the app booted with the worker disabled) until every run is complete;
  * - startAndDrain: the worker runs; the clock runs from the first FlowClient.start() (the runs
  *   started by `starters` concurrent callers) until every run is complete;
  * - latencyOf: sequential runs with a random think time: start() → first handler, start() → wait().
@@ -91,28 +91,47 @@ async function allComplete(probe: pg.Client, slug: string, tasks: number): Promi
   );
 }
 
+/**
+ * Untimed preparation of a database that drainStartedRuns' rounds clone: boots the app with its
+ * worker disabled (which creates the flow), starts the runs by one SQL statement, and reports how
+ * long that statement took.
+ */
+export async function startRunsBySql(input: LibraryInput): Promise<{ runs: number; seconds: number }> {
+  const shape = SHAPES[input.shape];
+  const { runs } = totals(input);
+  const app = await startWorkerApp(
+    new BenchDatabase(input.database.name, input.database.url),
+    { ...input.worker, enabled: false },
+    [shape.flow],
+  );
+  try {
+    const setup = await connect(input);
+    try {
+      const started = performance.now();
+      await setup.query(
+        `select count(*) from generate_series(1, $2::int) i, lateral pgflow.start_flow($1, jsonb_build_object('n', i))`,
+        [shape.slug, runs],
+      );
+      return { runs, seconds: (performance.now() - started) / 1000 };
+    } finally {
+      await setup.end();
+    }
+  } finally {
+    await app.close();
+  }
+}
+
+/** Drains runs started beforehand (a clone of startRunsBySql's database): the clock starts with the worker. */
 export async function drainStartedRuns(input: LibraryInput, control: ChildControl): Promise<LibraryResult> {
   const shape = SHAPES[input.shape];
   const { tasks, runs } = totals(input);
   const app = await startWorkerApp(
     new BenchDatabase(input.database.name, input.database.url),
-    {
-      ...input.worker,
-      enabled: false,
-    },
+    { ...input.worker, enabled: false },
     [shape.flow],
   );
   const probe = await connect(input);
   try {
-    const setup = await connect(input);
-    try {
-      await setup.query(
-        `select count(*) from generate_series(1, $2::int) i, lateral pgflow.start_flow($1, jsonb_build_object('n', i))`,
-        [shape.slug, runs],
-      );
-    } finally {
-      await setup.end();
-    }
     handled.count = 0;
     await control.ready();
     const started = performance.now();

@@ -210,7 +210,7 @@ function percentile(values: readonly number[], q: number): number {
 export const workerSuite: BenchSuite = {
   name: 'worker',
   summary:
-    'the library in a Nest app: 20,000-item map, 1,000 chain runs, latency (vs the SQL-only engine); in a worker process: 20,000 one-step runs, map+reduce, chain, diamond',
+    'the library in a Nest app: 20,000-item map, 1,000 chain runs, latency (vs the SQL-only engine); in a worker process: 5,000 one-step runs, map+reduce, chain, diamond',
 
   async run(context: BenchContext) {
     const mapSize = context.quick ? 2_000 : 20_000;
