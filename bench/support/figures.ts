@@ -124,3 +124,9 @@ export async function inParallel(
     }),
   );
 }
+
+/** A target's verdict: met, missed (bold), or not measured (the figure is NaN, e.g. in a --quick run). */
+export function verdict(value: number, met: (value: number) => boolean): string {
+  if (Number.isNaN(value)) return 'not measured';
+  return met(value) ? 'met' : '**missed**';
+}
