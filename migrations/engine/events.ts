@@ -28,7 +28,8 @@ begin
   end if;
   perform pg_notify('pgflow:run:' || p_run_id, v_text);
 
-  if v_event_type not like 'task:%'
+  -- The schema lookup is a cache hit; the function signature is parsed only where a realtime schema exists.
+  if v_event_type not like 'task:%' and to_regnamespace('realtime') is not null
      and to_regprocedure('realtime.send(jsonb,text,text,boolean)') is not null then
     perform realtime.send(
       v_payload,

@@ -290,12 +290,13 @@ as $$
 declare
   v_claimed int := 0;
   v_round int;
-  v_reporting boolean := jsonb_array_length(coalesce(p_completions, '[]')) + jsonb_array_length(coalesce(p_failures, '[]')) > 0;
+  v_reported int := jsonb_array_length(coalesce(p_completions, '[]')) + jsonb_array_length(coalesce(p_failures, '[]'));
   v_claiming boolean := p_flow_slug is not null and p_qty > 0;
 begin
-  -- Claim what is ready before reporting: reporting locks the runs it completes until the commit,
-  -- and a claim needs no such lock, so claiming first keeps that lock short for the other workers.
-  if v_claiming and v_reporting then
+  -- Under load (a large report), claim what is ready before reporting: reporting locks the runs it
+  -- completes until the commit, and a claim needs no such lock, so claiming first keeps that lock
+  -- short for the other workers. A small report is claimed after, in one read.
+  if v_claiming and v_reported >= 10 then
     return query
       select c.run_id, c.step_slug, c.task_index, c.msg_id, c.input, c.flow_input, c.attempt, c.timeout_seconds,
              null::timestamptz, null::timestamptz
