@@ -181,7 +181,7 @@ begin
     from updated u;
 
   if v_completed is not null then
-    perform pgflow._emit_step_event('step:completed', s) from unnest(v_completed) s;
+    perform pgflow._emit_step_events('step:completed', v_completed);
     perform pgflow._propagate_completed_steps(
       array(select s.run_id from unnest(v_completed) s),
       array(select s.step_slug from unnest(v_completed) s));
@@ -256,6 +256,9 @@ language plpgsql
 volatile
 -- JIT compilation costs far more than these short statements ever run.
 set jit to off
+-- One plan per statement, planned once per session: the statements look rows up by key, so a plan
+-- that ignores the arguments is as good, and re-planning each call cost more than running it.
+set plan_cache_mode to force_generic_plan
 set search_path to ''
 as $$
 begin
@@ -276,6 +279,9 @@ language plpgsql
 volatile
 -- JIT compilation costs far more than these short statements ever run.
 set jit to off
+-- One plan per statement, planned once per session: the statements look rows up by key, so a plan
+-- that ignores the arguments is as good, and re-planning each call cost more than running it.
+set plan_cache_mode to force_generic_plan
 set search_path to ''
 as $$
 begin

@@ -65,10 +65,10 @@ begin
          set status = 'queued', error_message = v_item.error_message
        where t.run_id = v_item.run_id and t.step_slug = v_item.step_slug and t.task_index = v_item.task_index;
       perform pgmq.set_vt(v_task.flow_slug, v_task.message_id, v_delay);
-      perform pgflow._emit_event(v_item.run_id, jsonb_build_object(
+      perform pgflow._emit_events(array[v_item.run_id], array[jsonb_build_object(
         'event_type', 'task:retrying', 'flow_slug', v_task.flow_slug, 'step_slug', v_item.step_slug,
         'task_index', v_item.task_index, 'status', 'queued', 'attempt', v_task.attempts_count,
-        'error_message', v_item.error_message, 'retry_at', now() + make_interval(secs => v_delay)));
+        'error_message', v_item.error_message, 'retry_at', now() + make_interval(secs => v_delay))]);
     else
       update pgflow.step_tasks t
          set status = 'failed', failed_at = now(), error_message = v_item.error_message,
@@ -96,6 +96,9 @@ language plpgsql
 volatile
 -- JIT compilation costs far more than these short statements ever run.
 set jit to off
+-- One plan per statement, planned once per session: the statements look rows up by key, so a plan
+-- that ignores the arguments is as good, and re-planning each call cost more than running it.
+set plan_cache_mode to force_generic_plan
 set search_path to ''
 as $$
 begin
@@ -116,6 +119,9 @@ language plpgsql
 volatile
 -- JIT compilation costs far more than these short statements ever run.
 set jit to off
+-- One plan per statement, planned once per session: the statements look rows up by key, so a plan
+-- that ignores the arguments is as good, and re-planning each call cost more than running it.
+set plan_cache_mode to force_generic_plan
 set search_path to ''
 as $$
 begin
@@ -140,6 +146,9 @@ language plpgsql
 volatile
 -- JIT compilation costs far more than these short statements ever run.
 set jit to off
+-- One plan per statement, planned once per session: the statements look rows up by key, so a plan
+-- that ignores the arguments is as good, and re-planning each call cost more than running it.
+set plan_cache_mode to force_generic_plan
 set search_path to ''
 as $$
 declare

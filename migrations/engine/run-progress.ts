@@ -104,7 +104,7 @@ begin
     return 0;
   end if;
 
-  perform pgflow._emit_step_event('step:skipped', s) from unnest(v_skipped) s;
+  perform pgflow._emit_step_events('step:skipped', v_skipped);
 
   -- Tasks of a skipped step that are still queued or running will never count: drop their messages.
   for v_message in
@@ -171,10 +171,10 @@ begin
   end loop;
 
   if v_state.run_id is not null then
-    perform pgflow._emit_step_event('step:failed', v_state);
+    perform pgflow._emit_step_events('step:failed', array[v_state]);
   end if;
   if v_run.run_id is not null then
-    perform pgflow._emit_run_event('run:failed', v_run,
+    perform pgflow._emit_run_events('run:failed', array[v_run],
       jsonb_build_object('step_slug', p_step_slug, 'error_message', p_error_message));
   end if;
 end;
@@ -256,7 +256,7 @@ begin
   if v_done is null then
     return 0;
   end if;
-  perform pgflow._emit_step_event('step:completed', s) from unnest(v_done) s;
+  perform pgflow._emit_step_events('step:completed', v_done);
   perform pgflow._propagate_completed_steps(
     array(select s.run_id from unnest(v_done) s order by s.run_id, s.step_slug),
     array(select s.step_slug from unnest(v_done) s order by s.run_id, s.step_slug));

@@ -31,7 +31,7 @@ begin
   if v_started is null then
     return 0;
   end if;
-  perform pgflow._emit_step_event('step:started', s) from unnest(v_started) s;
+  perform pgflow._emit_step_events('step:started', v_started);
 
   for v_batch in
     select distinct s.flow_slug, coalesce(step.opt_start_delay, 0) as delay
@@ -114,7 +114,7 @@ begin
   if v_done is null then
     return 0;
   end if;
-  perform pgflow._emit_run_event('run:completed', r) from unnest(v_done) r;
+  perform pgflow._emit_run_events('run:completed', v_done);
   return cardinality(v_done);
 end;
 $$;
@@ -195,6 +195,9 @@ language plpgsql
 volatile
 -- JIT compilation costs far more than these short statements ever run.
 set jit to off
+-- One plan per statement, planned once per session: the statements look rows up by key, so a plan
+-- that ignores the arguments is as good, and re-planning each call cost more than running it.
+set plan_cache_mode to force_generic_plan
 set search_path to ''
 as $$
 declare
@@ -237,7 +240,7 @@ begin
     from pgflow.steps s
    where s.flow_slug = start_flow.flow_slug;
 
-  perform pgflow._emit_run_event('run:started', v_run);
+  perform pgflow._emit_run_events('run:started', array[v_run]);
   perform pgflow._advance_runs(array[v_run.run_id]);
   return query select * from pgflow.runs r where r.run_id = v_run.run_id;
 end;

@@ -146,6 +146,9 @@ language sql
 volatile
 -- JIT compilation costs far more than these short statements ever run.
 set jit to off
+-- One plan per statement, planned once per session: the statements look rows up by key, so a plan
+-- that ignores the arguments is as good, and re-planning each call cost more than running it.
+set plan_cache_mode to force_generic_plan
 set search_path to ''
 as $$
   select t.flow_slug, t.run_id, t.step_slug, t.input, t.msg_id, t.task_index, t.flow_input
@@ -168,6 +171,9 @@ language plpgsql
 volatile
 -- JIT compilation costs far more than these short statements ever run.
 set jit to off
+-- One plan per statement, planned once per session: the statements look rows up by key, so a plan
+-- that ignores the arguments is as good, and re-planning each call cost more than running it.
+set plan_cache_mode to force_generic_plan
 set search_path to ''
 as $$
 declare
@@ -285,6 +291,9 @@ language plpgsql
 volatile
 -- JIT compilation costs far more than these short statements ever run.
 set jit to off
+-- One plan per statement, planned once per session: the statements look rows up by key, so a plan
+-- that ignores the arguments is as good, and re-planning each call cost more than running it.
+set plan_cache_mode to force_generic_plan
 set search_path to ''
 as $$
 declare
