@@ -198,7 +198,7 @@ function report(results: readonly Measured[], repetitions: number): string {
     `${repetitions} rounds. Every variant of a round gets a fresh database (the library's migrations, no ` +
       'statistics yet, as right after a deployment), its runs started before the clock, then the two driver ' +
       `paths drain their queues in alternating slices of ${BATCH * 5} tasks. Batches of ${BATCH}. ` +
-      '**report_and_claim**: one statement per batch (pgflow._report_and_claim reports the previous batch and ' +
+      '**report_and_claim**: one statement per batch (pgflow.\\_report_and_claim reports the previous batch and ' +
       "claims the next), what the library's worker sends; **start_tasks**: pgflow's path, pgmq.read + " +
       "pgflow.start_tasks + pgflow.complete_tasks. No handler work: a task's output is its input.",
     '',

@@ -174,6 +174,7 @@ function report(samples: Map<Name, Throughput[]>, repetitions: number): string {
       TITLES[name],
       range(list.map(tasksPerSecond)),
       formatNumber(cost.commits, 3),
+      formatNumber(cost.writeTransactions, 3),
       cost.statements === null ? 'n/a' : formatNumber(cost.statements, 3),
       formatNumber(cost.walBytes),
       formatNumber(cost.cpuMicros),
@@ -191,14 +192,17 @@ function report(samples: Map<Name, Throughput[]>, repetitions: number): string {
     `${repetitions} rounds; in each, every variant gets a fresh database and ${CONNECTIONS} connections, and the ` +
       'variants run in alternating slices of a few milliseconds (A, B, C, …, C, B, A) until each has done its ' +
       'share, so that the disk’s swings hit them alike. Every statement is its own transaction. Tasks are rows ' +
-      'inserted, jobs, or one-step runs. Statements per task come from pg_stat_statements (BEGIN/COMMIT would ' +
-      'count; none are sent here); n/a where the server does not load it.',
+      'inserted, jobs, or one-step runs. Commits are pg_stat_database’s (read-only transactions included); write ' +
+      'xacts are transactions that got an id (what costs a WAL flush), counted server-wide from the transaction ' +
+      'id counter. Statements per task come from pg_stat_statements (BEGIN/COMMIT would count; none are sent ' +
+      'here); n/a where the server does not load it.',
     '',
     table(
       [
         'variant',
         'tasks/s median (min–max)',
         'commits/task',
+        'write xacts/task',
         'statements/task',
         'WAL bytes/task',
         'client CPU µs/task',

@@ -61,6 +61,7 @@ export function percentile(values: readonly number[], q: number): number {
 /** Per-task cost figures of a set of repetitions (medians). */
 export function perTask(samples: readonly Throughput[]): {
   commits: number;
+  writeTransactions: number;
   statements: number | null;
   walBytes: number;
   cpuMicros: number;
@@ -69,6 +70,7 @@ export function perTask(samples: readonly Throughput[]): {
   const statements = samples.map((s) => (s.work.statements === null ? null : s.work.statements / s.tasks));
   return {
     commits: median(samples.map((s) => s.work.commits / s.tasks)),
+    writeTransactions: median(samples.map((s) => s.work.writeTransactions / s.tasks)),
     statements: statements.some((s) => s === null) ? null : median(statements as number[]),
     walBytes: median(samples.map((s) => s.work.walBytes / s.tasks)),
     cpuMicros: median(samples.map((s) => s.cpuMicros / s.tasks)),

@@ -3,14 +3,14 @@
  * variant a database with the same migrations): the floor's plain tables next to our engine, our
  * engine next to pgflow's. Same method as compareRound: every variant gets a fresh database and its
  * connections, then the variants run in short alternating slices (A, B, C, C, B, A, ...) until each
- * has done its share, so that the machine's swings hit them alike. Time, WAL and client CPU are
- * summed over a variant's slices; commits and deadlocks come from its database's pg_stat_database,
+ * has done its share, so that the machine's swings hit them alike. Time, WAL, write transactions
+ * (server-wide counters) and client CPU are summed over a variant's slices; commits and deadlocks come from its database's pg_stat_database,
  * statements from pg_stat_statements (when loaded), both as differences around the round.
  */
 import type pg from 'pg';
 import type { Throughput } from './figures.ts';
 import type { BenchDatabase, BenchServer, MigrationClass } from './server.ts';
-import { readWork, type WorkReading, workBetween } from './work-counters.ts';
+import { readNextXid, readWork, type WorkReading, workBetween } from './work-counters.ts';
 
 export interface InterleavedVariant {
   readonly name: string;
@@ -36,6 +36,7 @@ interface Running {
   items: number;
   nanos: bigint;
   walBytes: number;
+  writeTransactions: number;
   cpuMicros: number;
   done: boolean;
 }
@@ -57,6 +58,7 @@ export async function interleaveRound(
         items: 0,
         nanos: 0n,
         walBytes: 0,
+        writeTransactions: 0,
         cpuMicros: 0,
         done: false,
       });
@@ -77,6 +79,7 @@ export async function interleaveRound(
         if (state.done) continue;
         const budget = Math.min(state.variant.sliceItems, state.variant.items - state.items);
         const walBefore = await server.walLsn();
+        const xidBefore = await readNextXid(server);
         const cpuBefore = process.cpuUsage();
         const started = process.hrtime.bigint();
         const handled = await state.variant.slice(state.clients, budget);
@@ -84,6 +87,8 @@ export async function interleaveRound(
         const cpu = process.cpuUsage(cpuBefore);
         state.cpuMicros += cpu.user + cpu.system;
         state.walBytes += await server.walBytesBetween(walBefore, await server.walLsn());
+        // The admin connection's own reads take no transaction id.
+        state.writeTransactions += (await readNextXid(server)) - xidBefore;
         state.items += handled;
         state.done = handled === 0 || state.items >= state.variant.items;
       }
@@ -101,7 +106,7 @@ export async function interleaveRound(
         seconds: Number(state.nanos) / 1e9,
         cpuMicros: state.cpuMicros,
         maxRssBytes: Number.NaN,
-        work: { ...work, walBytes: state.walBytes },
+        work: { ...work, walBytes: state.walBytes, writeTransactions: state.writeTransactions },
       });
     }
     return results;

@@ -120,6 +120,7 @@ export function reportProcessWorkloads(
       range(list.map(tasksPerSecond)),
       range(list.map(runsPerSecond), workload.key === 'map-reduce' ? 2 : 0),
       formatNumber(cost.commits, 3),
+      formatNumber(cost.writeTransactions, 3),
       cost.statements === null ? 'n/a' : formatNumber(cost.statements, 3),
       formatNumber(cost.walBytes),
       formatNumber(cost.cpuMicros),
@@ -184,7 +185,10 @@ export function reportProcessWorkloads(
       'FlowClient.start() to the database showing every run complete; runs are started through FlowClient.start() ' +
       `(one statement per run; the one-step runs by ${STARTERS} concurrent callers, the chains and diamonds by 20) ` +
       'while the worker drains them. Commits, statements and WAL are the database’s differences from the booted ' +
-      'app to the process’s exit; CPU is the worker process’s during the clock; RSS its peak.',
+      'app to the process’s exit; CPU is the worker process’s during the clock; RSS its peak. Commits include ' +
+      'read-only transactions: the worker’s listening connection commits one each time it reads the ' +
+      'notifications (pgflow:work) that arrived while it was idle, about one per started run here; write xacts ' +
+      '(transactions that got an id, server-wide) are the ones that cost a WAL flush.',
     '',
     table(
       [
@@ -192,6 +196,7 @@ export function reportProcessWorkloads(
         'tasks/s median (min–max)',
         'runs/s',
         'commits/task',
+        'write xacts/task',
         'statements/task',
         'WAL bytes/task',
         'worker CPU µs/task',
