@@ -28,10 +28,14 @@ begin
     v_payload := p_payloads[i] || jsonb_build_object('run_id', p_run_ids[i], 'at', clock_timestamp());
     v_text := v_payload::text;
     -- 7,500 leaves room under NOTIFY's 8,000-byte limit for the channel name and framing.
+    -- What does not fit is left out, the run's input first, then the output, then the error.
+    if octet_length(v_text) > 7500 and v_payload ? 'input' then
+      v_text := (v_payload - 'input' || '{"input_omitted": true}'::jsonb)::text;
+    end if;
     if octet_length(v_text) > 7500 then
-      v_text := (v_payload - 'output' || '{"output_omitted": true}'::jsonb)::text;
+      v_text := (v_payload - 'input' - 'output' || '{"output_omitted": true}'::jsonb)::text;
       if octet_length(v_text) > 7500 then
-        v_text := (v_payload - 'output' - 'error_message'
+        v_text := (v_payload - 'input' - 'output' - 'error_message'
                    || '{"output_omitted": true, "error_message_omitted": true}'::jsonb)::text;
       end if;
     end if;
@@ -84,7 +88,7 @@ end;
 $$;
 `;
 
-/** Run events carry the run's columns (not its input, which can be large), and `p_extra`. */
+/** Run events carry the run's columns (a completed run's input and output too), and `p_extra`. */
 export const createEmitRunEvents = /* sql */ `
 create function pgflow._emit_run_events(p_event_type text, p_runs pgflow.runs[], p_extra jsonb default '{}')
 returns void
@@ -103,7 +107,9 @@ begin
                 'completed_at', r.completed_at,
                 'failed_at', r.failed_at,
                 'remaining_steps', r.remaining_steps))
-              || case when r.status = 'completed' then jsonb_build_object('output', r.output) else '{}'::jsonb end
+              -- A completed run's event carries what wait() returns, so that it needs no read.
+              || case when r.status = 'completed' then jsonb_build_object('output', r.output, 'input', r.input)
+                      else '{}'::jsonb end
               || p_extra
               order by r.ordinality))
     from unnest(p_runs) with ordinality r;

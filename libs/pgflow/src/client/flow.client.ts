@@ -20,6 +20,7 @@ import type { FlowReference } from '../types/flow-class.ts';
 import type { FlowInput, FlowOutput } from '../types/flow-types.ts';
 import type {
   CompletedRun,
+  RunEvent,
   RunEventListener,
   RunEventType,
   RunSnapshot,
@@ -165,7 +166,12 @@ export class FlowClient implements OnApplicationShutdown {
       stopReconnect = this.listener.onReconnect(() => void check());
       this.listener
         .subscribe(runChannel(runId), (payload) => {
-          if (payload.includes('"run:completed"') || payload.includes('"run:failed"')) void check();
+          if (!payload.includes('"run:completed"') && !payload.includes('"run:failed"')) return;
+          // The run's end event usually carries all wait() needs; a read is the fallback.
+          const settled = settleFromEvent(runId, payload);
+          if (settled instanceof Error) fail(settled);
+          else if (settled !== undefined) finish(() => resolve(settled as CompletedRun<TOutput, TInput>));
+          else void check();
         })
         .then((off) => {
           unsubscribe = off;
@@ -266,5 +272,40 @@ function completedRun<TOutput, TInput>(run: RunRow): CompletedRun<TOutput, TInpu
     output: run.output as TOutput,
     startedAt: run.started_at,
     completedAt: run.completed_at as Date,
+  };
+}
+
+/**
+ * The outcome a run's end event gives, when it holds everything: the completed run (an event too
+ * large for a notification leaves out its input or output, and then the caller reads the run), or
+ * the RunFailedError of a failed run.
+ */
+function settleFromEvent(runId: string, payload: string): CompletedRun | RunFailedError | undefined {
+  let event: RunEvent & { input?: unknown; started_at?: string; completed_at?: string };
+  try {
+    event = JSON.parse(payload);
+  } catch {
+    return undefined;
+  }
+  if (event.event_type === 'run:failed' && typeof event.error_message === 'string') {
+    return new RunFailedError(runId, event.step_slug ?? null, event.error_message);
+  }
+  if (
+    event.event_type !== 'run:completed' ||
+    !('input' in event) ||
+    !('output' in event) ||
+    event.started_at === undefined ||
+    event.completed_at === undefined
+  ) {
+    return undefined;
+  }
+  return {
+    runId,
+    flowSlug: event.flow_slug,
+    status: 'completed',
+    input: event.input,
+    output: event.output,
+    startedAt: new Date(event.started_at),
+    completedAt: new Date(event.completed_at),
   };
 }
