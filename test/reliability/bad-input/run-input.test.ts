@@ -153,7 +153,8 @@ describe('a handler output that is not JSON', () => {
 describe('run ids and waits', () => {
   it('a run id that already exists: RunAlreadyExistsError, the first run untouched, nothing written', async () => {
     const runId = randomUUID();
-    await app.client.start(EchoFlow, { first: true }, { runId });
+    // Let a worker finish the first run, so that nothing else writes while the refusal is checked.
+    await (await app.client.start(EchoFlow, { first: true }, { runId })).wait({ timeoutMs: 10_000 });
 
     const error = await refusedWithoutWrites(db, () => app.client.start(EchoFlow, { second: true }, { runId }));
     expect(error).toBeInstanceOf(RunAlreadyExistsError);
