@@ -298,36 +298,29 @@ set search_path to ''
 as $$
 declare
   v_claimed int := 0;
-  v_round int;
-  v_reported int := jsonb_array_length(coalesce(p_completions, '[]')) + jsonb_array_length(coalesce(p_failures, '[]'));
   v_claiming boolean := p_flow_slug is not null and p_qty > 0;
 begin
-  -- Under load (a large report), claim what is ready before reporting: reporting locks the runs it
-  -- completes until the commit, and a claim needs no such lock, so claiming first keeps that lock
-  -- short for the other workers. A small report is claimed after, in one read.
-  if v_claiming and v_reported >= 10 then
-    return query
-      select c.run_id, c.step_slug, c.task_index, c.msg_id, c.input, c.flow_input, c.attempt, c.timeout_seconds,
-             null::timestamptz, null::timestamptz
-        from pgflow._claim_tasks(p_flow_slug, p_qty, p_visibility_timeout, p_worker_id, p_known_run_ids) c;
-    get diagnostics v_claimed = row_count;
-  end if;
+  -- Report first, then claim. Never the other way round: a claim reads messages with FOR UPDATE
+  -- SKIP LOCKED, and in READ COMMITTED that can leave a lock on a message another worker claimed
+  -- a moment ago (locked, re-checked, found invisible, kept locked until the commit). Reporting
+  -- locks runs and then archives its own messages; a claim that went first would wait for those
+  -- runs while holding such a lock, and two workers would deadlock.
   if jsonb_array_length(coalesce(p_completions, '[]')) > 0 then
     perform pgflow.complete_tasks(p_completions);
   end if;
   if jsonb_array_length(coalesce(p_failures, '[]')) > 0 then
     perform pgflow.fail_tasks(p_failures);
   end if;
-  if not v_claiming or v_claimed >= p_qty then
+  if not v_claiming then
     return;
   end if;
-  -- Then what the report made ready (a chain's next step), in the slots still free.
+  -- Then what is ready, the report's next steps included, in one read.
   return query
     select c.run_id, c.step_slug, c.task_index, c.msg_id, c.input, c.flow_input, c.attempt, c.timeout_seconds,
            null::timestamptz, null::timestamptz
-      from pgflow._claim_tasks(p_flow_slug, p_qty - v_claimed, p_visibility_timeout, p_worker_id, p_known_run_ids) c;
-  get diagnostics v_round = row_count;
-  if v_claimed + v_round = 0 then
+      from pgflow._claim_tasks(p_flow_slug, p_qty, p_visibility_timeout, p_worker_id, p_known_run_ids) c;
+  get diagnostics v_claimed = row_count;
+  if v_claimed = 0 then
     return query
       select null::uuid, null::text, null::int, null::bigint, null::jsonb, null::jsonb, null::int, null::int,
              pgflow._next_visible_at(p_flow_slug), clock_timestamp();
