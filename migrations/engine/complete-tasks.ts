@@ -58,7 +58,6 @@ begin
       from (select distinct k.run_id, k.step_slug from unnest(p_run_ids, p_step_slugs) as k(run_id, step_slug)) k
       join pgflow.step_states s on s.run_id = k.run_id and s.step_slug = k.step_slug
       join pgflow.runs r on r.run_id = s.run_id
-     where s.run_id = any(p_run_ids) and s.step_slug = any(p_step_slugs) and r.run_id = any(p_run_ids)
      order by s.run_id, s.step_slug
        for update of s
   )
@@ -76,7 +75,7 @@ begin
       from unnest(p_run_ids, p_step_slugs, p_task_indexes, p_outputs) as i(run_id, step_slug, task_index, output)
       join unnest(v_live_runs, v_live_steps) as live(run_id, step_slug)
         on live.run_id = i.run_id and live.step_slug = i.step_slug
-      join pgflow.step_states s on s.run_id = i.run_id and s.step_slug = i.step_slug and s.run_id = any(v_live_runs)
+      join pgflow.step_states s on s.run_id = i.run_id and s.step_slug = i.step_slug
       join pgflow.steps step
         on step.flow_slug = s.flow_slug and step.step_slug = s.step_slug and step.step_type = 'single'
       join pgflow.deps dep on dep.flow_slug = s.flow_slug and dep.dep_slug = s.step_slug
@@ -172,7 +171,6 @@ begin
            end
       from finished f, pgflow.steps step
      where s.run_id = f.run_id and s.step_slug = f.step_slug
-       and s.run_id = any(v_done_runs) and s.step_slug = any(v_done_steps)
        and step.flow_slug = s.flow_slug and step.step_slug = s.step_slug
     returning s.*
   )
@@ -259,6 +257,9 @@ set jit to off
 -- One plan per statement, planned once per session: the statements look rows up by key, so a plan
 -- that ignores the arguments is as good, and re-planning each call cost more than running it.
 set plan_cache_mode to force_generic_plan
+-- Every lookup here goes by key. A plan made while the tables were small would scan them whole
+-- once they have grown (and the plan is kept for the session): index paths only.
+set enable_seqscan to off
 set search_path to ''
 as $$
 begin
@@ -282,6 +283,9 @@ set jit to off
 -- One plan per statement, planned once per session: the statements look rows up by key, so a plan
 -- that ignores the arguments is as good, and re-planning each call cost more than running it.
 set plan_cache_mode to force_generic_plan
+-- Every lookup here goes by key. A plan made while the tables were small would scan them whole
+-- once they have grown (and the plan is kept for the session): index paths only.
+set enable_seqscan to off
 set search_path to ''
 as $$
 begin

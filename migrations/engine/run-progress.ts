@@ -32,7 +32,6 @@ begin
                  end) as parent_array_length
         from unnest(p_run_ids, p_step_slugs) as done(run_id, step_slug)
         join pgflow.step_states parent on parent.run_id = done.run_id and parent.step_slug = done.step_slug
-         and parent.run_id = any(p_run_ids) and parent.step_slug = any(p_step_slugs)
         join pgflow.steps parent_step
           on parent_step.flow_slug = parent.flow_slug and parent_step.step_slug = parent.step_slug
         join pgflow.deps dep on dep.flow_slug = parent.flow_slug and dep.dep_slug = parent.step_slug
@@ -46,14 +45,13 @@ begin
            initial_tasks = coalesce(child.initial_tasks, edge.parent_array_length)
       from unnest(v_child_runs, v_child_steps, v_completed_parents, v_array_lengths)
              as edge(run_id, step_slug, completed_parents, parent_array_length)
-     where child.run_id = edge.run_id and child.step_slug = edge.step_slug and child.status = 'created'
-       and child.run_id = any(v_child_runs) and child.step_slug = any(v_child_steps);
+     where child.run_id = edge.run_id and child.step_slug = edge.step_slug and child.status = 'created';
   end if;
 
   update pgflow.runs r
      set remaining_steps = r.remaining_steps - done.steps
     from (select d.run_id, count(*)::int as steps from unnest(p_run_ids) d(run_id) group by d.run_id) done
-   where r.run_id = done.run_id and r.run_id = any(p_run_ids);
+   where r.run_id = done.run_id;
 end;
 $$;
 `;
@@ -99,7 +97,10 @@ begin
        and (s.status = 'created' or (t.is_initial and s.status = 'started'))
     returning s.*
   )
-  select array_agg(skipped) into v_skipped from skipped;
+  -- In definition order (dependencies before their dependents), whatever order the update took.
+  select array_agg(k order by k.run_id, step.step_index) into v_skipped
+    from skipped k
+    join pgflow.steps step on step.flow_slug = k.flow_slug and step.step_slug = k.step_slug;
   if v_skipped is null then
     return 0;
   end if;

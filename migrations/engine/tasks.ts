@@ -149,6 +149,9 @@ set jit to off
 -- One plan per statement, planned once per session: the statements look rows up by key, so a plan
 -- that ignores the arguments is as good, and re-planning each call cost more than running it.
 set plan_cache_mode to force_generic_plan
+-- Every lookup here goes by key. A plan made while the tables were small would scan them whole
+-- once they have grown (and the plan is kept for the session): index paths only.
+set enable_seqscan to off
 set search_path to ''
 as $$
   select t.flow_slug, t.run_id, t.step_slug, t.input, t.msg_id, t.task_index, t.flow_input
@@ -174,6 +177,9 @@ set jit to off
 -- One plan per statement, planned once per session: the statements look rows up by key, so a plan
 -- that ignores the arguments is as good, and re-planning each call cost more than running it.
 set plan_cache_mode to force_generic_plan
+-- Every lookup here goes by key. A plan made while the tables were small would scan them whole
+-- once they have grown (and the plan is kept for the session): index paths only.
+set enable_seqscan to off
 set search_path to ''
 as $$
 declare
@@ -294,6 +300,9 @@ set jit to off
 -- One plan per statement, planned once per session: the statements look rows up by key, so a plan
 -- that ignores the arguments is as good, and re-planning each call cost more than running it.
 set plan_cache_mode to force_generic_plan
+-- Every lookup here goes by key. A plan made while the tables were small would scan them whole
+-- once they have grown (and the plan is kept for the session): index paths only.
+set enable_seqscan to off
 set search_path to ''
 as $$
 declare
