@@ -180,10 +180,15 @@ begin
 
   if v_completed is not null then
     perform pgflow._emit_step_events('step:completed', v_completed);
-    perform pgflow._propagate_completed_steps(
-      array(select s.run_id from unnest(v_completed) s),
-      array(select s.step_slug from unnest(v_completed) s));
-    perform pgflow._advance_runs(array(select distinct s.run_id from unnest(v_completed) s));
+    if pgflow._propagate_completed_steps(
+         array(select s.run_id from unnest(v_completed) s),
+         array(select s.step_slug from unnest(v_completed) s)) > 0 then
+      perform pgflow._advance_runs(array(select distinct s.run_id from unnest(v_completed) s));
+    else
+      -- No dependent became ready, so nothing can start or be skipped: only the runs whose last
+      -- steps these were are left to complete.
+      perform pgflow._complete_finished_runs(array(select distinct s.run_id from unnest(v_completed) s));
+    end if;
   end if;
   return cardinality(v_done_runs);
 end;

@@ -16,42 +16,42 @@ language plpgsql
 volatile
 set search_path to ''
 as $$
-declare
-  -- The schema lookup is a cache hit; the function signature is parsed only where a realtime schema exists.
-  v_realtime boolean := to_regnamespace('realtime') is not null
-                        and to_regprocedure('realtime.send(jsonb,text,text,boolean)') is not null;
-  v_payload jsonb;
-  v_text text;
-  v_event_type text;
 begin
-  for i in 1 .. coalesce(cardinality(p_run_ids), 0) loop
-    v_payload := p_payloads[i] || jsonb_build_object('run_id', p_run_ids[i], 'at', clock_timestamp());
-    v_text := v_payload::text;
-    -- 7,500 leaves room under NOTIFY's 8,000-byte limit for the channel name and framing.
-    -- What does not fit is left out, the run's input first, then the output, then the error.
-    if octet_length(v_text) > 7500 and v_payload ? 'input' then
-      v_text := (v_payload - 'input' || '{"input_omitted": true}'::jsonb)::text;
-    end if;
-    if octet_length(v_text) > 7500 then
-      v_text := (v_payload - 'input' - 'output' || '{"output_omitted": true}'::jsonb)::text;
-      if octet_length(v_text) > 7500 then
-        v_text := (v_payload - 'input' - 'output' - 'error_message'
-                   || '{"output_omitted": true, "error_message_omitted": true}'::jsonb)::text;
-      end if;
-    end if;
-    perform pg_notify('pgflow:run:' || p_run_ids[i], v_text);
+  -- One statement for the whole batch, in the given order.
+  -- 7,500 bytes leave room under NOTIFY's 8,000-byte limit for the channel name and framing. What
+  -- does not fit is left out: the run's input first, then the output, then the error.
+  perform pg_notify('pgflow:run:' || e.run_id,
+                    case when octet_length(e.body) <= 7500 then e.body
+                         when e.payload ? 'input'
+                              and octet_length((e.payload - 'input' || '{"input_omitted": true}'::jsonb)::text) <= 7500
+                           then (e.payload - 'input' || '{"input_omitted": true}'::jsonb)::text
+                         when octet_length((e.payload - 'input' - 'output' || '{"output_omitted": true}'::jsonb)::text) <= 7500
+                           then (e.payload - 'input' - 'output' || '{"output_omitted": true}'::jsonb)::text
+                         else (e.payload - 'input' - 'output' - 'error_message'
+                               || '{"output_omitted": true, "error_message_omitted": true}'::jsonb)::text
+                    end)
+    from (select x.run_id, p.payload, p.payload::text as body
+            from unnest(p_run_ids, p_payloads) with ordinality as x(run_id, payload, n)
+            cross join lateral (select x.payload || jsonb_build_object('run_id', x.run_id, 'at', clock_timestamp())
+                                         as payload) p
+           order by x.n) e;
 
-    v_event_type := v_payload ->> 'event_type';
-    if v_realtime and v_event_type not like 'task:%' then
-      perform realtime.send(
-        v_payload,
-        case when v_event_type like 'step:%'
-             then 'step:' || (v_payload ->> 'step_slug') || ':' || (v_payload ->> 'status')
-             else 'run:' || (v_payload ->> 'status') end,
-        'pgflow:run:' || p_run_ids[i],
-        false);
-    end if;
-  end loop;
+  -- Supabase Realtime, where its schema exists (the lookups are cache hits); not for task events.
+  if to_regnamespace('realtime') is not null
+     and to_regprocedure('realtime.send(jsonb,text,text,boolean)') is not null then
+    perform realtime.send(
+              p.payload,
+              case when p.payload ->> 'event_type' like 'step:%'
+                   then 'step:' || (p.payload ->> 'step_slug') || ':' || (p.payload ->> 'status')
+                   else 'run:' || (p.payload ->> 'status') end,
+              'pgflow:run:' || x.run_id,
+              false)
+      from unnest(p_run_ids, p_payloads) with ordinality as x(run_id, payload, n)
+      cross join lateral (select x.payload || jsonb_build_object('run_id', x.run_id, 'at', clock_timestamp())
+                                   as payload) p
+     where p.payload ->> 'event_type' not like 'task:%'
+     order by x.n;
+  end if;
 end;
 $$;
 `;

@@ -4,10 +4,13 @@
  * a handful of statements, not a handful per run. Only runs whose status is 'started' move.
  */
 
-/** Completed steps release their dependents, and count down the run's remaining steps. */
+/**
+ * Completed steps release their dependents, and count down the run's remaining steps. Returns how
+ * many dependents became ready (no dependency left): when none did, there is nothing to start.
+ */
 export const createPropagateCompletedSteps = /* sql */ `
 create function pgflow._propagate_completed_steps(p_run_ids uuid[], p_step_slugs text[])
-returns void
+returns int
 language plpgsql
 volatile
 set search_path to ''
@@ -17,6 +20,7 @@ declare
   v_child_steps text[];
   v_completed_parents int[];
   v_array_lengths int[];
+  v_ready int := 0;
 begin
   -- The edges are gathered first and the children updated by key afterwards: as one statement, the
   -- planner (without statistics) may re-run the edge query for every step state of the run.
@@ -40,18 +44,23 @@ begin
     ) edge;
 
   if v_child_runs is not null then
-    update pgflow.step_states child
-       set remaining_deps = child.remaining_deps - edge.completed_parents,
-           initial_tasks = coalesce(child.initial_tasks, edge.parent_array_length)
-      from unnest(v_child_runs, v_child_steps, v_completed_parents, v_array_lengths)
-             as edge(run_id, step_slug, completed_parents, parent_array_length)
-     where child.run_id = edge.run_id and child.step_slug = edge.step_slug and child.status = 'created';
+    with released as (
+      update pgflow.step_states child
+         set remaining_deps = child.remaining_deps - edge.completed_parents,
+             initial_tasks = coalesce(child.initial_tasks, edge.parent_array_length)
+        from unnest(v_child_runs, v_child_steps, v_completed_parents, v_array_lengths)
+               as edge(run_id, step_slug, completed_parents, parent_array_length)
+       where child.run_id = edge.run_id and child.step_slug = edge.step_slug and child.status = 'created'
+      returning child.remaining_deps
+    )
+    select count(*) filter (where r.remaining_deps = 0) into v_ready from released r;
   end if;
 
   update pgflow.runs r
      set remaining_steps = r.remaining_steps - done.steps
     from (select d.run_id, count(*)::int as steps from unnest(p_run_ids) d(run_id) group by d.run_id) done
    where r.run_id = done.run_id;
+  return v_ready;
 end;
 $$;
 `;
