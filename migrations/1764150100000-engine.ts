@@ -38,6 +38,7 @@ const up = [
   startSteps.createCompleteFinishedRuns,
   startSteps.createAdvanceRuns,
   startSteps.createPublicCascadeFunctions,
+  startSteps.createStartFlows,
   startSteps.createStartFlow,
   tasks.createSetVtBatch,
   tasks.createFindTaskByMessage,

@@ -209,7 +209,7 @@ begin
   for v_unmet in
     select s.run_id, s.step_slug, step.when_unmet
       from pgflow.step_states s
-      join pgflow.runs r on r.run_id = s.run_id and r.status = 'started' and r.run_id = any(p_run_ids)
+      join pgflow.runs r on r.run_id = s.run_id and r.status = 'started'
       join pgflow.steps step on step.flow_slug = s.flow_slug and step.step_slug = s.step_slug
       cross join lateral (
         select case when step.deps_count = 0 then r.input
@@ -258,7 +258,7 @@ begin
     update pgflow.step_states s
        set status = 'completed', completed_at = now(), remaining_tasks = 0, output = '[]'::jsonb
       from pgflow.runs r
-     where s.run_id = any(p_run_ids) and r.run_id = s.run_id and r.status = 'started' and r.run_id = any(p_run_ids)
+     where s.run_id = any(p_run_ids) and r.run_id = s.run_id and r.status = 'started'
        and s.status = 'created' and s.remaining_deps = 0 and s.initial_tasks = 0
     returning s.*
   )

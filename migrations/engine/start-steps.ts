@@ -23,7 +23,7 @@ begin
     update pgflow.step_states s
        set status = 'started', started_at = now(), remaining_tasks = s.initial_tasks
       from pgflow.runs r
-     where s.run_id = any(p_run_ids) and r.run_id = s.run_id and r.status = 'started' and r.run_id = any(p_run_ids)
+     where s.run_id = any(p_run_ids) and r.run_id = s.run_id and r.status = 'started'
        and s.status = 'created' and s.remaining_deps = 0 and s.initial_tasks > 0
     returning s.*
   )
@@ -43,7 +43,7 @@ begin
              row_number() over (order by s.run_id, s.step_slug, task.task_index) as position
         from unnest(v_started) s
         join pgflow.steps step on step.flow_slug = s.flow_slug and step.step_slug = s.step_slug
-        join pgflow.runs r on r.run_id = s.run_id and r.run_id = any(p_run_ids)
+        join pgflow.runs r on r.run_id = s.run_id
         cross join lateral (
           select 0 as task_index, null::jsonb as input
            where step.step_type = 'single'
@@ -188,11 +188,7 @@ end;
 $$;
 `;
 
-export const createStartFlow = /* sql */ `
-create function pgflow.start_flow(flow_slug text, input jsonb, run_id uuid default null)
-returns setof pgflow.runs
-language plpgsql
-volatile
+const ENTRY_SETTINGS = `
 -- JIT compilation costs far more than these short statements ever run.
 set jit to off
 -- One plan per statement, planned once per session: the statements look rows up by key, so a plan
@@ -201,51 +197,118 @@ set plan_cache_mode to force_generic_plan
 -- Every lookup here goes by key. A plan made while the tables were small would scan them whole
 -- once they have grown (and the plan is kept for the session): index paths only.
 set enable_seqscan to off
-set search_path to ''
+set search_path to ''`;
+
+/**
+ * Starts one run per element of \`inputs\` (a JSON array), in one transaction and a handful of
+ * statements whatever their number: what a batch start costs is about what one start costs, per
+ * statement. \`run_ids\` (optional) gives each run its id, in the same order. All or nothing: an
+ * input a root map step cannot map over, or an id that exists, refuses the whole batch. Returns
+ * the runs in the order of the inputs.
+ */
+export const createStartFlows = /* sql */ `
+create function pgflow.start_flows(flow_slug text, inputs jsonb, run_ids uuid[] default null)
+returns setof pgflow.runs
+language plpgsql
+volatile${ENTRY_SETTINGS}
 as $$
 declare
-  v_input jsonb := coalesce(start_flow.input, 'null'::jsonb);
-  v_input_length int := case when jsonb_typeof(v_input) = 'array' then jsonb_array_length(v_input) end;
+  v_count int;
   v_root_map text;
-  v_run pgflow.runs;
+  v_bad record;
+  v_ids uuid[];
+  v_runs pgflow.runs[];
 begin
-  perform 1 from pgflow.flows f where f.flow_slug = start_flow.flow_slug;
+  if jsonb_typeof(start_flows.inputs) is distinct from 'array' then
+    raise exception using errcode = 'PF007',
+      message = format('inputs must be a JSON array (one element per run), not %s.',
+                       coalesce(jsonb_typeof(start_flows.inputs), 'null')),
+      hint = 'Pass ["input of run 1", "input of run 2", ...].';
+  end if;
+  v_count := jsonb_array_length(start_flows.inputs);
+  if start_flows.run_ids is not null and cardinality(start_flows.run_ids) is distinct from v_count then
+    raise exception using errcode = 'PF007',
+      message = format('start_flows got %s inputs but %s run ids.', v_count, coalesce(cardinality(start_flows.run_ids), 0)),
+      hint = 'Pass one run id per input (a null element lets the engine choose it), or run_ids => null.';
+  end if;
+  perform 1 from pgflow.flows f where f.flow_slug = start_flows.flow_slug;
   if not found then
     raise exception using errcode = 'PF002',
-      message = format('Flow %L does not exist.', start_flow.flow_slug),
+      message = format('Flow %L does not exist.', start_flows.flow_slug),
       hint = 'Check the slug, or compile the flow first (pgflow.create_flow / ensure_flow_compiled).';
   end if;
   select s.step_slug into v_root_map from pgflow.steps s
-   where s.flow_slug = start_flow.flow_slug and s.step_type = 'map' and s.deps_count = 0
+   where s.flow_slug = start_flows.flow_slug and s.step_type = 'map' and s.deps_count = 0
    order by s.step_index limit 1;
-  if v_root_map is not null and jsonb_typeof(v_input) <> 'array' then
-    raise exception using errcode = 'PF006',
-      message = format('Flow %L maps over its input in step %L, so its input must be a JSON array, not %s.',
-                       start_flow.flow_slug, v_root_map, jsonb_typeof(v_input)),
-      hint = 'Pass a JSON array as the input, e.g. ["a", "b"].';
+  if v_root_map is not null then
+    select x.n, jsonb_typeof(x.value) as type into v_bad
+      from jsonb_array_elements(start_flows.inputs) with ordinality as x(value, n)
+     where jsonb_typeof(x.value) <> 'array'
+     order by x.n limit 1;
+    if found then
+      raise exception using errcode = 'PF006',
+        message = format('Flow %L maps over its input in step %L, so its input must be a JSON array, not %s.',
+                         start_flows.flow_slug, v_root_map, v_bad.type)
+                  || case when v_count > 1 then format(' (input %s of %s)', v_bad.n, v_count) else '' end,
+        hint = 'Pass a JSON array as the input, e.g. ["a", "b"].';
+    end if;
+  end if;
+  if v_count = 0 then
+    return;
   end if;
 
-  insert into pgflow.runs (run_id, flow_slug, input, remaining_steps)
-  values (coalesce(start_flow.run_id, gen_random_uuid()), start_flow.flow_slug, v_input,
-          (select count(*) from pgflow.steps s where s.flow_slug = start_flow.flow_slug))
-  on conflict do nothing
-  returning * into v_run;
-  if v_run.run_id is null then
+  select array_agg(coalesce(start_flows.run_ids[n], gen_random_uuid()) order by n) into v_ids
+    from generate_series(1, v_count) n;
+  with inserted as (
+    insert into pgflow.runs (run_id, flow_slug, input, remaining_steps)
+    select i.run_id, start_flows.flow_slug, x.value,
+           (select count(*) from pgflow.steps s where s.flow_slug = start_flows.flow_slug)
+      from jsonb_array_elements(start_flows.inputs) with ordinality as x(value, n)
+      join unnest(v_ids) with ordinality as i(run_id, n) on i.n = x.n
+     order by x.n
+    on conflict do nothing
+    returning *
+  )
+  select array_agg(r) into v_runs from inserted r;
+  if coalesce(cardinality(v_runs), 0) < v_count then
+    -- The first id, in input order, that was not inserted: it existed, or it came twice.
     raise exception using errcode = 'PF008',
-      message = format('Run %s already exists.', start_flow.run_id),
+      message = format('Run %s already exists.',
+                       (select i.run_id
+                          from (select u.run_id, u.n, row_number() over (partition by u.run_id order by u.n) as k
+                                  from unnest(v_ids) with ordinality as u(run_id, n)) i
+                          left join unnest(v_runs) r on r.run_id = i.run_id
+                         where i.k > 1 or r.run_id is null
+                         order by i.n limit 1)),
       hint = 'Pass a new run_id, or null to let the engine choose one.';
   end if;
 
   insert into pgflow.step_states (flow_slug, run_id, step_slug, remaining_deps, initial_tasks)
-  select s.flow_slug, v_run.run_id, s.step_slug, s.deps_count,
+  select s.flow_slug, r.run_id, s.step_slug, s.deps_count,
          case when s.step_type = 'single' then 1
-              when s.deps_count = 0 then v_input_length end
-    from pgflow.steps s
-   where s.flow_slug = start_flow.flow_slug;
+              when s.deps_count = 0 and jsonb_typeof(r.input) = 'array' then jsonb_array_length(r.input) end
+    from unnest(v_runs) r
+    cross join pgflow.steps s
+   where s.flow_slug = start_flows.flow_slug;
 
-  perform pgflow._emit_run_events('run:started', array[v_run]);
-  perform pgflow._advance_runs(array[v_run.run_id]);
-  return query select * from pgflow.runs r where r.run_id = v_run.run_id;
+  perform pgflow._emit_run_events('run:started', v_runs);
+  perform pgflow._advance_runs(v_ids);
+  return query
+    select r.* from unnest(v_ids) with ordinality as i(run_id, n)
+      cross join lateral (select * from pgflow.runs x where x.run_id = i.run_id) r
+     order by i.n;
 end;
+$$;
+`;
+
+/** One run: start_flows with one input. */
+export const createStartFlow = /* sql */ `
+create function pgflow.start_flow(flow_slug text, input jsonb, run_id uuid default null)
+returns setof pgflow.runs
+language sql
+volatile${ENTRY_SETTINGS}
+as $$
+  select * from pgflow.start_flows(start_flow.flow_slug, jsonb_build_array(coalesce(start_flow.input, 'null'::jsonb)),
+                                   case when start_flow.run_id is not null then array[start_flow.run_id] end);
 $$;
 `;
