@@ -11,6 +11,7 @@ export type {
   RunEventType,
   RunSnapshot,
   RunStatusValue,
+  StartManyOptions,
   StartRunOptions,
   StepSnapshot,
   StepStatusValue,

@@ -4,6 +4,7 @@ import { runChannel, sql } from '../db/engine.sql.ts';
 import { NotificationListener } from '../db/notification-listener.ts';
 import { PgflowDatabase } from '../db/pgflow-database.ts';
 import { EngineSqlState, isConnectionError, sqlStateOf } from '../db/sql-state.ts';
+import type { FlowDefinition } from '../definition/flow-definition.ts';
 import { FlowRegistry } from '../discovery/flow.registry.ts';
 import { FlowNotFoundError } from '../errors/flow-not-found.error.ts';
 import { InvalidOptionsError } from '../errors/invalid-options.error.ts';
@@ -24,6 +25,7 @@ import type {
   RunEventListener,
   RunEventType,
   RunSnapshot,
+  StartManyOptions,
   StartRunOptions,
   WaitOptions,
 } from './run.types.ts';
@@ -32,6 +34,7 @@ import { RunHandle } from './run-handle.ts';
 import { type RunRow, type SnapshotRow, toRunSnapshot } from './run-rows.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const UUID_IN_TEXT = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
 
 /** A run with the step that failed it, if any (sql.runOutcome). */
 interface Outcome extends RunRow {
@@ -66,23 +69,9 @@ export class FlowClient implements OnApplicationShutdown {
     input: FlowInput<F>,
     options: StartRunOptions = {},
   ): Promise<RunHandle<FlowOutput<F>, FlowInput<F>>> {
-    const definition = typeof flow === 'string' ? this.registry.find(flow) : this.registry.get(flow);
-    const slug = definition?.slug ?? (flow as string);
-    if (options.runId !== undefined && (typeof options.runId !== 'string' || !UUID.test(options.runId))) {
-      throw new InvalidOptionsError('runId', options.runId, 'a UUID string, e.g. crypto.randomUUID()', {
-        subject: 'FlowClient.start() option',
-      });
-    }
-    let json: unknown;
-    try {
-      json = toJsonValue(input, 'input');
-    } catch (error) {
-      if (error instanceof NotJsonError) throw InvalidRunInputError.notJson(slug, error);
-      throw error;
-    }
-    if (definition !== undefined && definition.rootMapSteps.length > 0 && !Array.isArray(json)) {
-      throw InvalidRunInputError.notAnArray(slug, definition.rootMapSteps, input);
-    }
+    const { slug, definition } = this.flowOf(flow);
+    if (options.runId !== undefined) assertNewRunId(options.runId, 'runId', 'FlowClient.start() option');
+    const json = runInput(slug, definition, input, 'input');
     await this.compiler.compileAll();
 
     let rows: Array<{ run_id: string; flow_slug: string }>;
@@ -98,6 +87,46 @@ export class FlowClient implements OnApplicationShutdown {
     const [run] = rows;
     if (run === undefined) throw new Error(`pgflow.start_flow('${slug}') returned no run.`);
     return new RunHandle(run.run_id, run.flow_slug, this);
+  }
+
+  /**
+   * Starts one run per element of `inputs` in one statement and one transaction, and returns their
+   * handles in the same order: thousands of runs cost about what a few single starts cost. All or
+   * nothing: when one input is refused, no run is started. `runIds` gives each run its id.
+   */
+  async startMany<F extends object>(
+    flow: FlowReference<F>,
+    inputs: readonly FlowInput<F>[],
+    options: StartManyOptions = {},
+  ): Promise<RunHandle<FlowOutput<F>, FlowInput<F>>[]> {
+    const { slug, definition } = this.flowOf(flow);
+    if (!Array.isArray(inputs)) {
+      throw new InvalidOptionsError('inputs', inputs, 'an array with one run input per run', {
+        subject: 'FlowClient.startMany() argument',
+      });
+    }
+    const { runIds } = options;
+    if (runIds !== undefined) {
+      if (!Array.isArray(runIds) || runIds.length !== inputs.length) {
+        throw new InvalidOptionsError('runIds', runIds, `an array of ${inputs.length} UUIDs, one per input`, {
+          subject: 'FlowClient.startMany() option',
+        });
+      }
+      for (const [i, runId] of runIds.entries()) {
+        assertNewRunId(runId, `runIds[${i}]`, 'FlowClient.startMany() option');
+      }
+    }
+    const json = inputs.map((input, i) => runInput(slug, definition, input, `inputs[${i}]`));
+    if (json.length === 0) return [];
+    await this.compiler.compileAll();
+
+    let rows: Array<{ run_id: string; flow_slug: string }>;
+    try {
+      rows = await this.database.query(sql.startFlows, [slug, JSON.stringify(json), runIds ?? null], options.manager);
+    } catch (error) {
+      throw this.startError(error, slug, undefined);
+    }
+    return rows.map((run) => new RunHandle(run.run_id, run.flow_slug, this));
   }
 
   /**
@@ -236,6 +265,10 @@ export class FlowClient implements OnApplicationShutdown {
     };
   }
 
+  private flowOf<F extends object>(flow: FlowReference<F>): { slug: string; definition: FlowDefinition | undefined } {
+    return flowOf(this.registry, flow);
+  }
+
   private startError(error: unknown, slug: string, runId: string | undefined): unknown {
     switch (sqlStateOf(error)) {
       case EngineSqlState.FlowNotFound:
@@ -248,10 +281,43 @@ export class FlowClient implements OnApplicationShutdown {
       case EngineSqlState.RootMapInputNotArray:
         return new InvalidRunInputError(slug, (error as Error).message, { cause: error });
       case EngineSqlState.RunAlreadyExists:
-        return new RunAlreadyExistsError(runId ?? '(unknown)', { cause: error });
+        // A batch start names the run id in the message.
+        return new RunAlreadyExistsError(runId ?? (error as Error).message.match(UUID_IN_TEXT)?.[0] ?? '(unknown)', {
+          cause: error,
+        });
       default:
         return error;
     }
+  }
+}
+
+/** A run's flow, by class or by slug (a slug the registry does not know is checked by the engine). */
+function flowOf<F extends object>(
+  registry: FlowRegistry,
+  flow: FlowReference<F>,
+): { slug: string; definition: FlowDefinition | undefined } {
+  const definition = typeof flow === 'string' ? registry.find(flow) : registry.get(flow);
+  return { slug: definition?.slug ?? (flow as string), definition };
+}
+
+/** A run input as the JSON the engine stores, or InvalidRunInputError naming what is wrong. */
+function runInput(slug: string, definition: FlowDefinition | undefined, input: unknown, path: string): unknown {
+  let json: unknown;
+  try {
+    json = toJsonValue(input, path);
+  } catch (error) {
+    if (error instanceof NotJsonError) throw InvalidRunInputError.notJson(slug, error);
+    throw error;
+  }
+  if (definition !== undefined && definition.rootMapSteps.length > 0 && !Array.isArray(json)) {
+    throw InvalidRunInputError.notAnArray(slug, definition.rootMapSteps, input, path);
+  }
+  return json;
+}
+
+function assertNewRunId(runId: unknown, option: string, subject: string): void {
+  if (typeof runId !== 'string' || !UUID.test(runId)) {
+    throw new InvalidOptionsError(option, runId, 'a UUID string, e.g. crypto.randomUUID()', { subject });
   }
 }
 

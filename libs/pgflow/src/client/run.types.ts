@@ -8,6 +8,14 @@ export interface StartRunOptions {
   readonly manager?: EntityManager;
 }
 
+/** Options of `FlowClient.startMany()`. */
+export interface StartManyOptions {
+  /** One id (a UUID) per input, in the same order [chosen by the engine]. */
+  readonly runIds?: readonly string[];
+  /** Start the runs inside this transaction: they exist only if the transaction commits. */
+  readonly manager?: EntityManager;
+}
+
 /** Options of `wait()`. */
 export interface WaitOptions {
   /** Reject with WaitTimeoutError after this many milliseconds [wait as long as it takes]. */

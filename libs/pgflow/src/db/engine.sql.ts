@@ -20,6 +20,7 @@ export const sql = {
   ensureFlowCompiled: 'select pgflow.ensure_flow_compiled($1, $2::jsonb, $3) as result',
 
   startFlow: 'select run_id, flow_slug, status, started_at from pgflow.start_flow($1, $2::jsonb, $3::uuid)',
+  startFlows: 'select run_id, flow_slug from pgflow.start_flows($1, $2::jsonb, $3::uuid[])',
 
   /** The worker's poll: read up to $2 messages of queue $1 and start their tasks. */
 

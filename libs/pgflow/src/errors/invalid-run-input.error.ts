@@ -31,13 +31,19 @@ export class InvalidRunInputError extends PgflowError {
    * The flow has a root map step, which maps over the run input, and the input is not an array.
    * @param rootMapSteps the slugs of the flow's root map steps
    */
-  static notAnArray(flowSlug: string, rootMapSteps: readonly string[], input: unknown): InvalidRunInputError {
+  static notAnArray(
+    flowSlug: string,
+    rootMapSteps: readonly string[],
+    input: unknown,
+    path = 'input',
+  ): InvalidRunInputError {
     const steps = rootMapSteps.map((slug) => `'${slug}'`).join(', ');
     const actual = describeValue(input);
     return new InvalidRunInputError(
       flowSlug,
-      `input is ${actual}, but the flow's root map step ${steps} runs one task per element of the input, so ` +
+      `${path} is ${actual}, but the flow's root map step ${steps} runs one task per element of the input, so ` +
         'the input must be an array (an empty array completes the step with no tasks)',
+      path === 'input' ? {} : { path },
     );
   }
 }
