@@ -2,9 +2,8 @@
  * The library's workloads that run in a worker process of their own (see ../support/child.ts): one
  * Nest application with the library's worker and only the flows the workload needs, no-op handlers.
  * Each boots the app outside the clock, then:
- * - startRunsBySql, then drainStartedRuns: runs started beforehand (untimed) by one SQL statement,
- *   `select pgflow.start_flow(...) from generate_series(...)` (the library has no batch start), in a
- *   database that each round clones; the clock runs from the worker's start (PgflowWorker.start(),
+ * - startRunsInBatch, then drainStartedRuns: runs started beforehand (untimed) by one
+ *   FlowClient.startMany() call (one statement), in a database that each round clones; the clock runs from the worker's start (PgflowWorker.start(),
  *   the app booted with the worker disabled) until every run is complete;
  * - startAndDrain: the worker runs; the clock runs from the first FlowClient.start() (the runs
  *   started by `starters` concurrent callers) until every run is complete;
@@ -93,10 +92,10 @@ async function allComplete(probe: pg.Client, slug: string, tasks: number): Promi
 
 /**
  * Untimed preparation of a database that drainStartedRuns' rounds clone: boots the app with its
- * worker disabled (which creates the flow), starts the runs by one SQL statement, and reports how
- * long that statement took.
+ * worker disabled (which creates the flow), starts the runs by one FlowClient.startMany() call, and
+ * reports how long that call took.
  */
-export async function startRunsBySql(input: LibraryInput): Promise<{ runs: number; seconds: number }> {
+export async function startRunsInBatch(input: LibraryInput): Promise<{ runs: number; seconds: number }> {
   const shape = SHAPES[input.shape];
   const { runs } = totals(input);
   const app = await startWorkerApp(
@@ -105,23 +104,16 @@ export async function startRunsBySql(input: LibraryInput): Promise<{ runs: numbe
     [shape.flow],
   );
   try {
-    const setup = await connect(input);
-    try {
-      const started = performance.now();
-      await setup.query(
-        `select count(*) from generate_series(1, $2::int) i, lateral pgflow.start_flow($1, jsonb_build_object('n', i))`,
-        [shape.slug, runs],
-      );
-      return { runs, seconds: (performance.now() - started) / 1000 };
-    } finally {
-      await setup.end();
-    }
+    const inputs = Array.from({ length: runs }, (_, i) => ({ n: i + 1 }));
+    const started = performance.now();
+    await app.client.startMany(shape.slug, inputs);
+    return { runs, seconds: (performance.now() - started) / 1000 };
   } finally {
     await app.close();
   }
 }
 
-/** Drains runs started beforehand (a clone of startRunsBySql's database): the clock starts with the worker. */
+/** Drains runs started beforehand (a clone of startRunsInBatch's database): the clock starts with the worker. */
 export async function drainStartedRuns(input: LibraryInput, control: ChildControl): Promise<LibraryResult> {
   const shape = SHAPES[input.shape];
   const { tasks, runs } = totals(input);

@@ -6,6 +6,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { FlowClient, PgflowModule } from 'nestjs-pgflow';
 import { useTestDatabase } from '../support/test-database.ts';
 import { AccountService } from './fixtures/checkout.service.ts';
+import { InvitationService } from './fixtures/invitations.service.ts';
 import { ShipOrderFlow } from './fixtures/order.flow.ts';
 import { reportWithProgress } from './fixtures/progress.ts';
 import { MonthlyReportFlow, ResizeImagesFlow } from './fixtures/report.flow.ts';
@@ -22,7 +23,16 @@ beforeAll(async () => {
       TypeOrmModule.forRoot({ type: 'postgres', url: db.url, autoLoadEntities: true }),
       PgflowModule.forRoot({ worker: { maxConcurrent: 10 } }),
     ],
-    providers: [Mailer, WelcomeUserFlow, MonthlyReportFlow, ResizeImagesFlow, ShipOrderFlow, AccountService, RunsQuery],
+    providers: [
+      Mailer,
+      WelcomeUserFlow,
+      MonthlyReportFlow,
+      ResizeImagesFlow,
+      ShipOrderFlow,
+      AccountService,
+      InvitationService,
+      RunsQuery,
+    ],
   }).compile();
   app = moduleRef.createNestApplication({ logger: false });
   await app.init();
@@ -75,6 +85,16 @@ it('starts a run in the caller transaction: committed together, or not at all', 
     `select count(*) from pgflow.runs where flow_slug = 'welcome_user'`,
   );
   expect(Number(count)).toBe(1);
+});
+
+it('starts many runs at once, in the order of the inputs', async () => {
+  const users = [
+    { userId: 'm1', email: 'm1@example.com' },
+    { userId: 'm2', email: 'm2@example.com' },
+  ];
+  const runIds = await app.get(InvitationService).welcomeAll(users);
+  const done = await Promise.all(runIds.map((runId) => app.get(FlowClient).wait(runId, { timeoutMs: 15_000 })));
+  expect(done.map((run) => run.input)).toEqual(users);
 });
 
 it('prints the events of a run and returns its summary', async () => {

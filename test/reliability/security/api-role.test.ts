@@ -67,6 +67,9 @@ describe('the API role can', () => {
 
     const run = await apiOnly.client.start(ApiFlow, { n: 21 });
     expect((await run.wait({ timeoutMs: 10_000 })).output).toEqual({ describe: 'doubled to 42' });
+    const many = await apiOnly.client.startMany(ApiFlow, [{ n: 1 }, { n: 2 }]);
+    const outputs = await Promise.all(many.map(async (handle) => (await handle.wait({ timeoutMs: 10_000 })).output));
+    expect(outputs).toEqual([{ describe: 'doubled to 2' }, { describe: 'doubled to 4' }]);
     const snapshot = await apiOnly.client.getRun(run.runId);
     expect(snapshot.steps.map((step) => [step.stepSlug, step.status])).toEqual([
       ['double', 'completed'],
