@@ -35,8 +35,8 @@ export const engineSql = {
     `select pgflow.add_step('${ENGINE_FLOW}', 'only')`,
   ],
   registerWorker: `insert into pgflow.workers (worker_id, queue_name, function_name) values ($1, '${ENGINE_FLOW}', 'bench')`,
-  start: `select count(*) from generate_series(1, $1::int) i,
-                 lateral pgflow.start_flow('${ENGINE_FLOW}', jsonb_build_object('n', i))`,
+  start: `select count(*) from pgflow.start_flows('${ENGINE_FLOW}',
+                 (select jsonb_agg(jsonb_build_object('n', i)) from generate_series(1, $1::int) i))`,
   claim: `select run_id, step_slug, task_index, input
             from pgflow._report_and_claim('[]'::jsonb, '[]'::jsonb, '${ENGINE_FLOW}', $1, 30, $2::uuid, '{}'::uuid[])
            where run_id is not null`,

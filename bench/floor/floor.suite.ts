@@ -26,7 +26,7 @@ const TITLES: Record<Name, string> = {
   'queue-1': 'plain queue, batch 1: enqueue, claim (skip locked), delete',
   'queue-100': 'plain queue, batch 100: enqueue 100, claim 100, delete 100',
   'engine-1': 'engine, batch 1: start_flow, _report_and_claim, complete_tasks',
-  'engine-100': 'engine, batch 100: start 100 runs, claim 100, complete_tasks 100',
+  'engine-100': 'engine, batch 100: start_flows (100 runs), claim 100, complete_tasks 100',
 };
 
 async function queueCycle(client: pg.Client, batch: number): Promise<number> {
