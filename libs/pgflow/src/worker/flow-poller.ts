@@ -8,6 +8,17 @@ export interface FlowPoller {
   readonly workerId: string;
   /** Epoch ms at which to read the queue next; 0: as soon as a slot is free. */
   dueAt: number;
+  /** Round trips claiming for this flow now. */
+  claiming: number;
+  /** The last claim got all it asked for: more tasks are likely waiting, a second claim may run. */
+  backlog: boolean;
+  /** Notifications of new work received (a claim that read before one arrived must not delay the next). */
+  notified: number;
+}
+
+/** A poller for a flow, due at once. */
+export function newPoller(definition: FlowDefinition, workerId: string): FlowPoller {
+  return { definition, workerId, dueAt: 0, claiming: 0, backlog: false, notified: 0 };
 }
 
 /**

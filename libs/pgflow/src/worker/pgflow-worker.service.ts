@@ -17,7 +17,7 @@ import { PGFLOW_MODULE_OPTIONS } from '../pgflow.constants.ts';
 import type { ResolvedPgflowOptions, ResolvedPgflowWorkerOptions } from '../pgflow-options.ts';
 import { Backoff } from '../support/backoff.ts';
 import { FlowInputCache } from './flow-input-cache.ts';
-import { type ClaimRow, type FlowPoller, nextPollAt } from './flow-poller.ts';
+import { type ClaimRow, type FlowPoller, newPoller, nextPollAt } from './flow-poller.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { ResultBuffer, type Results } from './result-buffer.ts';
 import { type ClaimedTask, TaskExecution } from './task-execution.ts';
@@ -26,6 +26,12 @@ import { type WorkerState, WorkerStateMachine } from './worker-state.ts';
 
 /** How many recently seen runs a claim names as known (their input is not sent again). */
 const KNOWN_RUNS_PER_CLAIM = 32;
+/**
+ * Round trips in flight at once. Two let the database work on one batch while the other's rows
+ * travel and its tasks are dispatched (a server has more than one core); the second starts only
+ * when there is a backlog or results to report, so an idle worker still polls once.
+ */
+const MAX_ROUND_TRIPS = 2;
 
 /**
  * The worker: one per process, serving every discovered flow (or `worker.flows`). It keeps up to
@@ -48,6 +54,9 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
   /** While the database is unreachable: no round trip before this time (epoch ms). */
   private pausedUntil = 0;
   private pollers: FlowPoller[] = [];
+  /** Round trips in flight, and the task slots their claims may fill. */
+  private readonly roundTrips = new Set<Promise<void>>();
+  private reservedSlots = 0;
   private wakeUp: (() => void) | undefined;
   private loopDone: Promise<void> | undefined;
   private heartbeat: Heartbeat | undefined;
@@ -91,7 +100,7 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
     try {
       const flows =
         this.settings.flows === undefined ? this.registry.getAll() : this.registry.getMany(this.settings.flows);
-      this.pollers = flows.map((definition) => ({ definition, workerId: randomUUID(), dueAt: 0 }));
+      this.pollers = flows.map((definition) => newPoller(definition, randomUUID()));
       if (this.pollers.length > 0) {
         const name = `nestjs-pgflow@${hostname()}:${process.pid}`;
         await this.database.query(sql.registerWorkers, [
@@ -207,22 +216,53 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
         await this.sleepUntil(this.pausedUntil);
         continue;
       }
-      const due = this.freeSlots() > 0 ? this.pollers.filter((p) => p.dueAt <= now) : [];
-      // Rotate between due flows so that a busy flow cannot starve the others. Reported results may
-      // make their flow's next steps ready: a round trip that reports them also claims for that flow.
-      const poller =
-        due.length > 0 ? due[rotation++ % due.length] : this.freeSlots() > 0 ? this.pollerOfPendingResult() : undefined;
-      if (poller === undefined && this.results.pending === 0) {
-        await this.sleepUntil(this.freeSlots() > 0 ? Math.min(...this.pollers.map((p) => p.dueAt)) : Infinity);
+      if (this.roundTrips.size >= MAX_ROUND_TRIPS) {
+        await this.sleepUntil(Infinity); // woken when one ends
         continue;
       }
-      await this.roundTrip(poller, poller === undefined ? 0 : Math.min(this.settings.batchSize, this.freeSlots()));
+      const free = this.freeSlots();
+      // A flow's queue is read by one round trip at a time, or by two when its last read found a backlog.
+      const ready = this.pollers.filter((p) => p.claiming === 0 || (p.backlog && p.claiming < MAX_ROUND_TRIPS));
+      const due = free > 0 ? ready.filter((p) => p.dueAt <= now) : [];
+      // Rotate between due flows so that a busy flow cannot starve the others. Reported results may
+      // make their flow's next steps ready: a round trip that reports them also claims for that flow.
+      const pending = free > 0 ? this.pollerOfPendingResult() : undefined;
+      const poller =
+        due.length > 0
+          ? due[rotation++ % due.length]
+          : pending !== undefined && ready.includes(pending)
+            ? pending
+            : undefined;
+      // Results alone wait for the round trip in flight to end, which then reports them and claims
+      // what they made ready in one go; only a batch's worth of them is worth a round trip of its own.
+      const reportAlone =
+        this.results.pending >= this.settings.batchSize || (this.results.pending > 0 && this.roundTrips.size === 0);
+      if (poller === undefined && !reportAlone) {
+        await this.sleepUntil(free > 0 ? Math.min(...ready.map((p) => p.dueAt)) : Infinity);
+        continue;
+      }
+      this.launchRoundTrip(poller, poller === undefined ? 0 : Math.min(this.settings.batchSize, free));
     }
+    await Promise.allSettled([...this.roundTrips]);
+  }
+
+  /** Starts a round trip without waiting for it; its claim's slots are reserved until it ends. */
+  private launchRoundTrip(poller: FlowPoller | undefined, quantity: number): void {
+    this.reservedSlots += quantity;
+    if (poller !== undefined) poller.claiming += 1;
+    const trip = this.roundTrip(poller, quantity).finally(() => {
+      this.reservedSlots -= quantity;
+      if (poller !== undefined) poller.claiming -= 1;
+      this.roundTrips.delete(trip);
+      this.wakeUp?.();
+    });
+    this.roundTrips.add(trip);
   }
 
   /** Reports every pending result and claims up to `quantity` tasks of `poller`'s flow, in one statement. */
   private async roundTrip(poller: FlowPoller | undefined, quantity: number): Promise<void> {
     const results = this.results.take();
+    const notified = poller?.notified;
     let rows: ClaimRow[];
     try {
       rows = await this.database.query<ClaimRow>(sql.reportAndClaim, [
@@ -242,8 +282,10 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
     this.backoff.reset();
     if (poller === undefined) return;
     const tasks = rows.filter((row): row is ClaimRow & ClaimedTask => row.run_id !== null);
+    poller.backlog = tasks.length > 0 && tasks.length >= quantity;
     if (tasks.length === 0) {
-      poller.dueAt = nextPollAt(rows[0], this.settings);
+      // Work notified while this read was under way may not have been visible to it: read again.
+      poller.dueAt = poller.notified === notified ? nextPollAt(rows[0], this.settings) : 0;
       return;
     }
     poller.dueAt = 0;
@@ -351,16 +393,20 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
     const poller = this.pollers.find((p) => p.definition.slug === queue);
     if (poller === undefined) return;
     poller.dueAt = 0;
+    poller.notified += 1;
     this.wakeUp?.();
   }
 
   private wakeAll(): void {
-    for (const poller of this.pollers) poller.dueAt = 0;
+    for (const poller of this.pollers) {
+      poller.dueAt = 0;
+      poller.notified += 1;
+    }
     this.wakeUp?.();
   }
 
   private freeSlots(): number {
-    return this.settings.maxConcurrent - this.running.size;
+    return this.settings.maxConcurrent - this.running.size - this.reservedSlots;
   }
 
   private sleepUntil(epochMs: number): Promise<void> {
