@@ -98,18 +98,28 @@ export class NotificationListener implements OnApplicationShutdown {
     if (this.client !== undefined) return Promise.resolve(this.client);
     this.connecting ??= (async () => {
       const client = this.database.createClient('pgflow listener');
+      // Set when the connection dies, even before it becomes this.client (lost() ignores it then).
+      let ended: unknown;
       client.on('notification', (message) => this.dispatch(message.channel, message.payload ?? ''));
-      client.on('error', (error) => this.lost(client, error));
-      client.on('end', () => this.lost(client, new Error('connection ended')));
+      client.on('error', (error) => {
+        ended ??= error;
+        this.lost(client, error);
+      });
+      client.on('end', () => {
+        ended ??= new Error('connection ended');
+        this.lost(client, ended);
+      });
       try {
         await client.connect();
       } catch (error) {
         await client.end().catch(() => {});
         throw error;
       }
-      if (this.closed) {
+      if (this.closed || ended !== undefined) {
+        // Closed meanwhile, or the server ended the connection right after accepting it (a
+        // pg_terminate_backend or a restart at that moment): never keep a dead client.
         await client.end().catch(() => {});
-        throw new Error('The pgflow notification listener is closed.');
+        throw ended ?? new Error('The pgflow notification listener is closed.');
       }
       this.client = client;
       return client;
@@ -159,9 +169,14 @@ export class NotificationListener implements OnApplicationShutdown {
     if (this.closed) return;
     try {
       const client = await this.connect();
-      for (const channel of this.handlers.keys()) await this.send(client, sql.listen(channel));
+      try {
+        for (const channel of this.handlers.keys()) await this.send(client, sql.listen(channel));
+      } catch (error) {
+        if (this.client === client) this.client = undefined;
+        await client.end().catch(() => {});
+        throw error;
+      }
     } catch (error) {
-      this.client = undefined;
       this.scheduleReconnect(error);
       return;
     }

@@ -1,5 +1,24 @@
+import { Logger } from '@nestjs/common';
 import pg from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
+
+/** Pools whose clients carry an error listener (see guardClients). */
+const guardedPools = new WeakSet<pg.Pool>();
+const logger = new Logger('PgflowDatabase');
+
+/**
+ * Gives every client of the pool an 'error' listener. A client checked out of the pool but between
+ * two statements (TypeORM 1.x attaches no listener to the connections its query runners hold) that
+ * loses its connection (a restart, pg_terminate_backend) emits 'error' with nobody listening, and
+ * Node.js then kills the process. With the listener the error is only logged: the statement in flight,
+ * if any, fails with it, and the pool drops the broken client when it is released.
+ */
+function guardClients(pool: pg.Pool): void {
+  const onError = (error: Error): void => logger.debug(`A pooled connection was lost: ${error.message}`);
+  pool.on('connect', (client: pg.PoolClient) => client.on('error', onError));
+  // The clients the pool opened before (pg-pool keeps them in _clients).
+  for (const client of (pool as unknown as { _clients?: pg.Client[] })._clients ?? []) client.on('error', onError);
+}
 
 /**
  * The library's access to PostgreSQL, on the application's TypeORM DataSource: statements run on
@@ -41,6 +60,10 @@ export class PgflowDatabase {
       throw new Error(
         `PgflowModule needs a PostgreSQL DataSource (type: 'postgres'); got type '${this.dataSource.options.type}'.`,
       );
+    }
+    if (!guardedPools.has(pool)) {
+      guardedPools.add(pool);
+      guardClients(pool);
     }
     return pool;
   }
