@@ -5,6 +5,8 @@
  * Lock order everywhere: runs, then step states, then tasks, each in key order.
  */
 
+import { ENTRY_SETTINGS } from './entry-settings.ts';
+
 /**
  * One task by its key. A lateral call to this function is the way to look tasks up from a list of
  * keys: a map step has thousands of tasks under one (run_id, step_slug), and when the tables have
@@ -256,16 +258,7 @@ export const createCompleteTasks = /* sql */ `
 create function pgflow.complete_tasks(completions jsonb)
 returns int
 language plpgsql
-volatile
--- JIT compilation costs far more than these short statements ever run.
-set jit to off
--- One plan per statement, planned once per session: the statements look rows up by key, so a plan
--- that ignores the arguments is as good, and re-planning each call cost more than running it.
-set plan_cache_mode to force_generic_plan
--- Every lookup here goes by key. A plan made while the tables were small would scan them whole
--- once they have grown (and the plan is kept for the session): index paths only.
-set enable_seqscan to off
-set search_path to ''
+volatile${ENTRY_SETTINGS}
 as $$
 begin
   perform pgflow._assert_task_list(complete_tasks.completions, 'completions', 'output');
@@ -282,16 +275,7 @@ export const createCompleteTask = /* sql */ `
 create function pgflow.complete_task(run_id uuid, step_slug text, task_index int, output jsonb)
 returns setof pgflow.step_tasks
 language plpgsql
-volatile
--- JIT compilation costs far more than these short statements ever run.
-set jit to off
--- One plan per statement, planned once per session: the statements look rows up by key, so a plan
--- that ignores the arguments is as good, and re-planning each call cost more than running it.
-set plan_cache_mode to force_generic_plan
--- Every lookup here goes by key. A plan made while the tables were small would scan them whole
--- once they have grown (and the plan is kept for the session): index paths only.
-set enable_seqscan to off
-set search_path to ''
+volatile${ENTRY_SETTINGS}
 as $$
 begin
   perform pgflow._assert_task_exists(complete_task.run_id, complete_task.step_slug, complete_task.task_index);

@@ -4,6 +4,8 @@
  * puts back tasks whose worker vanished and ends, like an exhausted task, one that keeps stalling.
  */
 
+import { ENTRY_SETTINGS } from './entry-settings.ts';
+
 export const createFailTasksInternal = /* sql */ `
 create function pgflow._fail_tasks(
   p_run_ids uuid[], p_step_slugs text[], p_task_indexes int[], p_error_messages text[],
@@ -93,16 +95,7 @@ export const createFailTasks = /* sql */ `
 create function pgflow.fail_tasks(failures jsonb)
 returns int
 language plpgsql
-volatile
--- JIT compilation costs far more than these short statements ever run.
-set jit to off
--- One plan per statement, planned once per session: the statements look rows up by key, so a plan
--- that ignores the arguments is as good, and re-planning each call cost more than running it.
-set plan_cache_mode to force_generic_plan
--- Every lookup here goes by key. A plan made while the tables were small would scan them whole
--- once they have grown (and the plan is kept for the session): index paths only.
-set enable_seqscan to off
-set search_path to ''
+volatile${ENTRY_SETTINGS}
 as $$
 begin
   perform pgflow._assert_task_list(fail_tasks.failures, 'failures', 'error_message');
@@ -119,16 +112,7 @@ export const createFailTask = /* sql */ `
 create function pgflow.fail_task(run_id uuid, step_slug text, task_index int, error_message text)
 returns setof pgflow.step_tasks
 language plpgsql
-volatile
--- JIT compilation costs far more than these short statements ever run.
-set jit to off
--- One plan per statement, planned once per session: the statements look rows up by key, so a plan
--- that ignores the arguments is as good, and re-planning each call cost more than running it.
-set plan_cache_mode to force_generic_plan
--- Every lookup here goes by key. A plan made while the tables were small would scan them whole
--- once they have grown (and the plan is kept for the session): index paths only.
-set enable_seqscan to off
-set search_path to ''
+volatile${ENTRY_SETTINGS}
 as $$
 begin
   perform pgflow._assert_task_exists(fail_task.run_id, fail_task.step_slug, fail_task.task_index);
@@ -149,16 +133,7 @@ export const createRequeueStalledTasks = /* sql */ `
 create function pgflow.requeue_stalled_tasks()
 returns int
 language plpgsql
-volatile
--- JIT compilation costs far more than these short statements ever run.
-set jit to off
--- One plan per statement, planned once per session: the statements look rows up by key, so a plan
--- that ignores the arguments is as good, and re-planning each call cost more than running it.
-set plan_cache_mode to force_generic_plan
--- Every lookup here goes by key. A plan made while the tables were small would scan them whole
--- once they have grown (and the plan is kept for the session): index paths only.
-set enable_seqscan to off
-set search_path to ''
+volatile${ENTRY_SETTINGS}
 as $$
 declare
   v_task record;

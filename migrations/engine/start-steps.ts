@@ -3,6 +3,8 @@
  * together (_advance_runs), with the public single-run functions of pgflow's API on top.
  */
 
+import { ENTRY_SETTINGS } from './entry-settings.ts';
+
 /**
  * Starts every ready step (created, no remaining dependency, at least one task) of the given runs:
  * one task row per task, and one queue message per task sent in one batch per flow and start delay.
@@ -187,17 +189,6 @@ begin
 end;
 $$;
 `;
-
-const ENTRY_SETTINGS = `
--- JIT compilation costs far more than these short statements ever run.
-set jit to off
--- One plan per statement, planned once per session: the statements look rows up by key, so a plan
--- that ignores the arguments is as good, and re-planning each call cost more than running it.
-set plan_cache_mode to force_generic_plan
--- Every lookup here goes by key. A plan made while the tables were small would scan them whole
--- once they have grown (and the plan is kept for the session): index paths only.
-set enable_seqscan to off
-set search_path to ''`;
 
 /**
  * Starts one run per element of \`inputs\` (a JSON array), in one transaction and a handful of

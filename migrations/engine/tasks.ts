@@ -2,6 +2,8 @@
  * Claiming tasks: start_tasks (the second phase of polling) and the visibility helper it uses.
  */
 
+import { ENTRY_SETTINGS } from './entry-settings.ts';
+
 export const createSetVtBatch = /* sql */ `
 create function pgflow.set_vt_batch(queue_name text, msg_ids bigint[], vt_offsets int[])
 returns table (msg_id bigint, read_ct int, enqueued_at timestamptz, vt timestamptz, message jsonb, headers jsonb)
@@ -143,16 +145,7 @@ export const createStartTasks = /* sql */ `
 create function pgflow.start_tasks(flow_slug text, msg_ids bigint[], worker_id uuid)
 returns setof pgflow.step_task_record
 language sql
-volatile
--- JIT compilation costs far more than these short statements ever run.
-set jit to off
--- One plan per statement, planned once per session: the statements look rows up by key, so a plan
--- that ignores the arguments is as good, and re-planning each call cost more than running it.
-set plan_cache_mode to force_generic_plan
--- Every lookup here goes by key. A plan made while the tables were small would scan them whole
--- once they have grown (and the plan is kept for the session): index paths only.
-set enable_seqscan to off
-set search_path to ''
+volatile${ENTRY_SETTINGS}
 as $$
   select t.flow_slug, t.run_id, t.step_slug, t.input, t.msg_id, t.task_index, t.flow_input
     from pgflow._start_tasks(start_tasks.flow_slug, start_tasks.msg_ids, start_tasks.worker_id) t;
@@ -171,16 +164,7 @@ create function pgflow._claim_tasks(
 returns table (flow_slug text, run_id uuid, step_slug text, input jsonb, msg_id bigint, task_index int,
                flow_input jsonb, attempt int, timeout_seconds int)
 language plpgsql
-volatile
--- JIT compilation costs far more than these short statements ever run.
-set jit to off
--- One plan per statement, planned once per session: the statements look rows up by key, so a plan
--- that ignores the arguments is as good, and re-planning each call cost more than running it.
-set plan_cache_mode to force_generic_plan
--- Every lookup here goes by key. A plan made while the tables were small would scan them whole
--- once they have grown (and the plan is kept for the session): index paths only.
-set enable_seqscan to off
-set search_path to ''
+volatile${ENTRY_SETTINGS}
 as $$
 declare
   v_msg_ids bigint[];
@@ -294,16 +278,7 @@ create function pgflow._report_and_claim(
 returns table (run_id uuid, step_slug text, task_index int, msg_id bigint, input jsonb, flow_input jsonb,
                attempt int, timeout_seconds int, next_visible_at timestamptz, db_now timestamptz)
 language plpgsql
-volatile
--- JIT compilation costs far more than these short statements ever run.
-set jit to off
--- One plan per statement, planned once per session: the statements look rows up by key, so a plan
--- that ignores the arguments is as good, and re-planning each call cost more than running it.
-set plan_cache_mode to force_generic_plan
--- Every lookup here goes by key. A plan made while the tables were small would scan them whole
--- once they have grown (and the plan is kept for the session): index paths only.
-set enable_seqscan to off
-set search_path to ''
+volatile${ENTRY_SETTINGS}
 as $$
 declare
   v_claimed int := 0;
