@@ -11,6 +11,7 @@
  */
 import type { ChildControl } from '../support/child.ts';
 import { inParallel, type LatencyRequest, thinkTime, until } from '../support/figures.ts';
+import { JobCompletions } from '../support/job-completions.ts';
 
 export type GraphileSettings = 'defaults' | 'high-throughput';
 
@@ -156,24 +157,14 @@ export async function graphileLatency(
   control: ChildControl,
 ): Promise<{ dispatchMs: number[]; completedMs: number[] }> {
   const { run, runMigrations, makeWorkerUtils } = await load();
-  const pg = await import('pg');
   const logger = await quietLogger();
   await runMigrations({ connectionString: input.url, logger });
-  const listener = new pg.default.Client({ connectionString: input.url, application_name: 'bench listener' });
-  await listener.connect();
-  await listener.query(`create function public.bench_job_done() returns trigger language plpgsql as $$
-      begin perform pg_notify('bench_job_done', old.id::text); return old; end $$`);
-  await listener.query(`create trigger bench_job_done after delete on graphile_worker._private_jobs
-      for each row execute function public.bench_job_done()`);
-  const completions = new Map<string, () => void>();
-  const early = new Set<string>();
-  listener.on('notification', (message) => {
-    const id = message.payload ?? '';
-    const resolve = completions.get(id);
-    if (resolve) resolve();
-    else early.add(id);
-  });
-  await listener.query('listen bench_job_done');
+  const completions = await JobCompletions.listen(input.url, [
+    `create function public.bench_job_done() returns trigger language plpgsql as $$
+      begin perform pg_notify('bench_job_done', old.id::text); return old; end $$`,
+    `create trigger bench_job_done after delete on graphile_worker._private_jobs
+      for each row execute function public.bench_job_done()`,
+  ]);
   const handlerAt = new Map<number, number>();
   const runner = await run({
     connectionString: input.url,
@@ -193,20 +184,9 @@ export async function graphileLatency(
     for (let n = 0; n < input.samples + input.warmup; n++) {
       await thinkTime(input.thinkMs);
       const started = performance.now();
-      let resolveDone: () => void = () => {};
-      const done = new Promise<void>((resolve) => {
-        resolveDone = resolve;
-      });
-      // The notification names the job's id, known once addJob returns (if it came first, it waits in `early`).
       const job = await utils.addJob('noop', { n });
-      completions.set(job.id, resolveDone);
-      if (early.delete(job.id)) resolveDone();
-      await Promise.race([
-        done,
-        new Promise((_, reject) => setTimeout(() => reject(new Error(`graphile-worker job ${n} not done`)), 30_000)),
-      ]);
+      await completions.wait(job.id, `graphile-worker job ${n}`);
       const completed = performance.now();
-      completions.delete(job.id);
       if (n < input.warmup) continue;
       completedMs.push(completed - started);
       dispatchMs.push((handlerAt.get(n) ?? Number.NaN) - started);
@@ -216,6 +196,6 @@ export async function graphileLatency(
   } finally {
     await utils.release();
     await runner.stop();
-    await listener.end();
+    await completions.end();
   }
 }

@@ -13,6 +13,7 @@
  */
 import type { ChildControl } from '../support/child.ts';
 import { type LatencyRequest, thinkTime, until } from '../support/figures.ts';
+import { JobCompletions } from '../support/job-completions.ts';
 
 export interface PgBossSettings {
   /** work() calls on the queue: each is a worker loop of its own. */
@@ -101,23 +102,13 @@ export async function pgbossLatency(
   control: ChildControl,
 ): Promise<{ dispatchMs: number[]; completedMs: number[] }> {
   const boss = await startBoss(input.url, 10);
-  const pg = await import('pg');
-  const listener = new pg.default.Client({ connectionString: input.url, application_name: 'bench listener' });
-  await listener.connect();
-  await listener.query(`create function public.bench_job_done() returns trigger language plpgsql as $$
-      begin perform pg_notify('bench_job_done', new.id::text); return new; end $$`);
-  await listener.query(`create trigger bench_job_done after update of state on pgboss.job
+  const completions = await JobCompletions.listen(input.url, [
+    `create function public.bench_job_done() returns trigger language plpgsql as $$
+      begin perform pg_notify('bench_job_done', new.id::text); return new; end $$`,
+    `create trigger bench_job_done after update of state on pgboss.job
       for each row when (new.state = 'completed' and old.state <> 'completed')
-      execute function public.bench_job_done()`);
-  const completions = new Map<string, () => void>();
-  const early = new Set<string>();
-  listener.on('notification', (message) => {
-    const id = message.payload ?? '';
-    const resolve = completions.get(id);
-    if (resolve) resolve();
-    else early.add(id);
-  });
-  await listener.query('listen bench_job_done');
+      execute function public.bench_job_done()`,
+  ]);
   const handlerAt = new Map<string, number>();
   await boss.work(QUEUE, { pollingIntervalSeconds: input.pollingIntervalSeconds }, async ([job]) => {
     if (job) handlerAt.set(job.id, performance.now());
@@ -129,20 +120,10 @@ export async function pgbossLatency(
     for (let n = 0; n < input.samples + input.warmup; n++) {
       await thinkTime(input.thinkMs);
       const started = performance.now();
-      let resolveDone: () => void = () => {};
-      const done = new Promise<void>((resolve) => {
-        resolveDone = resolve;
-      });
       const id = await boss.send(QUEUE, { n });
       if (id === null) throw new Error('pg-boss send() returned no job id.');
-      completions.set(id, resolveDone);
-      if (early.delete(id)) resolveDone();
-      await Promise.race([
-        done,
-        new Promise((_, reject) => setTimeout(() => reject(new Error(`pg-boss job ${n} not done`)), 30_000)),
-      ]);
+      await completions.wait(id, `pg-boss job ${n}`);
       const completed = performance.now();
-      completions.delete(id);
       if (n < input.warmup) continue;
       completedMs.push(completed - started);
       dispatchMs.push((handlerAt.get(id) ?? Number.NaN) - started);
@@ -151,6 +132,6 @@ export async function pgbossLatency(
     return { dispatchMs, completedMs };
   } finally {
     await boss.stop({ graceful: true, wait: true, timeout: 5_000 });
-    await listener.end();
+    await completions.end();
   }
 }
