@@ -9,7 +9,7 @@
  *   start → getResult() resolves.
  */
 import type { ChildControl } from '../support/child.ts';
-import { inParallel, type LatencyRequest, thinkTime } from '../support/figures.ts';
+import { inParallel, type LatencyRequest, sequentialLatency } from '../support/figures.ts';
 
 export interface DbosInput {
   readonly url: string;
@@ -69,22 +69,15 @@ export async function dbosLatency(
   control: ChildControl,
 ): Promise<{ dispatchMs: number[]; completedMs: number[] }> {
   const { DBOS, threeSteps } = await launch(input.url);
-  const dispatchMs: number[] = [];
-  const completedMs: number[] = [];
   try {
     await control.ready();
-    for (let n = 0; n < input.samples + input.warmup; n++) {
-      await thinkTime(input.thinkMs);
-      const started = performance.now();
+    const latency = await sequentialLatency(input, async (n) => {
       const handle = await DBOS.startWorkflow(threeSteps)(n);
       await handle.getResult();
-      const completed = performance.now();
-      if (n < input.warmup) continue;
-      completedMs.push(completed - started);
-      dispatchMs.push((firstStepAt.get(n) ?? Number.NaN) - started);
-    }
+      return firstStepAt.get(n);
+    });
     control.measured();
-    return { dispatchMs, completedMs };
+    return latency;
   } finally {
     await DBOS.shutdown();
   }

@@ -10,8 +10,8 @@
  * Success logging is off (NO_LOG_SUCCESS, graphile-worker's own switch for benchmarks).
  */
 import type { ChildControl } from '../support/child.ts';
-import { inParallel, type LatencyRequest, thinkTime, until } from '../support/figures.ts';
-import { JobCompletions } from '../support/job-completions.ts';
+import { Completions } from '../support/completions.ts';
+import { inParallel, type LatencyRequest, sequentialLatency, until } from '../support/figures.ts';
 
 export type GraphileSettings = 'defaults' | 'high-throughput';
 
@@ -159,7 +159,7 @@ export async function graphileLatency(
   const { run, runMigrations, makeWorkerUtils } = await load();
   const logger = await quietLogger();
   await runMigrations({ connectionString: input.url, logger });
-  const completions = await JobCompletions.listen(input.url, [
+  const completions = await Completions.listen(input.url, [
     `create function public.bench_job_done() returns trigger language plpgsql as $$
       begin perform pg_notify('bench_job_done', old.id::text); return old; end $$`,
     `create trigger bench_job_done after delete on graphile_worker._private_jobs
@@ -177,22 +177,15 @@ export async function graphileLatency(
     },
   });
   const utils = await makeWorkerUtils({ connectionString: input.url, logger });
-  const dispatchMs: number[] = [];
-  const completedMs: number[] = [];
   try {
     await control.ready();
-    for (let n = 0; n < input.samples + input.warmup; n++) {
-      await thinkTime(input.thinkMs);
-      const started = performance.now();
+    const latency = await sequentialLatency(input, async (n) => {
       const job = await utils.addJob('noop', { n });
       await completions.wait(job.id, `graphile-worker job ${n}`);
-      const completed = performance.now();
-      if (n < input.warmup) continue;
-      completedMs.push(completed - started);
-      dispatchMs.push((handlerAt.get(n) ?? Number.NaN) - started);
-    }
+      return handlerAt.get(n);
+    });
     control.measured();
-    return { dispatchMs, completedMs };
+    return latency;
   } finally {
     await utils.release();
     await runner.stop();

@@ -581,26 +581,17 @@ function report(m: Measured): string {
       ['', '', 'completed', ...cells(completed)],
     ];
   });
-  const dispatchRatio = ratio(
-    p50(lat('library-1'), (s) => s.dispatchMs),
-    p50(lat('graphile-1'), (s) => s.dispatchMs),
-    (v) => v,
-  );
-  const pgflowOverOurs = ratio(
-    p50(lat('pgflow-3'), (s) => s.completedMs),
-    p50(lat('library-3'), (s) => s.completedMs),
-    (v) => v,
-  );
-  const dbosOverOurs = ratio(
-    p50(lat('dbos-3'), (s) => s.completedMs),
-    p50(lat('library-3'), (s) => s.completedMs),
-    (v) => v,
-  );
-  const pgbossOverOurs = ratio(
-    p50(lat('pgboss-1'), (s) => s.dispatchMs),
-    p50(lat('library-1'), (s) => s.dispatchMs),
-    (v) => v,
-  );
+  /** Per round, the p50 of `field` of one latency workload over another's. */
+  const p50Ratio = (over: string, under: string, field: 'dispatchMs' | 'completedMs') =>
+    ratio(
+      p50(lat(over), (s) => s[field]),
+      p50(lat(under), (s) => s[field]),
+      (v) => v,
+    );
+  const dispatchRatio = p50Ratio('library-1', 'graphile-1', 'dispatchMs');
+  const pgflowOverOurs = p50Ratio('pgflow-3', 'library-3', 'completedMs');
+  const dbosOverOurs = p50Ratio('dbos-3', 'library-3', 'completedMs');
+  const pgbossOverOurs = p50Ratio('pgboss-1', 'library-1', 'dispatchMs');
   const threeStepP50 = percentile(
     lat('library-3').flatMap((s) => s.completedMs),
     0.5,

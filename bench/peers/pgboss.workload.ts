@@ -12,8 +12,8 @@
  *   'completed'), at the shortest polling interval pg-boss allows (0.5 s; its default is 2 s).
  */
 import type { ChildControl } from '../support/child.ts';
-import { type LatencyRequest, thinkTime, until } from '../support/figures.ts';
-import { JobCompletions } from '../support/job-completions.ts';
+import { Completions } from '../support/completions.ts';
+import { type LatencyRequest, sequentialLatency, until } from '../support/figures.ts';
 
 export interface PgBossSettings {
   /** work() calls on the queue: each is a worker loop of its own. */
@@ -102,7 +102,7 @@ export async function pgbossLatency(
   control: ChildControl,
 ): Promise<{ dispatchMs: number[]; completedMs: number[] }> {
   const boss = await startBoss(input.url, 10);
-  const completions = await JobCompletions.listen(input.url, [
+  const completions = await Completions.listen(input.url, [
     `create function public.bench_job_done() returns trigger language plpgsql as $$
       begin perform pg_notify('bench_job_done', new.id::text); return new; end $$`,
     `create trigger bench_job_done after update of state on pgboss.job
@@ -113,23 +113,16 @@ export async function pgbossLatency(
   await boss.work(QUEUE, { pollingIntervalSeconds: input.pollingIntervalSeconds }, async ([job]) => {
     if (job) handlerAt.set(job.id, performance.now());
   });
-  const dispatchMs: number[] = [];
-  const completedMs: number[] = [];
   try {
     await control.ready();
-    for (let n = 0; n < input.samples + input.warmup; n++) {
-      await thinkTime(input.thinkMs);
-      const started = performance.now();
+    const latency = await sequentialLatency(input, async (n) => {
       const id = await boss.send(QUEUE, { n });
       if (id === null) throw new Error('pg-boss send() returned no job id.');
       await completions.wait(id, `pg-boss job ${n}`);
-      const completed = performance.now();
-      if (n < input.warmup) continue;
-      completedMs.push(completed - started);
-      dispatchMs.push((handlerAt.get(id) ?? Number.NaN) - started);
-    }
+      return handlerAt.get(id);
+    });
     control.measured();
-    return { dispatchMs, completedMs };
+    return latency;
   } finally {
     await boss.stop({ graceful: true, wait: true, timeout: 5_000 });
     await completions.end();

@@ -18,7 +18,8 @@
 import { randomUUID } from 'node:crypto';
 import type postgres from 'postgres';
 import type { ChildControl } from '../support/child.ts';
-import { inParallel, type LatencyRequest, thinkTime, until } from '../support/figures.ts';
+import { Completions } from '../support/completions.ts';
+import { inParallel, type LatencyRequest, sequentialLatency, until } from '../support/figures.ts';
 
 /** @pgflow/edge-worker's FlowWorkerConfig defaults (createFlowWorker). */
 export const PGFLOW_WORKER_DEFAULTS = {
@@ -203,8 +204,7 @@ export async function pgflowCoreLatency(
   await withChain(input.url);
   const sql = await pool(input.url, PGFLOW_WORKER_DEFAULTS.maxPgConnections);
   const firstHandlerAt = new Map<string, number>();
-  const waiting = new Map<string, () => void>();
-  const early = new Set<string>();
+  const completions = new Completions();
   const worker = new PgflowStyleWorker(
     sql,
     await sqlClient(sql),
@@ -214,41 +214,21 @@ export async function pgflowCoreLatency(
       return 1;
     },
     (task) => {
-      if (task.step_slug !== 'c') return;
-      const resolve = waiting.get(task.run_id);
-      if (resolve) resolve();
-      else early.add(task.run_id);
+      if (task.step_slug === 'c') completions.done(task.run_id);
     },
   );
   const starterSql = await pool(input.url, 1);
   const starter = await sqlClient(starterSql);
-  const dispatchMs: number[] = [];
-  const completedMs: number[] = [];
   try {
     await worker.start();
     await control.ready();
-    for (let n = 0; n < input.samples + input.warmup; n++) {
-      await thinkTime(input.thinkMs);
-      const started = performance.now();
-      let resolveDone: () => void = () => {};
-      const done = new Promise<void>((resolve) => {
-        resolveDone = resolve;
-      });
+    const latency = await sequentialLatency(input, async (n) => {
       const run = await starter.startFlow(CHAIN_SLUG, { n });
-      waiting.set(run.run_id, resolveDone);
-      if (early.delete(run.run_id)) resolveDone();
-      await Promise.race([
-        done,
-        new Promise((_, reject) => setTimeout(() => reject(new Error(`pgflow run ${n} not done`)), 30_000)),
-      ]);
-      const completed = performance.now();
-      waiting.delete(run.run_id);
-      if (n < input.warmup) continue;
-      completedMs.push(completed - started);
-      dispatchMs.push((firstHandlerAt.get(run.run_id) ?? Number.NaN) - started);
-    }
+      await completions.wait(run.run_id, `pgflow run ${n}`);
+      return firstHandlerAt.get(run.run_id);
+    });
     control.measured();
-    return { dispatchMs, completedMs };
+    return latency;
   } finally {
     await worker.stop();
     await starterSql.end({ timeout: 1 });

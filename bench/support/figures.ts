@@ -91,6 +91,29 @@ export interface LatencyRequest {
   readonly thinkMs: readonly [number, number];
 }
 
+/**
+ * The latency loop: warmup + samples runs, one after the other, each after a think time. `once(n)`
+ * starts run n, resolves when it is complete, with the time (performance.now()) its first handler
+ * ran. Returns the samples' start → first handler and start → complete times, in ms.
+ */
+export async function sequentialLatency(
+  request: LatencyRequest,
+  once: (n: number) => Promise<number | undefined>,
+): Promise<{ dispatchMs: number[]; completedMs: number[] }> {
+  const dispatchMs: number[] = [];
+  const completedMs: number[] = [];
+  for (let n = 0; n < request.samples + request.warmup; n++) {
+    await thinkTime(request.thinkMs);
+    const started = performance.now();
+    const dispatchedAt = await once(n);
+    const completed = performance.now();
+    if (n < request.warmup) continue;
+    completedMs.push(completed - started);
+    dispatchMs.push((dispatchedAt ?? Number.NaN) - started);
+  }
+  return { dispatchMs, completedMs };
+}
+
 /** Sleeps a random think time in [min, max] ms. */
 export function thinkTime([minMs, maxMs]: readonly [number, number]): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, minMs + Math.random() * (maxMs - minMs)));

@@ -13,7 +13,7 @@ import type { Type } from '@nestjs/common';
 import { PgflowWorker, type PgflowWorkerOptions } from 'nestjs-pgflow';
 import pg from 'pg';
 import type { ChildControl } from '../support/child.ts';
-import { inParallel, type LatencyRequest, thinkTime, until } from '../support/figures.ts';
+import { inParallel, type LatencyRequest, sequentialLatency, until } from '../support/figures.ts';
 import { BenchDatabase } from '../support/server.ts';
 import { firstHandlerAt, LatencyOneStepFlow, LatencyThreeStepFlow } from './bench-flows.ts';
 import {
@@ -180,22 +180,15 @@ export async function latencyOf(
 ): Promise<{ dispatchMs: number[]; completedMs: number[] }> {
   const flow = input.steps === 1 ? LatencyOneStepFlow : LatencyThreeStepFlow;
   const app = await startWorkerApp(new BenchDatabase(input.database.name, input.database.url), {}, [flow]);
-  const dispatchMs: number[] = [];
-  const completedMs: number[] = [];
   try {
     await control.ready();
-    for (let i = 0; i < input.samples + input.warmup; i++) {
-      await thinkTime(input.thinkMs);
-      const started = performance.now();
+    const latency = await sequentialLatency(input, async () => {
       const run = await app.client.start(input.steps === 1 ? 'bench_latency_1' : 'bench_latency_3', {});
       await run.wait({ timeoutMs: 30_000 });
-      const completed = performance.now();
-      if (i < input.warmup) continue;
-      completedMs.push(completed - started);
-      dispatchMs.push((firstHandlerAt.get(run.runId) ?? Number.NaN) - started);
-    }
+      return firstHandlerAt.get(run.runId);
+    });
     control.measured();
-    return { dispatchMs, completedMs };
+    return latency;
   } finally {
     await app.close();
   }

@@ -7,6 +7,7 @@
  */
 import { pgflowMigrations } from '../../migrations/index.ts';
 import { EngineDriver, WORKER_ID } from '../engine/engine.driver.ts';
+import { percentile, sequentialLatency } from '../support/figures.ts';
 import { spread } from '../support/measure.ts';
 import { formatNumber, table } from '../support/results.ts';
 import type { BenchDatabase, BenchServer } from '../support/server.ts';
@@ -180,29 +181,21 @@ async function latency(
 ): Promise<Latency> {
   const database = await server.freshDatabase(pgflowMigrations);
   const app = await startWorkerApp(database, {});
-  const result: Latency = { firstHandlerMs: [], completedMs: [] };
   try {
-    for (let i = 0; i < runs + 5; i++) {
-      // A random think time, so that starts are not in phase with anything periodic.
-      await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 25));
-      const started = performance.now();
-      const run = await app.client.start(flow, {});
-      await run.wait({ timeoutMs: 30_000 });
-      const completed = performance.now();
-      if (i < 5) continue; // warm-up
-      result.completedMs.push(completed - started);
-      result.firstHandlerMs.push((firstHandlerAt.get(run.runId) ?? Number.NaN) - started);
-    }
+    // A random think time, so that starts are not in phase with anything periodic.
+    const { dispatchMs, completedMs } = await sequentialLatency(
+      { samples: runs, warmup: 5, thinkMs: [5, 30] },
+      async () => {
+        const run = await app.client.start(flow, {});
+        await run.wait({ timeoutMs: 30_000 });
+        return firstHandlerAt.get(run.runId);
+      },
+    );
+    return { firstHandlerMs: dispatchMs, completedMs };
   } finally {
     await app.close();
     await server.dropDatabase(database);
   }
-  return result;
-}
-
-function percentile(values: readonly number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 }
 
 export const workerSuite: BenchSuite = {
