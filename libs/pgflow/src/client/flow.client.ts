@@ -69,7 +69,7 @@ export class FlowClient implements OnApplicationShutdown {
     input: FlowInput<F>,
     options: StartRunOptions = {},
   ): Promise<RunHandle<FlowOutput<F>, FlowInput<F>>> {
-    const { slug, definition } = this.flowOf(flow);
+    const { slug, definition } = flowOf(this.registry, flow);
     if (options.runId !== undefined) assertNewRunId(options.runId, 'runId', 'FlowClient.start() option');
     const json = runInput(slug, definition, input, 'input');
     await this.compiler.compileAll();
@@ -99,7 +99,7 @@ export class FlowClient implements OnApplicationShutdown {
     inputs: readonly FlowInput<F>[],
     options: StartManyOptions = {},
   ): Promise<RunHandle<FlowOutput<F>, FlowInput<F>>[]> {
-    const { slug, definition } = this.flowOf(flow);
+    const { slug, definition } = flowOf(this.registry, flow);
     if (!Array.isArray(inputs)) {
       throw new InvalidOptionsError('inputs', inputs, 'an array with one run input per run', {
         subject: 'FlowClient.startMany() argument',
@@ -263,10 +263,6 @@ export class FlowClient implements OnApplicationShutdown {
         step.tasks.map((task) => ({ ...task, stepSlug: step.stepSlug, status: task.status })),
       ),
     };
-  }
-
-  private flowOf<F extends object>(flow: FlowReference<F>): { slug: string; definition: FlowDefinition | undefined } {
-    return flowOf(this.registry, flow);
   }
 
   private startError(error: unknown, slug: string, runId: string | undefined): unknown {
