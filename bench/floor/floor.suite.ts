@@ -11,7 +11,7 @@
 import type pg from 'pg';
 import { pgflowMigrations } from '../../migrations/index.ts';
 import { WORKER_ID } from '../engine/engine.driver.ts';
-import { median, perTask, range, type Throughput, tasksPerSecond } from '../support/figures.ts';
+import { costCells, median, perTask, range, type Throughput, tasksPerSecond } from '../support/figures.ts';
 import { type InterleavedVariant, interleaveRound, onEachClient } from '../support/interleave.ts';
 import { formatNumber, table } from '../support/results.ts';
 import type { BenchContext, BenchSuite } from '../support/suite.ts';
@@ -170,15 +170,7 @@ const ENGINE_OVER_FLOOR = [
 function report(samples: Map<Name, Throughput[]>, repetitions: number): string {
   const rows = [...samples].map(([name, list]) => {
     const cost = perTask(list);
-    return [
-      TITLES[name],
-      range(list.map(tasksPerSecond)),
-      formatNumber(cost.commits, 3),
-      formatNumber(cost.writeTransactions, 3),
-      cost.statements === null ? 'n/a' : formatNumber(cost.statements, 3),
-      formatNumber(cost.walBytes),
-      formatNumber(cost.cpuMicros),
-    ];
+    return [TITLES[name], range(list.map(tasksPerSecond)), ...costCells(cost)];
   });
   const ratios = ENGINE_OVER_FLOOR.map(([engine, plain]) => {
     const a = samples.get(engine) ?? [];

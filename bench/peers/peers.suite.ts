@@ -20,6 +20,7 @@ import { projectRoot } from '../../tools/local-postgres.ts';
 import { EngineDriver, WORKER_ID } from '../engine/engine.driver.ts';
 import { runInChild } from '../support/child.ts';
 import {
+  costCells,
   type LatencyRequest,
   type LatencySamples,
   median,
@@ -350,6 +351,15 @@ async function latency(context: BenchContext, workload: LatencyWorkload): Promis
 /** Our engine and pgflow's, SQL-only drivers, on the same chain runs started beforehand. */
 async function enginesRound(server: BenchServer, runs: number): Promise<Map<string, Throughput>> {
   const drivers = new Map<unknown, EngineDriver | PgflowCoreDriver>();
+  /** The driver of a connection, made on its first slice and kept for the round. */
+  const driverOf = (client: unknown, make: () => EngineDriver | PgflowCoreDriver) => {
+    let driver = drivers.get(client);
+    if (driver === undefined) {
+      driver = make();
+      drivers.set(client, driver);
+    }
+    return driver;
+  };
   const setup = async (database: { connect(name: string): Promise<import('pg').Client> }) => {
     const client = await database.connect('pgflow bench setup');
     try {
@@ -375,14 +385,10 @@ async function enginesRound(server: BenchServer, runs: number): Promise<Map<stri
       items: runs * 3,
       sliceItems: 300,
       tasksPerRun: 3,
-      slice: async ([client], budget) => {
-        let driver = drivers.get(client);
-        if (driver === undefined) {
-          driver = new EngineDriver(client as import('pg').Client, CHAIN_SLUG, 'report_and_claim');
-          drivers.set(client, driver);
-        }
-        return driver.work(budget);
-      },
+      slice: ([client], budget) =>
+        driverOf(client, () => new EngineDriver(client as import('pg').Client, CHAIN_SLUG, 'report_and_claim')).work(
+          budget,
+        ),
     },
     {
       name: 'pgflow',
@@ -392,14 +398,8 @@ async function enginesRound(server: BenchServer, runs: number): Promise<Map<stri
       items: runs * 3,
       sliceItems: 300,
       tasksPerRun: 3,
-      slice: async ([client], budget) => {
-        let driver = drivers.get(client);
-        if (driver === undefined) {
-          driver = new PgflowCoreDriver(client as import('pg').Client, CHAIN_SLUG, WORKER_ID);
-          drivers.set(client, driver);
-        }
-        return driver.work(budget);
-      },
+      slice: ([client], budget) =>
+        driverOf(client, () => new PgflowCoreDriver(client as import('pg').Client, CHAIN_SLUG, WORKER_ID)).work(budget),
     },
   ]);
 }
@@ -495,11 +495,7 @@ function costRow(label: string, samples: readonly Throughput[], rate: (s: Throug
   return [
     label,
     range(samples.map(rate)),
-    formatNumber(cost.commits, 3),
-    formatNumber(cost.writeTransactions, 3),
-    cost.statements === null ? 'n/a' : formatNumber(cost.statements, 3),
-    formatNumber(cost.walBytes),
-    formatNumber(cost.cpuMicros),
+    ...costCells(cost),
     Number.isNaN(cost.maxRssMiB) ? 'n/a' : formatNumber(cost.maxRssMiB),
   ];
 }

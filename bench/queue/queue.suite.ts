@@ -6,6 +6,7 @@
 import type pg from 'pg';
 import { QueueLayer1764150000000 } from '../../migrations/1764150000000-queue-layer.ts';
 import { IMPLEMENTATION_QUERY } from '../../migrations/queue-layer/detect.ts';
+import { onEachClient } from '../support/interleave.ts';
 import { compareRound, perSecond, type Sample, spread } from '../support/measure.ts';
 import { formatNumber, table } from '../support/results.ts';
 import type { BenchDatabase } from '../support/server.ts';
@@ -48,19 +49,6 @@ interface Workload {
 const body = (n: number) => JSON.stringify({ task: 'bench', n });
 const batchBodies = Array.from({ length: BATCH }, (_, i) => body(i));
 
-/** Splits `budget` over the clients, runs `loop` on all of them at once, adds up what they handled. */
-async function onEach(
-  clients: readonly pg.Client[],
-  budget: number,
-  loop: (client: pg.Client, share: number) => Promise<number>,
-): Promise<number> {
-  const base = Math.floor(budget / clients.length);
-  const counts = await Promise.all(
-    clients.map((client, i) => loop(client, base + (i < budget % clients.length ? 1 : 0))),
-  );
-  return counts.reduce((a, b) => a + b, 0);
-}
-
 const sendOne: Workload = {
   key: 'send',
   title: 'single send (one message per statement and commit)',
@@ -69,7 +57,7 @@ const sendOne: Workload = {
   sliceItems: 20,
   prefilled: false,
   slice: (variant, clients, budget) =>
-    onEach(clients, budget, async (client, share) => {
+    onEachClient(clients, budget, async (client, share) => {
       for (let i = 0; i < share; i++) {
         if (variant === 'pgmq') await client.query(pgmqSql.send, [QUEUE, body(i)]);
         else await client.query(plainSql.send, [body(i)]);
@@ -86,7 +74,7 @@ const readArchive: Workload = {
   sliceItems: 10,
   prefilled: true,
   slice: (variant, clients, budget) =>
-    onEach(clients, budget, async (client, share) => {
+    onEachClient(clients, budget, async (client, share) => {
       let handled = 0;
       while (handled < share) {
         const taken = await takeOne(variant, client);
@@ -127,7 +115,7 @@ const batchCycle: Workload = {
   sliceItems: 200,
   prefilled: false,
   slice: (variant, clients, budget) =>
-    onEach(clients, budget, async (client, share) => {
+    onEachClient(clients, budget, async (client, share) => {
       let handled = 0;
       for (let sent = 0; sent < share; sent += BATCH) handled += await cycle(variant, client);
       return handled;

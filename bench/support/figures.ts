@@ -78,6 +78,17 @@ export function perTask(samples: readonly Throughput[]): {
   };
 }
 
+/** A table row's per-task cost cells: commits, write transactions, statements (n/a where not measured), WAL bytes, CPU µs. */
+export function costCells(cost: ReturnType<typeof perTask>): string[] {
+  return [
+    formatNumber(cost.commits, 3),
+    formatNumber(cost.writeTransactions, 3),
+    cost.statements === null ? 'n/a' : formatNumber(cost.statements, 3),
+    formatNumber(cost.walBytes),
+    formatNumber(cost.cpuMicros),
+  ];
+}
+
 /** What a latency workload is asked for. */
 export interface LatencyRequest {
   readonly samples: number;

@@ -8,6 +8,7 @@
  */
 import { pgflowMigrations } from '../../migrations/index.ts';
 import {
+  costCells,
   median,
   percentile,
   perTask,
@@ -119,11 +120,7 @@ export function reportProcessWorkloads(
       workload.title(workload.size(context.quick)),
       range(list.map(tasksPerSecond)),
       range(list.map(runsPerSecond), workload.key === 'map-reduce' ? 2 : 0),
-      formatNumber(cost.commits, 3),
-      formatNumber(cost.writeTransactions, 3),
-      cost.statements === null ? 'n/a' : formatNumber(cost.statements, 3),
-      formatNumber(cost.walBytes),
-      formatNumber(cost.cpuMicros),
+      ...costCells(cost),
       formatNumber(cost.maxRssMiB),
       String(list.reduce((sum, s) => sum + s.work.deadlocks, 0)),
     ];
