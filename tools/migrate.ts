@@ -4,9 +4,9 @@
  * applied one. Two processes migrating at once take turns (advisory lock), so nothing is half-applied.
  */
 
-import { pgflowMigrations } from 'nestjs-pgflow';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
+import { pgflowMigrations } from '../migrations/index.ts';
 
 const USAGE = 'Usage: npm run migrate [-- --revert]   (DATABASE_URL names the database)';
 /** Advisory lock key shared by every `npm run migrate` on a database: 'pgflow:migrate' as bytes. */

@@ -5,9 +5,13 @@
  * comment for the fallback (IMPLEMENTATION_QUERY reads both).
  */
 import type { QueryRunner } from 'typeorm';
-import { FALLBACK_MARKER } from './schema.ts';
 
 export const PGMQ_MODE_ENV = 'PGFLOW_PGMQ';
+/**
+ * Every comment the fallback puts on schema pgmq starts with this marker: it is how tools and
+ * humans tell the fallback from the extension.
+ */
+export const FALLBACK_MARKER = 'pgflow fallback';
 export const PGMQ_MODES = ['auto', 'extension', 'fallback'] as const;
 export type PgmqMode = (typeof PGMQ_MODES)[number];
 export type PgmqImplementation = 'extension' | 'fallback';
@@ -45,7 +49,11 @@ export const IMPLEMENTATION_QUERY = `select case
   from (select) as here
   left join pg_catalog.pg_extension as e on e.extname = 'pgmq'`;
 
-export const CREATE_EXTENSION = 'create extension if not exists pgmq';
+/** Which queue layer this database has, from its state; null when it has none. */
+export function installedImplementation(state: PgmqState): PgmqImplementation | null {
+  if (state.installed !== null) return 'extension';
+  return state.schemaExists && (state.schemaComment?.startsWith(FALLBACK_MARKER) ?? false) ? 'fallback' : null;
+}
 
 export async function readPgmqState(queryRunner: QueryRunner): Promise<PgmqState> {
   const [row] = (await queryRunner.query(STATE_QUERY)) as PgmqState[];

@@ -1,0 +1,34 @@
+-- steps: the nodes of a flow's DAG, in the order they were added (a valid topological order).
+create table pgflow.steps (
+  flow_slug text not null references pgflow.flows (flow_slug),
+  step_slug text not null,
+  step_type text not null default 'single',
+  step_index int not null default 0,
+  deps_count int not null default 0,
+  opt_max_attempts int,
+  opt_base_delay int,
+  opt_timeout int,
+  opt_start_delay int,
+  required_input_pattern jsonb,
+  forbidden_input_pattern jsonb,
+  when_unmet text not null default 'skip',
+  when_exhausted text not null default 'fail',
+  created_at timestamptz not null default now(),
+  primary key (flow_slug, step_slug),
+  unique (flow_slug, step_index),
+  constraint steps_slug_is_valid check (pgflow.is_valid_slug(step_slug)),
+  constraint steps_type_is_valid check (step_type in ('single', 'map')),
+  constraint steps_index_non_negative check (step_index >= 0),
+  constraint steps_deps_count_non_negative check (deps_count >= 0),
+  constraint steps_map_has_at_most_one_dependency check (step_type = 'single' or deps_count <= 1),
+  constraint steps_max_attempts_non_negative check (opt_max_attempts is null or opt_max_attempts >= 0),
+  constraint steps_base_delay_non_negative check (opt_base_delay is null or opt_base_delay >= 0),
+  constraint steps_timeout_positive check (opt_timeout is null or opt_timeout > 0),
+  constraint steps_start_delay_non_negative check (opt_start_delay is null or opt_start_delay >= 0),
+  constraint steps_required_pattern_is_object
+    check (required_input_pattern is null or jsonb_typeof(required_input_pattern) = 'object'),
+  constraint steps_forbidden_pattern_is_object
+    check (forbidden_input_pattern is null or jsonb_typeof(forbidden_input_pattern) = 'object'),
+  constraint steps_when_unmet_is_valid check (when_unmet in ('fail', 'skip', 'skip-cascade')),
+  constraint steps_when_exhausted_is_valid check (when_exhausted in ('fail', 'skip', 'skip-cascade'))
+);

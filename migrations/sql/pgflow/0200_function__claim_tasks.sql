@@ -1,0 +1,57 @@
+-- The worker's poll, in one round trip and one transaction: read up to p_qty messages and start
+-- their tasks. A message that can never start (its task is missing or over, or its run or step is)
+-- is archived here instead of coming back after every visibility timeout.
+create function pgflow._claim_tasks(
+  p_flow_slug text, p_qty int, p_visibility_timeout int, p_worker_id uuid, p_known_run_ids uuid[] default '{}'
+)
+returns table (flow_slug text, run_id uuid, step_slug text, input jsonb, msg_id bigint, task_index int,
+               flow_input jsonb, attempt int, timeout_seconds int)
+language plpgsql
+volatile
+-- JIT compilation costs far more than these short statements ever run.
+set jit to off
+-- One plan per statement, planned once per session: the statements look rows up by key, so a plan
+-- that ignores the arguments is as good, and re-planning each call cost more than running it.
+set plan_cache_mode to force_generic_plan
+-- Every lookup here goes by key. A plan made while the tables were small would scan them whole
+-- once they have grown (and the plan is kept for the session): index paths only.
+set enable_seqscan to off
+set search_path to ''
+as $$
+declare
+  v_msg_ids bigint[];
+  v_dead bigint[];
+  v_read_vt int;
+  v_started int;
+begin
+  -- Read and start share this transaction, so the messages can be read with the visibility their
+  -- tasks get when started (the longest step timeout + 2): most then need no second update.
+  select greatest(p_visibility_timeout, max(coalesce(step.opt_timeout, flow.opt_timeout)) + 2) into v_read_vt
+    from pgflow.steps step join pgflow.flows flow on flow.flow_slug = step.flow_slug
+   where step.flow_slug = p_flow_slug;
+  select array_agg(m.msg_id) into v_msg_ids
+    from pgmq.read(p_flow_slug, coalesce(v_read_vt, p_visibility_timeout), p_qty) m;
+  if v_msg_ids is null then
+    return;
+  end if;
+  return query
+    select * from pgflow._start_tasks(p_flow_slug, v_msg_ids, p_worker_id, coalesce(p_known_run_ids, '{}'), v_read_vt);
+  get diagnostics v_started = row_count;
+  if v_started = cardinality(v_msg_ids) then
+    return;
+  end if;
+
+  select array_agg(m.msg_id) into v_dead
+    from unnest(v_msg_ids) as m(msg_id)
+    left join lateral pgflow._find_task_by_message(p_flow_slug, m.msg_id) task on true
+   where task.run_id is null
+      or task.status in ('completed', 'failed')
+      or (task.status = 'queued'
+          and (not exists (select 1 from pgflow.runs r where r.run_id = task.run_id and r.status = 'started')
+               or not exists (select 1 from pgflow.step_states s where s.run_id = task.run_id
+                                 and s.step_slug = task.step_slug and s.status = 'started')));
+  if v_dead is not null then
+    perform pgmq.archive(p_flow_slug, v_dead);
+  end if;
+end;
+$$;

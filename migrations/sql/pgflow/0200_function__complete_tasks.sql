@@ -1,0 +1,167 @@
+create function pgflow._complete_tasks(
+  p_run_ids uuid[], p_step_slugs text[], p_task_indexes int[], p_outputs jsonb[]
+)
+returns int
+language plpgsql
+volatile
+set search_path to ''
+as $$
+declare
+  v_live_runs uuid[];
+  v_live_steps text[];
+  v_dead_runs uuid[];
+  v_dead_steps text[];
+  v_violation record;
+  v_message record;
+  v_ctids tid[];
+  v_outputs jsonb[];
+  v_done_runs uuid[];
+  v_done_steps text[];
+  v_done_flows text[];
+  v_done_messages bigint[];
+  v_completed pgflow.step_states[];
+begin
+  -- Lock the runs, then their step states, in key order. Locked, their statuses cannot change
+  -- under this transaction, so the step states found here sort the batch into live (run and step
+  -- started: complete) and dead (either one over: a late call, whose message is only archived).
+  perform 1 from pgflow.runs r where r.run_id = any(p_run_ids) order by r.run_id for update;
+  with pairs as (
+    select s.run_id, s.step_slug, s.status = 'started' and r.status = 'started' as live
+      from (select distinct k.run_id, k.step_slug from unnest(p_run_ids, p_step_slugs) as k(run_id, step_slug)) k
+      join pgflow.step_states s on s.run_id = k.run_id and s.step_slug = k.step_slug
+      join pgflow.runs r on r.run_id = s.run_id
+     order by s.run_id, s.step_slug
+       for update of s
+  )
+  select array_agg(p.run_id) filter (where p.live), array_agg(p.step_slug) filter (where p.live),
+         array_agg(p.run_id) filter (where not p.live), array_agg(p.step_slug) filter (where not p.live)
+    into v_live_runs, v_live_steps, v_dead_runs, v_dead_steps
+    from pairs p;
+
+  -- A single step that feeds a map step must output an array, or the map has nothing to map over.
+  -- Only outputs that are not arrays, of live single steps with a map dependent, are looked at.
+  for v_violation in
+    select distinct on (i.run_id, i.step_slug, i.task_index)
+           i.run_id, i.step_slug, i.task_index, coalesce(i.output, 'null'::jsonb) as output,
+           child.step_slug as map_slug
+      from unnest(p_run_ids, p_step_slugs, p_task_indexes, p_outputs) as i(run_id, step_slug, task_index, output)
+      join unnest(v_live_runs, v_live_steps) as live(run_id, step_slug)
+        on live.run_id = i.run_id and live.step_slug = i.step_slug
+      join pgflow.step_states s on s.run_id = i.run_id and s.step_slug = i.step_slug
+      join pgflow.steps step
+        on step.flow_slug = s.flow_slug and step.step_slug = s.step_slug and step.step_type = 'single'
+      join pgflow.deps dep on dep.flow_slug = s.flow_slug and dep.dep_slug = s.step_slug
+      join pgflow.steps child
+        on child.flow_slug = dep.flow_slug and child.step_slug = dep.step_slug and child.step_type = 'map'
+     where jsonb_typeof(coalesce(i.output, 'null'::jsonb)) <> 'array'
+     order by i.run_id, i.step_slug, i.task_index, child.step_slug
+  loop
+    update pgflow.step_tasks t
+       set status = 'failed', failed_at = now(), output = v_violation.output,
+           error_message = format('[TYPE_VIOLATION] Produced %s instead of an array', jsonb_typeof(v_violation.output))
+     where t.run_id = v_violation.run_id and t.step_slug = v_violation.step_slug
+       and t.task_index = v_violation.task_index and t.status = 'started'
+       and exists (select 1 from pgflow.runs r where r.run_id = t.run_id and r.status = 'started');
+    if found then
+      perform pgmq.archive(t.flow_slug, array[t.message_id])
+         from pgflow.step_tasks t
+        where t.run_id = v_violation.run_id and t.step_slug = v_violation.step_slug
+          and t.task_index = v_violation.task_index and t.message_id is not null;
+      perform pgflow._fail_run(v_violation.run_id, v_violation.step_slug,
+        format('[TYPE_VIOLATION] Step %L produced %s, but map step %L depends on it and maps over an array.',
+               v_violation.step_slug, jsonb_typeof(v_violation.output), v_violation.map_slug));
+    end if;
+  end loop;
+
+  -- The tasks to complete, found one key at a time, then updated by ctid: a TID scan whatever the
+  -- statistics (see _find_task).
+  with found as (
+    select task.ctid, coalesce(i.output, 'null'::jsonb) as output
+      from unnest(p_run_ids, p_step_slugs, p_task_indexes, p_outputs) as i(run_id, step_slug, task_index, output)
+      join unnest(v_live_runs, v_live_steps) as live(run_id, step_slug)
+        on live.run_id = i.run_id and live.step_slug = i.step_slug
+      cross join lateral pgflow._find_task(i.run_id, i.step_slug, i.task_index) task
+     where task.status = 'started'
+  )
+  select array_agg(f.ctid), array_agg(f.output) into v_ctids, v_outputs from found f;
+
+  if v_ctids is not null then
+    with done as (
+      update pgflow.step_tasks t
+         set status = 'completed', completed_at = now(), output = v_outputs[array_position(v_ctids, t.ctid)]
+       where t.ctid = any(v_ctids) and t.status = 'started'
+         -- A violation above may have failed the run of some of these tasks.
+         and exists (select 1 from pgflow.runs r where r.run_id = t.run_id and r.status = 'started')
+      returning t.run_id, t.step_slug, t.flow_slug, t.message_id
+    )
+    select array_agg(d.run_id), array_agg(d.step_slug), array_agg(d.flow_slug), array_agg(d.message_id)
+      into v_done_runs, v_done_steps, v_done_flows, v_done_messages
+      from done d;
+  end if;
+
+  for v_message in
+    select m.flow_slug, array_agg(distinct m.message_id) as ids
+      from (
+        select d.flow_slug, d.message_id from unnest(v_done_flows, v_done_messages) as d(flow_slug, message_id)
+        union all
+        -- A late call on a run or step that is over: its task will never run, drop its message.
+        select task.flow_slug, task.message_id
+          from unnest(p_run_ids, p_step_slugs, p_task_indexes) as i(run_id, step_slug, task_index)
+          join unnest(v_dead_runs, v_dead_steps) as dead(run_id, step_slug)
+            on dead.run_id = i.run_id and dead.step_slug = i.step_slug
+          cross join lateral pgflow._find_task(i.run_id, i.step_slug, i.task_index) task
+         where task.status in ('queued', 'started')
+      ) m
+     where m.message_id is not null
+     group by m.flow_slug
+  loop
+    perform pgmq.archive(v_message.flow_slug, v_message.ids);
+  end loop;
+  if v_done_runs is null then
+    return 0;
+  end if;
+
+  with finished as (
+    select d.run_id, d.step_slug, count(*)::int as tasks
+      from unnest(v_done_runs, v_done_steps) as d(run_id, step_slug)
+     group by d.run_id, d.step_slug
+  ),
+  updated as (
+    update pgflow.step_states s
+       set remaining_tasks = s.remaining_tasks - f.tasks,
+           status = case when s.remaining_tasks = f.tasks then 'completed' else s.status end,
+           completed_at = case when s.remaining_tasks = f.tasks then now() end,
+           output = case
+             when s.remaining_tasks <> f.tasks then null
+             -- A map step's output: its tasks' outputs in task order, whatever the completion order.
+             when step.step_type = 'map' then
+               (select jsonb_agg(t.output order by t.task_index) from pgflow.step_tasks t
+                 where t.run_id = s.run_id and t.step_slug = s.step_slug)
+             else
+               (select t.output from pgflow.step_tasks t
+                 where t.run_id = s.run_id and t.step_slug = s.step_slug and t.task_index = 0)
+           end
+      from finished f, pgflow.steps step
+     where s.run_id = f.run_id and s.step_slug = f.step_slug
+       and step.flow_slug = s.flow_slug and step.step_slug = s.step_slug
+    returning s.*
+  )
+  select array_agg(u order by u.run_id, u.step_slug) filter (where u.status = 'completed')
+    into v_completed
+    from updated u;
+
+  if v_completed is not null then
+    perform pgflow._emit_step_events('step:completed', v_completed);
+    if pgflow._propagate_completed_steps(
+         array(select s.run_id from unnest(v_completed) s),
+         array(select s.step_slug from unnest(v_completed) s)) > 0 then
+      perform pgflow._advance_runs(array(select distinct s.run_id from unnest(v_completed) s));
+    else
+      -- No dependent became ready, so nothing can start or be skipped: only the runs whose last
+      -- steps these were are left to complete.
+      perform pgflow._complete_finished_runs(array(select distinct s.run_id from unnest(v_completed) s));
+    end if;
+  end if;
+  return cardinality(v_done_runs);
+end;
+$$;

@@ -1,0 +1,26 @@
+-- Run events carry the run's columns (a completed run's input and output too), and `p_extra`.
+create function pgflow._emit_run_events(p_event_type text, p_runs pgflow.runs[], p_extra jsonb default '{}')
+returns void
+language plpgsql
+volatile
+set search_path to ''
+as $$
+begin
+  perform pgflow._emit_events(
+    array_agg(r.run_id order by r.ordinality),
+    array_agg(jsonb_strip_nulls(jsonb_build_object(
+                'event_type', p_event_type,
+                'flow_slug', r.flow_slug,
+                'status', r.status,
+                'started_at', r.started_at,
+                'completed_at', r.completed_at,
+                'failed_at', r.failed_at,
+                'remaining_steps', r.remaining_steps))
+              -- A completed run's event carries what wait() returns, so that it needs no read.
+              || case when r.status = 'completed' then jsonb_build_object('output', r.output, 'input', r.input)
+                      else '{}'::jsonb end
+              || p_extra
+              order by r.ordinality))
+    from unnest(p_runs) with ordinality r;
+end;
+$$;

@@ -1,0 +1,29 @@
+-- Step events carry the step state's columns.
+create function pgflow._emit_step_events(p_event_type text, p_states pgflow.step_states[])
+returns void
+language plpgsql
+volatile
+set search_path to ''
+as $$
+begin
+  perform pgflow._emit_events(
+    array_agg(s.run_id order by s.ordinality),
+    array_agg(jsonb_strip_nulls(jsonb_build_object(
+                'event_type', p_event_type,
+                'flow_slug', s.flow_slug,
+                'step_slug', s.step_slug,
+                'status', s.status,
+                'error_message', s.error_message,
+                'skip_reason', s.skip_reason,
+                'started_at', s.started_at,
+                'completed_at', s.completed_at,
+                'failed_at', s.failed_at,
+                'skipped_at', s.skipped_at,
+                'remaining_tasks', s.remaining_tasks,
+                'initial_tasks', s.initial_tasks))
+              -- The output is kept even when it is JSON null: a null output is an output.
+              || case when s.status = 'completed' then jsonb_build_object('output', s.output) else '{}'::jsonb end
+              order by s.ordinality))
+    from unnest(p_states) with ordinality s;
+end;
+$$;

@@ -1,0 +1,54 @@
+-- The worker's whole round trip: report finished tasks (complete_tasks, fail_tasks), then claim up
+-- to p_qty tasks of p_flow_slug, in one statement and one commit. A task that a completion makes
+-- ready is claimed by the same call, so a chain moves on without waiting for a notification. When
+-- nothing was claimed, one row with null task columns tells when the queue's next message becomes
+-- visible (next_visible_at, with the database's clock in db_now).
+create function pgflow._report_and_claim(
+  p_completions jsonb, p_failures jsonb, p_flow_slug text, p_qty int, p_visibility_timeout int,
+  p_worker_id uuid, p_known_run_ids uuid[] default '{}'
+)
+returns table (run_id uuid, step_slug text, task_index int, msg_id bigint, input jsonb, flow_input jsonb,
+               attempt int, timeout_seconds int, next_visible_at timestamptz, db_now timestamptz)
+language plpgsql
+volatile
+-- JIT compilation costs far more than these short statements ever run.
+set jit to off
+-- One plan per statement, planned once per session: the statements look rows up by key, so a plan
+-- that ignores the arguments is as good, and re-planning each call cost more than running it.
+set plan_cache_mode to force_generic_plan
+-- Every lookup here goes by key. A plan made while the tables were small would scan them whole
+-- once they have grown (and the plan is kept for the session): index paths only.
+set enable_seqscan to off
+set search_path to ''
+as $$
+declare
+  v_claimed int := 0;
+  v_claiming boolean := p_flow_slug is not null and p_qty > 0;
+begin
+  -- Report first, then claim. Never the other way round: a claim reads messages with FOR UPDATE
+  -- SKIP LOCKED, and in READ COMMITTED that can leave a lock on a message another worker claimed
+  -- a moment ago (locked, re-checked, found invisible, kept locked until the commit). Reporting
+  -- locks runs and then archives its own messages; a claim that went first would wait for those
+  -- runs while holding such a lock, and two workers would deadlock.
+  if jsonb_array_length(coalesce(p_completions, '[]')) > 0 then
+    perform pgflow.complete_tasks(p_completions);
+  end if;
+  if jsonb_array_length(coalesce(p_failures, '[]')) > 0 then
+    perform pgflow.fail_tasks(p_failures);
+  end if;
+  if not v_claiming then
+    return;
+  end if;
+  -- Then what is ready, the report's next steps included, in one read.
+  return query
+    select c.run_id, c.step_slug, c.task_index, c.msg_id, c.input, c.flow_input, c.attempt, c.timeout_seconds,
+           null::timestamptz, null::timestamptz
+      from pgflow._claim_tasks(p_flow_slug, p_qty, p_visibility_timeout, p_worker_id, p_known_run_ids) c;
+  get diagnostics v_claimed = row_count;
+  if v_claimed = 0 then
+    return query
+      select null::uuid, null::text, null::int, null::bigint, null::jsonb, null::jsonb, null::int, null::int,
+             pgflow._next_visible_at(p_flow_slug), clock_timestamp();
+  end if;
+end;
+$$;

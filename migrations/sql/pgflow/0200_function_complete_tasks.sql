@@ -1,0 +1,23 @@
+create function pgflow.complete_tasks(completions jsonb)
+returns int
+language plpgsql
+volatile
+-- JIT compilation costs far more than these short statements ever run.
+set jit to off
+-- One plan per statement, planned once per session: the statements look rows up by key, so a plan
+-- that ignores the arguments is as good, and re-planning each call cost more than running it.
+set plan_cache_mode to force_generic_plan
+-- Every lookup here goes by key. A plan made while the tables were small would scan them whole
+-- once they have grown (and the plan is kept for the session): index paths only.
+set enable_seqscan to off
+set search_path to ''
+as $$
+begin
+  perform pgflow._assert_task_list(complete_tasks.completions, 'completions', 'output');
+  return pgflow._complete_tasks(
+    array(select (e ->> 'run_id')::uuid from jsonb_array_elements(complete_tasks.completions) with ordinality x(e, n) order by n),
+    array(select e ->> 'step_slug' from jsonb_array_elements(complete_tasks.completions) with ordinality x(e, n) order by n),
+    array(select (e ->> 'task_index')::int from jsonb_array_elements(complete_tasks.completions) with ordinality x(e, n) order by n),
+    array(select e -> 'output' from jsonb_array_elements(complete_tasks.completions) with ordinality x(e, n) order by n));
+end;
+$$;

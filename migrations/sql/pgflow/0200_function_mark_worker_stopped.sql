@@ -1,0 +1,8 @@
+create function pgflow.mark_worker_stopped(worker_id uuid)
+returns void
+language sql
+volatile
+set search_path to ''
+as $$
+  update pgflow.workers w set stopped_at = now() where w.worker_id = mark_worker_stopped.worker_id;
+$$;

@@ -1,0 +1,56 @@
+-- Puts back tasks started longer ago than their step's timeout (else the flow's) + 30 seconds,
+-- up to 3 times; the 4th stall fails the task like an exhausted one, so the run always ends.
+-- Rows are taken with skip locked: many workers can sweep at once without doing the same work.
+create function pgflow.requeue_stalled_tasks()
+returns int
+language plpgsql
+volatile
+-- JIT compilation costs far more than these short statements ever run.
+set jit to off
+-- One plan per statement, planned once per session: the statements look rows up by key, so a plan
+-- that ignores the arguments is as good, and re-planning each call cost more than running it.
+set plan_cache_mode to force_generic_plan
+-- Every lookup here goes by key. A plan made while the tables were small would scan them whole
+-- once they have grown (and the plan is kept for the session): index paths only.
+set enable_seqscan to off
+set search_path to ''
+as $$
+declare
+  v_task record;
+  v_requeued int := 0;
+begin
+  for v_task in
+    select t.run_id, t.step_slug, t.task_index, t.flow_slug, t.message_id, t.requeued_count, t.started_at,
+           coalesce(step.opt_timeout, flow.opt_timeout) as timeout
+      from pgflow.step_tasks t
+      join pgflow.steps step on step.flow_slug = t.flow_slug and step.step_slug = t.step_slug
+      join pgflow.flows flow on flow.flow_slug = t.flow_slug
+      join pgflow.step_states s on s.run_id = t.run_id and s.step_slug = t.step_slug and s.status = 'started'
+     where t.status = 'started'
+       and t.started_at < now() - make_interval(secs => coalesce(step.opt_timeout, flow.opt_timeout) + 30)
+     order by t.run_id, t.step_slug, t.task_index
+  loop
+    perform 1 from pgflow.runs r where r.run_id = v_task.run_id and r.status = 'started' for update skip locked;
+    continue when not found;
+    perform 1 from pgflow.step_tasks t
+     where t.run_id = v_task.run_id and t.step_slug = v_task.step_slug and t.task_index = v_task.task_index
+       and t.status = 'started' and t.started_at = v_task.started_at
+       for update skip locked;
+    continue when not found;
+
+    if v_task.requeued_count < 3 then
+      update pgflow.step_tasks t
+         set status = 'queued', requeued_count = t.requeued_count + 1, last_requeued_at = now()
+       where t.run_id = v_task.run_id and t.step_slug = v_task.step_slug and t.task_index = v_task.task_index;
+      perform pgmq.set_vt(v_task.flow_slug, v_task.message_id, 0);
+      v_requeued := v_requeued + 1;
+    else
+      perform pgflow._fail_tasks(array[v_task.run_id], array[v_task.step_slug], array[v_task.task_index],
+        array[format('Task %s of step %L stalled: not completed within its %s-second timeout, and already requeued %s times.',
+                     v_task.task_index, v_task.step_slug, v_task.timeout, v_task.requeued_count)],
+        true);
+    end if;
+  end loop;
+  return v_requeued;
+end;
+$$;

@@ -1,0 +1,106 @@
+-- Starts one run per element of `inputs` (a JSON array), in one transaction and a handful of
+-- statements whatever their number: what a batch start costs is about what one start costs, per
+-- statement. `run_ids` (optional) gives each run its id, in the same order. All or nothing: an
+-- input a root map step cannot map over, or an id that exists, refuses the whole batch. Returns
+-- the runs in the order of the inputs.
+create function pgflow.start_flows(flow_slug text, inputs jsonb, run_ids uuid[] default null)
+returns setof pgflow.runs
+language plpgsql
+volatile
+-- JIT compilation costs far more than these short statements ever run.
+set jit to off
+-- One plan per statement, planned once per session: the statements look rows up by key, so a plan
+-- that ignores the arguments is as good, and re-planning each call cost more than running it.
+set plan_cache_mode to force_generic_plan
+-- Every lookup here goes by key. A plan made while the tables were small would scan them whole
+-- once they have grown (and the plan is kept for the session): index paths only.
+set enable_seqscan to off
+set search_path to ''
+as $$
+declare
+  v_count int;
+  v_root_map text;
+  v_bad record;
+  v_ids uuid[];
+  v_runs pgflow.runs[];
+begin
+  if jsonb_typeof(start_flows.inputs) is distinct from 'array' then
+    raise exception using errcode = 'PF007',
+      message = format('inputs must be a JSON array (one element per run), not %s.',
+                       coalesce(jsonb_typeof(start_flows.inputs), 'null')),
+      hint = 'Pass ["input of run 1", "input of run 2", ...].';
+  end if;
+  v_count := jsonb_array_length(start_flows.inputs);
+  if start_flows.run_ids is not null and cardinality(start_flows.run_ids) is distinct from v_count then
+    raise exception using errcode = 'PF007',
+      message = format('start_flows got %s inputs but %s run ids.', v_count, coalesce(cardinality(start_flows.run_ids), 0)),
+      hint = 'Pass one run id per input (a null element lets the engine choose it), or run_ids => null.';
+  end if;
+  perform 1 from pgflow.flows f where f.flow_slug = start_flows.flow_slug;
+  if not found then
+    raise exception using errcode = 'PF002',
+      message = format('Flow %L does not exist.', start_flows.flow_slug),
+      hint = 'Check the slug, or compile the flow first (pgflow.create_flow / ensure_flow_compiled).';
+  end if;
+  select s.step_slug into v_root_map from pgflow.steps s
+   where s.flow_slug = start_flows.flow_slug and s.step_type = 'map' and s.deps_count = 0
+   order by s.step_index limit 1;
+  if v_root_map is not null then
+    select x.n, jsonb_typeof(x.value) as type into v_bad
+      from jsonb_array_elements(start_flows.inputs) with ordinality as x(value, n)
+     where jsonb_typeof(x.value) <> 'array'
+     order by x.n limit 1;
+    if found then
+      raise exception using errcode = 'PF006',
+        message = format('Flow %L maps over its input in step %L, so its input must be a JSON array, not %s.',
+                         start_flows.flow_slug, v_root_map, v_bad.type)
+                  || case when v_count > 1 then format(' (input %s of %s)', v_bad.n, v_count) else '' end,
+        hint = 'Pass a JSON array as the input, e.g. ["a", "b"].';
+    end if;
+  end if;
+  if v_count = 0 then
+    return;
+  end if;
+
+  select array_agg(coalesce(start_flows.run_ids[n], gen_random_uuid()) order by n) into v_ids
+    from generate_series(1, v_count) n;
+  with inserted as (
+    insert into pgflow.runs (run_id, flow_slug, input, remaining_steps)
+    select i.run_id, start_flows.flow_slug, x.value,
+           (select count(*) from pgflow.steps s where s.flow_slug = start_flows.flow_slug)
+      from jsonb_array_elements(start_flows.inputs) with ordinality as x(value, n)
+      join unnest(v_ids) with ordinality as i(run_id, n) on i.n = x.n
+     order by x.n
+    on conflict do nothing
+    returning *
+  )
+  select array_agg(r) into v_runs from inserted r;
+  if coalesce(cardinality(v_runs), 0) < v_count then
+    -- The first id, in input order, that was not inserted: it existed, or it came twice.
+    raise exception using errcode = 'PF008',
+      message = format('Run %s already exists.',
+                       (select i.run_id
+                          from (select u.run_id, u.n, row_number() over (partition by u.run_id order by u.n) as k
+                                  from unnest(v_ids) with ordinality as u(run_id, n)) i
+                          left join unnest(v_runs) r on r.run_id = i.run_id
+                         where i.k > 1 or r.run_id is null
+                         order by i.n limit 1)),
+      hint = 'Pass a new run_id, or null to let the engine choose one.';
+  end if;
+
+  insert into pgflow.step_states (flow_slug, run_id, step_slug, remaining_deps, initial_tasks)
+  select s.flow_slug, r.run_id, s.step_slug, s.deps_count,
+         case when s.step_type = 'single' then 1
+              when s.deps_count = 0 and jsonb_typeof(r.input) = 'array' then jsonb_array_length(r.input) end
+    from unnest(v_runs) r
+    cross join pgflow.steps s
+   where s.flow_slug = start_flows.flow_slug;
+
+  perform pgflow._emit_run_events('run:started', v_runs);
+  perform pgflow._advance_runs(v_ids);
+  return query
+    select r.* from unnest(v_ids) with ordinality as i(run_id, n)
+      cross join lateral (select * from pgflow.runs x where x.run_id = i.run_id) r
+     order by i.n;
+end;
+$$;
