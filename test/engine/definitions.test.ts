@@ -193,6 +193,66 @@ describe('calculate_retry_delay', () => {
     );
     expect(row?.delay).toBe(seconds);
   });
+
+  it.each([
+    [1, 29, 536_870_912],
+    [5, 29, 2_147_483_647],
+    [1, 31, 2_147_483_647],
+    [1, 1000, 2_147_483_647],
+    [3, 2_147_483_647, 2_147_483_647],
+  ])('base %s after %s attempts never overflows: %s seconds at most', async (base, attempts, seconds) => {
+    const [row] = await db.query<{ delay: number }>(
+      'select pgflow.calculate_retry_delay(base_delay => $1::numeric, attempts_count => $2) as delay',
+      [base, attempts],
+    );
+    expect(row?.delay).toBe(seconds);
+  });
+});
+
+describe('flow defaults', () => {
+  it('are written once, as the defaults of pgflow.flows: create_flow uses them for null options', async () => {
+    const [defaults] = await db.query(
+      `select max(pg_get_expr(d.adbin, d.adrelid)) filter (where a.attname = 'opt_max_attempts') as max_attempts,
+              max(pg_get_expr(d.adbin, d.adrelid)) filter (where a.attname = 'opt_base_delay') as base_delay,
+              max(pg_get_expr(d.adbin, d.adrelid)) filter (where a.attname = 'opt_timeout') as timeout
+         from pg_attribute a join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
+        where a.attrelid = 'pgflow.flows'::regclass`,
+    );
+    expect(defaults).toEqual({ max_attempts: '3', base_delay: '5', timeout: '60' });
+    expect(await db.query('select * from pgflow._flow_defaults()')).toEqual([
+      { max_attempts: 3, base_delay: 5, timeout: 60 },
+    ]);
+    await db.query("insert into pgflow.flows (flow_slug) values ('inserted_directly')");
+    const [direct] = await db.query("select * from pgflow.flows where flow_slug = 'inserted_directly'");
+    const [created] = await db.query("select * from pgflow.create_flow('created_by_function')");
+    for (const row of [direct, created]) {
+      expect(row).toMatchObject({ opt_max_attempts: 3, opt_base_delay: 5, opt_timeout: 60 });
+    }
+  });
+});
+
+describe('create_flow at the same moment as a slug differing only in case', () => {
+  it('refuses the second with PF001, however the two transactions interleave', async () => {
+    const first = await db.connect('create Foo');
+    const second = await db.connect('create foo');
+    await first.query('begin');
+    await first.query("select pgflow.create_flow('Case_race')");
+    await second.query('begin');
+    // Both pass the case check (neither sees the other's uncommitted row); the index decides.
+    const refused = second.query("select pgflow.create_flow('case_race')").then(
+      () => null,
+      (error: { code?: string; message?: string }) => error,
+    );
+    await first.query('commit');
+    expect(await refused).toMatchObject({
+      code: 'PF001',
+      message: expect.stringContaining('differs only in letter case'),
+    });
+    await second.query('rollback');
+    expect(await db.query("select flow_slug from pgflow.flows where lower(flow_slug) = 'case_race'")).toEqual([
+      { flow_slug: 'Case_race' },
+    ]);
+  });
 });
 
 describe('delete_flow_and_data', () => {

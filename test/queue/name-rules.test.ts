@@ -3,8 +3,10 @@
  * on every function that takes a queue name.
  */
 import { useTestDatabase } from '../support/test-database.ts';
+import { pgmqServer } from './support/pgmq-server.ts';
 
 const db = useTestDatabase();
+const server = await pgmqServer();
 
 const INVALID_CHARACTERS = "queue name contains invalid characters: $, ;, --, or \\'";
 const TOO_LONG = 'queue name is too long, maximum length is 47 characters';
@@ -61,6 +63,29 @@ describe('queue name rules', () => {
       await expect(db.query(`select * from ${call}`, ['x'.repeat(48)])).rejects.toMatchObject({ message: TOO_LONG });
     },
   );
+
+  it('counts a name in bytes on the fallback: two 40-character names of é (80 bytes) would share a truncated table', async () => {
+    const first = 'é'.repeat(40);
+    const second = `${'é'.repeat(39)}è`;
+    if (server.implementation === 'fallback') {
+      for (const name of [first, second]) {
+        await expect(db.query('select pgmq.create($1)', [name])).rejects.toMatchObject({
+          message: TOO_LONG,
+          detail: expect.stringContaining('80 bytes'),
+        });
+      }
+      expect(await db.query("select * from pgmq.list_queues() where queue_name like 'é%'")).toEqual([]);
+    } else {
+      // pgmq 1.5 counts characters: both are accepted, and PostgreSQL truncates their tables' names to
+      // 63 bytes, the same for both. The engine never gives pgmq such names (flow slugs are ASCII).
+      await db.query('select pgmq.create($1)', [first]);
+      await db.query('select pgmq.create($1)', [second]);
+      const [row] = await db.query<{ tables: number }>(
+        "select count(*)::int as tables from pg_class where relnamespace = 'pgmq'::regnamespace and relname like 'q_é%' and relkind = 'r'",
+      );
+      expect(row?.tables).toBe(1);
+    }
+  });
 
   it('a rejected name creates nothing', async () => {
     await expect(db.query("select pgmq.create('bad;name')")).rejects.toThrow(INVALID_CHARACTERS);

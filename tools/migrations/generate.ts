@@ -117,10 +117,10 @@ function writeMigration(
   );
   const index = join(root, 'migrations', 'index.ts');
   const text = readFileSync(index, 'utf8')
-    .replace(/(\nexport const pgflowMigrations)/, `\nimport { ${className} } from './${timestamp}-${name}.ts';$1`)
+    .replace(/(\nimport [^\n]*\n)(?![\s\S]*\nimport )/, `$1import { ${className} } from './${timestamp}-${name}.ts';\n`)
     .replace(/\n\];\s*$/, `\n  ${className},\n];\n`);
   writeFileSync(index, text);
-  spawnSync(join(root, 'node_modules', '.bin', 'biome'), ['format', '--write', file, index], { cwd: root });
+  spawnSync(join(root, 'node_modules', '.bin', 'biome'), ['check', '--write', file, index], { cwd: root });
   return file;
 }
 

@@ -2,12 +2,18 @@
  * A database's schemas described as sorted text lines, one per object property that a migration
  * can change (relations, columns in order, constraints, indexes, function definitions, types,
  * triggers, comments, privileges), with no OID or other value that differs between two databases
- * holding the same schema. Two descriptions are equal exactly when the schemas are.
+ * holding the same schema. Two descriptions are equal exactly when the schemas are. The tables of
+ * pgmq's queues (q_<name>, a_<name>, their indexes and sequences) are data, made by pgmq.create for
+ * each flow, not schema: they are left out.
  */
 import type pg from 'pg';
 
 const DESCRIBE = /* sql */ `
-with ns as (select n.oid, n.nspname, n.nspacl from pg_catalog.pg_namespace n where n.nspname = any($1::text[]))
+with ns as (select n.oid, n.nspname, n.nspacl from pg_catalog.pg_namespace n where n.nspname = any($1::text[])),
+queue_tables as (
+  select c.oid from pg_catalog.pg_class c
+   where c.relnamespace = to_regnamespace('pgmq') and c.relname ~ '^([qa]_|archived_at_idx_)'
+)
 select line from (
   select format('schema %s acl=%s comment=%s', ns.nspname, ns.nspacl,
                 obj_description(ns.oid, 'pg_namespace')) as line
@@ -16,6 +22,7 @@ select line from (
   select format('relation %s.%s kind=%s persistence=%s options=%s acl=%s comment=%s', ns.nspname, c.relname,
                 c.relkind, c.relpersistence, c.reloptions, c.relacl, obj_description(c.oid, 'pg_class'))
     from pg_catalog.pg_class c join ns on ns.oid = c.relnamespace
+   where c.oid not in (select oid from queue_tables)
   union all
   select format('column %s.%s #%s %s %s not_null=%s default=%s identity=%s generated=%s comment=%s acl=%s',
                 ns.nspname, c.relname, row_number() over (partition by c.oid order by a.attnum), a.attname,
@@ -26,6 +33,7 @@ select line from (
     join ns on ns.oid = c.relnamespace
     left join pg_catalog.pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
    where a.attnum > 0 and not a.attisdropped and c.relkind in ('r', 'p', 'v', 'm', 'c', 'f')
+     and c.oid not in (select oid from queue_tables)
   union all
   select format('constraint %s.%s %s %s', ns.nspname, coalesce(c.relname, t.typname), con.conname,
                 pg_get_constraintdef(con.oid))
@@ -33,11 +41,13 @@ select line from (
     join ns on ns.oid = con.connamespace
     left join pg_catalog.pg_class c on c.oid = con.conrelid
     left join pg_catalog.pg_type t on t.oid = con.contypid
+   where coalesce(con.conrelid, 0) not in (select oid from queue_tables)
   union all
   select format('index %s', pg_get_indexdef(i.indexrelid))
     from pg_catalog.pg_index i
     join pg_catalog.pg_class c on c.oid = i.indexrelid
     join ns on ns.oid = c.relnamespace
+   where i.indrelid not in (select oid from queue_tables)
   union all
   select format('function %s acl=%s comment=%s', pg_get_functiondef(p.oid), p.proacl, obj_description(p.oid, 'pg_proc'))
     from pg_catalog.pg_proc p join ns on ns.oid = p.pronamespace

@@ -4,7 +4,7 @@
 create table pgflow.flows (
   flow_slug text primary key,
   opt_max_attempts int not null default 3,
-  opt_base_delay int not null default 1,
+  opt_base_delay int not null default 5,
   opt_timeout int not null default 60,
   created_at timestamptz not null default now(),
   constraint flows_slug_is_valid check (pgflow.is_valid_slug(flow_slug)),
@@ -12,3 +12,7 @@ create table pgflow.flows (
   constraint flows_base_delay_non_negative check (opt_base_delay >= 0),
   constraint flows_timeout_positive check (opt_timeout > 0)
 );
+
+-- Queue tables are named after the lower-cased slug: two flows whose slugs differ only in case would
+-- share one queue. This refuses the second even when both are created at the same moment.
+create unique index flows_slug_lower_key on pgflow.flows (lower(flow_slug));

@@ -1,5 +1,5 @@
 create function pgflow._complete_tasks(
-  p_run_ids uuid[], p_step_slugs text[], p_task_indexes int[], p_outputs jsonb[]
+  p_run_ids uuid[], p_step_slugs text[], p_task_indexes int[], p_outputs jsonb[], p_attempts int[] default null
 )
 returns int
 language plpgsql
@@ -12,7 +12,8 @@ declare
   v_dead_runs uuid[];
   v_dead_steps text[];
   v_violation record;
-  v_message record;
+  v_message text;
+  v_queue record;
   v_ctids tid[];
   v_outputs jsonb[];
   v_done_runs uuid[];
@@ -20,11 +21,31 @@ declare
   v_done_flows text[];
   v_done_messages bigint[];
   v_completed pgflow.step_states[];
+  v_limits pgflow.limits := pgflow._limits();
+  v_too_large record;
 begin
   -- Lock the runs, then their step states, in key order. Locked, their statuses cannot change
   -- under this transaction, so the step states found here sort the batch into live (run and step
   -- started: complete) and dead (either one over: a late call, whose message is only archived).
   perform 1 from pgflow.runs r where r.run_id = any(p_run_ids) order by r.run_id for update;
+
+  -- An output larger than max_output_bytes is not stored: its attempt fails (and is retried like any
+  -- failure). Rare; the tasks it fails are no longer started, so the rest below passes them by.
+  select array_agg(i.run_id) as run_ids, array_agg(i.step_slug) as step_slugs,
+         array_agg(i.task_index) as task_indexes, array_agg(i.attempt) as attempts,
+         array_agg(format('[OUTPUT_TOO_LARGE] The output of step %L is %s bytes; the limit is %s '
+                          '(pgflow.limits.max_output_bytes). Return less (store large data elsewhere and '
+                          'return a reference), or raise the limit.',
+                          i.step_slug, pg_column_size(i.output), v_limits.max_output_bytes)) as errors
+    into v_too_large
+    from unnest(p_run_ids, p_step_slugs, p_task_indexes, p_outputs, coalesce(p_attempts, '{}'))
+           as i(run_id, step_slug, task_index, output, attempt)
+   where pg_column_size(i.output) > v_limits.max_output_bytes;
+  if v_too_large.run_ids is not null then
+    perform pgflow._fail_tasks(v_too_large.run_ids, v_too_large.step_slugs, v_too_large.task_indexes,
+                               v_too_large.errors, p_attempts => v_too_large.attempts);
+  end if;
+
   with pairs as (
     select s.run_id, s.step_slug, s.status = 'started' and r.status = 'started' as live
       from (select distinct k.run_id, k.step_slug from unnest(p_run_ids, p_step_slugs) as k(run_id, step_slug)) k
@@ -38,13 +59,15 @@ begin
     into v_live_runs, v_live_steps, v_dead_runs, v_dead_steps
     from pairs p;
 
-  -- A single step that feeds a map step must output an array, or the map has nothing to map over.
-  -- Only outputs that are not arrays, of live single steps with a map dependent, are looked at.
+  -- A single step that feeds a map step must output an array, or the map has nothing to map over,
+  -- of at most max_map_tasks elements. Only such outputs, of live single steps with a map dependent,
+  -- are looked at.
   for v_violation in
     select distinct on (i.run_id, i.step_slug, i.task_index)
-           i.run_id, i.step_slug, i.task_index, coalesce(i.output, 'null'::jsonb) as output,
+           i.run_id, i.step_slug, i.task_index, i.attempt, coalesce(i.output, 'null'::jsonb) as output,
            child.step_slug as map_slug
-      from unnest(p_run_ids, p_step_slugs, p_task_indexes, p_outputs) as i(run_id, step_slug, task_index, output)
+      from unnest(p_run_ids, p_step_slugs, p_task_indexes, p_outputs, coalesce(p_attempts, '{}'))
+             as i(run_id, step_slug, task_index, output, attempt)
       join unnest(v_live_runs, v_live_steps) as live(run_id, step_slug)
         on live.run_id = i.run_id and live.step_slug = i.step_slug
       join pgflow.step_states s on s.run_id = i.run_id and s.step_slug = i.step_slug
@@ -53,23 +76,35 @@ begin
       join pgflow.deps dep on dep.flow_slug = s.flow_slug and dep.dep_slug = s.step_slug
       join pgflow.steps child
         on child.flow_slug = dep.flow_slug and child.step_slug = dep.step_slug and child.step_type = 'map'
-     where jsonb_typeof(coalesce(i.output, 'null'::jsonb)) <> 'array'
+     where case jsonb_typeof(coalesce(i.output, 'null'::jsonb))
+             when 'array' then jsonb_array_length(i.output) > v_limits.max_map_tasks
+             else true end
      order by i.run_id, i.step_slug, i.task_index, child.step_slug
   loop
+    if jsonb_typeof(v_violation.output) = 'array' then
+      v_message := format('[MAP_TOO_LARGE] Step %L produced an array of %s elements, but map step %L may have '
+                          'at most %s tasks (pgflow.limits.max_map_tasks).',
+                          v_violation.step_slug, jsonb_array_length(v_violation.output), v_violation.map_slug,
+                          v_limits.max_map_tasks);
+    else
+      v_message := format('[TYPE_VIOLATION] Step %L produced %s, but map step %L depends on it and maps over an array.',
+                          v_violation.step_slug, jsonb_typeof(v_violation.output), v_violation.map_slug);
+    end if;
     update pgflow.step_tasks t
        set status = 'failed', failed_at = now(), output = v_violation.output,
-           error_message = format('[TYPE_VIOLATION] Produced %s instead of an array', jsonb_typeof(v_violation.output))
+           error_message = case when jsonb_typeof(v_violation.output) = 'array' then v_message
+                                else format('[TYPE_VIOLATION] Produced %s instead of an array',
+                                            jsonb_typeof(v_violation.output)) end
      where t.run_id = v_violation.run_id and t.step_slug = v_violation.step_slug
        and t.task_index = v_violation.task_index and t.status = 'started'
+       and (v_violation.attempt is null or t.attempts_count = v_violation.attempt)
        and exists (select 1 from pgflow.runs r where r.run_id = t.run_id and r.status = 'started');
     if found then
       perform pgmq.archive(t.flow_slug, array[t.message_id])
          from pgflow.step_tasks t
         where t.run_id = v_violation.run_id and t.step_slug = v_violation.step_slug
           and t.task_index = v_violation.task_index and t.message_id is not null;
-      perform pgflow._fail_run(v_violation.run_id, v_violation.step_slug,
-        format('[TYPE_VIOLATION] Step %L produced %s, but map step %L depends on it and maps over an array.',
-               v_violation.step_slug, jsonb_typeof(v_violation.output), v_violation.map_slug));
+      perform pgflow._fail_run(v_violation.run_id, v_violation.step_slug, v_message);
     end if;
   end loop;
 
@@ -77,11 +112,14 @@ begin
   -- statistics (see _find_task).
   with found as (
     select task.ctid, coalesce(i.output, 'null'::jsonb) as output
-      from unnest(p_run_ids, p_step_slugs, p_task_indexes, p_outputs) as i(run_id, step_slug, task_index, output)
+      from unnest(p_run_ids, p_step_slugs, p_task_indexes, p_outputs, coalesce(p_attempts, '{}'))
+             as i(run_id, step_slug, task_index, output, attempt)
       join unnest(v_live_runs, v_live_steps) as live(run_id, step_slug)
         on live.run_id = i.run_id and live.step_slug = i.step_slug
       cross join lateral pgflow._find_task(i.run_id, i.step_slug, i.task_index) task
      where task.status = 'started'
+       -- A report of another attempt than the one running changes nothing (see _fail_tasks).
+       and (i.attempt is null or task.attempts_count = i.attempt)
   )
   select array_agg(f.ctid), array_agg(f.output) into v_ctids, v_outputs from found f;
 
@@ -99,7 +137,7 @@ begin
       from done d;
   end if;
 
-  for v_message in
+  for v_queue in
     select m.flow_slug, array_agg(distinct m.message_id) as ids
       from (
         select d.flow_slug, d.message_id from unnest(v_done_flows, v_done_messages) as d(flow_slug, message_id)
@@ -115,7 +153,7 @@ begin
      where m.message_id is not null
      group by m.flow_slug
   loop
-    perform pgmq.archive(v_message.flow_slug, v_message.ids);
+    perform pgmq.archive(v_queue.flow_slug, v_queue.ids);
   end loop;
   if v_done_runs is null then
     return 0;

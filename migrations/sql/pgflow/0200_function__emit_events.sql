@@ -12,41 +12,44 @@ language plpgsql
 volatile
 set search_path to ''
 as $$
+declare
+  v_events jsonb[];
 begin
-  -- One statement for the whole batch, in the given order.
+  -- Each event stamped once with its run and time, in the given order; both transports send these.
+  select array_agg(x.payload || jsonb_build_object('run_id', x.run_id, 'at', clock_timestamp()) order by x.n)
+    into v_events
+    from unnest(p_run_ids, p_payloads) with ordinality as x(run_id, payload, n);
+
+  -- One statement for the whole batch, in the given order. A run's input is never notified (it is
+  -- in the tables, and a notification is read by every listener of the server, not only the run's).
   -- 7,500 bytes leave room under NOTIFY's 8,000-byte limit for the channel name and framing. What
-  -- does not fit is left out: the run's input first, then the output, then the error.
-  perform pg_notify('pgflow:run:' || e.run_id,
+  -- does not fit is left out: the output first, then the error.
+  perform pg_notify('pgflow:run:' || (e.payload ->> 'run_id'),
                     case when octet_length(e.body) <= 7500 then e.body
-                         when e.payload ? 'input'
-                              and octet_length((e.payload - 'input' || '{"input_omitted": true}'::jsonb)::text) <= 7500
-                           then (e.payload - 'input' || '{"input_omitted": true}'::jsonb)::text
-                         when octet_length((e.payload - 'input' - 'output' || '{"output_omitted": true}'::jsonb)::text) <= 7500
-                           then (e.payload - 'input' - 'output' || '{"output_omitted": true}'::jsonb)::text
-                         else (e.payload - 'input' - 'output' - 'error_message'
+                         when octet_length((e.payload - 'output' || '{"output_omitted": true}'::jsonb)::text) <= 7500
+                           then (e.payload - 'output' || '{"output_omitted": true}'::jsonb)::text
+                         else (e.payload - 'output' - 'error_message'
                                || '{"output_omitted": true, "error_message_omitted": true}'::jsonb)::text
                     end)
-    from (select x.run_id, p.payload, p.payload::text as body
-            from unnest(p_run_ids, p_payloads) with ordinality as x(run_id, payload, n)
-            cross join lateral (select x.payload || jsonb_build_object('run_id', x.run_id, 'at', clock_timestamp())
-                                         as payload) p
-           order by x.n) e;
+    from (select v.payload - 'input' as payload, (v.payload - 'input')::text as body
+            from unnest(v_events) with ordinality as v(payload, n)
+           where pgflow._notifications_allowed()
+           order by v.n) e;
 
   -- Supabase Realtime, where its schema exists (the lookups are cache hits); not for task events.
   if to_regnamespace('realtime') is not null
      and to_regprocedure('realtime.send(jsonb,text,text,boolean)') is not null then
     perform realtime.send(
-              p.payload,
-              case when p.payload ->> 'event_type' like 'step:%'
-                   then 'step:' || (p.payload ->> 'step_slug') || ':' || (p.payload ->> 'status')
-                   else 'run:' || (p.payload ->> 'status') end,
-              'pgflow:run:' || x.run_id,
+              e.payload,
+              case when e.payload ->> 'event_type' like 'step:%'
+                   then 'step:' || (e.payload ->> 'step_slug') || ':' || (e.payload ->> 'status')
+                   else 'run:' || (e.payload ->> 'status') end,
+              'pgflow:run:' || (e.payload ->> 'run_id'),
               false)
-      from unnest(p_run_ids, p_payloads) with ordinality as x(run_id, payload, n)
-      cross join lateral (select x.payload || jsonb_build_object('run_id', x.run_id, 'at', clock_timestamp())
-                                   as payload) p
-     where p.payload ->> 'event_type' not like 'task:%'
-     order by x.n;
+      from (select v.payload
+              from unnest(v_events) with ordinality as v(payload, n)
+             where v.payload ->> 'event_type' not like 'task:%'
+             order by v.n) e;
   end if;
 end;
 $$;

@@ -1,6 +1,6 @@
 create function pgflow._fail_tasks(
   p_run_ids uuid[], p_step_slugs text[], p_task_indexes int[], p_error_messages text[],
-  p_stalled boolean default false
+  p_stalled boolean default false, p_attempts int[] default null
 )
 returns int
 language plpgsql
@@ -12,6 +12,8 @@ declare
   v_task record;
   v_delay int;
   v_count int := 0;
+  v_error text;
+  v_max_error_bytes int := (pgflow._limits()).max_error_message_bytes;
 begin
   perform 1 from pgflow.runs r where r.run_id = any(p_run_ids) order by r.run_id for update;
   perform 1
@@ -23,8 +25,8 @@ begin
 
   for v_item in
     select distinct on (i.run_id, i.step_slug, i.task_index) i.*
-      from unnest(p_run_ids, p_step_slugs, p_task_indexes, p_error_messages)
-             as i(run_id, step_slug, task_index, error_message)
+      from unnest(p_run_ids, p_step_slugs, p_task_indexes, p_error_messages, coalesce(p_attempts, '{}'))
+             as i(run_id, step_slug, task_index, error_message, attempt)
      order by i.run_id, i.step_slug, i.task_index
   loop
     -- Read the state afresh: an earlier item of this batch may have failed or skipped this run or step.
@@ -50,29 +52,33 @@ begin
     end if;
     -- A late or repeated call: the task was already retried, completed or failed.
     continue when v_task.status <> 'started';
+    -- A report of another attempt than the one running (a worker that lost the task to a stall or a
+    -- timeout, reporting late) changes nothing: the running attempt decides.
+    continue when v_item.attempt is not null and v_item.attempt <> v_task.attempts_count;
     v_count := v_count + 1;
+    v_error := pgflow._truncate_bytes(v_item.error_message, v_max_error_bytes);
 
     if not p_stalled and v_task.attempts_count < v_task.max_attempts then
       v_delay := pgflow.calculate_retry_delay(v_task.base_delay, v_task.attempts_count);
       update pgflow.step_tasks t
-         set status = 'queued', error_message = v_item.error_message
+         set status = 'queued', error_message = v_error
        where t.run_id = v_item.run_id and t.step_slug = v_item.step_slug and t.task_index = v_item.task_index;
       perform pgmq.set_vt(v_task.flow_slug, v_task.message_id, v_delay);
       perform pgflow._emit_events(array[v_item.run_id], array[jsonb_build_object(
         'event_type', 'task:retrying', 'flow_slug', v_task.flow_slug, 'step_slug', v_item.step_slug,
         'task_index', v_item.task_index, 'status', 'queued', 'attempt', v_task.attempts_count,
-        'error_message', v_item.error_message, 'retry_at', now() + make_interval(secs => v_delay))]);
+        'error_message', v_error, 'retry_at', now() + make_interval(secs => v_delay))]);
     else
       update pgflow.step_tasks t
-         set status = 'failed', failed_at = now(), error_message = v_item.error_message,
+         set status = 'failed', failed_at = now(), error_message = v_error,
              permanently_stalled_at = case when p_stalled then now() end
        where t.run_id = v_item.run_id and t.step_slug = v_item.step_slug and t.task_index = v_item.task_index;
       perform pgmq.archive(v_task.flow_slug, array[v_task.message_id]);
       if v_task.when_exhausted = 'fail' then
-        perform pgflow._fail_run(v_item.run_id, v_item.step_slug, v_item.error_message);
+        perform pgflow._fail_run(v_item.run_id, v_item.step_slug, v_error);
       else
         perform pgflow._skip_steps(array[v_item.run_id], array[v_item.step_slug], 'handler_failed',
-                                   v_task.when_exhausted = 'skip-cascade', v_item.error_message);
+                                   v_task.when_exhausted = 'skip-cascade', v_error);
         perform pgflow._advance_runs(array[v_item.run_id]);
       end if;
     end if;

@@ -68,7 +68,7 @@ begin
     select t.flow_slug, t.run_id, t.step_slug, t.task_index, sent.id, t.input
       from tasks t join sent on sent.position = t.position;
 
-    if v_batch.delay = 0 then
+    if v_batch.delay = 0 and pgflow._notifications_allowed() then
       -- Wakes idle workers of this flow at once instead of at their next poll.
       perform pg_notify('pgflow:work', v_batch.flow_slug);
     end if;

@@ -1,4 +1,5 @@
-create function pgflow.complete_task(run_id uuid, step_slug text, task_index int, output jsonb)
+-- pgflow's complete_task; `attempt` (an addition, optional) makes it count only for that attempt.
+create function pgflow.complete_task(run_id uuid, step_slug text, task_index int, output jsonb, attempt int default null)
 returns setof pgflow.step_tasks
 language plpgsql
 volatile
@@ -15,7 +16,8 @@ as $$
 begin
   perform pgflow._assert_task_exists(complete_task.run_id, complete_task.step_slug, complete_task.task_index);
   perform pgflow._complete_tasks(array[complete_task.run_id], array[complete_task.step_slug],
-                                 array[complete_task.task_index], array[complete_task.output]);
+                                 array[complete_task.task_index], array[complete_task.output],
+                                 array[complete_task.attempt]);
   return query select * from pgflow.step_tasks t
     where t.run_id = complete_task.run_id and t.step_slug = complete_task.step_slug
       and t.task_index = complete_task.task_index;

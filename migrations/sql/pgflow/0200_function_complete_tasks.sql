@@ -12,12 +12,11 @@ set plan_cache_mode to force_generic_plan
 set enable_seqscan to off
 set search_path to ''
 as $$
+declare
+  v_list record;
 begin
-  perform pgflow._assert_task_list(complete_tasks.completions, 'completions', 'output');
-  return pgflow._complete_tasks(
-    array(select (e ->> 'run_id')::uuid from jsonb_array_elements(complete_tasks.completions) with ordinality x(e, n) order by n),
-    array(select e ->> 'step_slug' from jsonb_array_elements(complete_tasks.completions) with ordinality x(e, n) order by n),
-    array(select (e ->> 'task_index')::int from jsonb_array_elements(complete_tasks.completions) with ordinality x(e, n) order by n),
-    array(select e -> 'output' from jsonb_array_elements(complete_tasks.completions) with ordinality x(e, n) order by n));
+  v_list := pgflow._task_list(complete_tasks.completions, 'completions', 'output');
+  return pgflow._complete_tasks(v_list.run_ids, v_list.step_slugs, v_list.task_indexes, v_list.payloads,
+                                v_list.attempts);
 end;
 $$;

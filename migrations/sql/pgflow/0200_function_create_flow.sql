@@ -11,6 +11,7 @@ set search_path to ''
 as $$
 declare
   v_flow pgflow.flows;
+  v_defaults record;
 begin
   select * into v_flow from pgflow.flows f where f.flow_slug = create_flow.flow_slug;
   if found then
@@ -21,11 +22,20 @@ begin
   perform pgflow._assert_option('base_delay', create_flow.base_delay, 0);
   perform pgflow._assert_option('timeout', create_flow.timeout, 1);
 
-  insert into pgflow.flows (flow_slug, opt_max_attempts, opt_base_delay, opt_timeout)
-  values (create_flow.flow_slug, coalesce(create_flow.max_attempts, 3), coalesce(create_flow.base_delay, 5),
-          coalesce(create_flow.timeout, 60))
-  on conflict do nothing
-  returning * into v_flow;
+  v_defaults := pgflow._flow_defaults();
+  begin
+    insert into pgflow.flows (flow_slug, opt_max_attempts, opt_base_delay, opt_timeout)
+    values (create_flow.flow_slug, coalesce(create_flow.max_attempts, v_defaults.max_attempts),
+            coalesce(create_flow.base_delay, v_defaults.base_delay), coalesce(create_flow.timeout, v_defaults.timeout))
+    on conflict on constraint flows_pkey do nothing
+    returning * into v_flow;
+  exception when unique_violation then
+    -- flows_slug_lower_key: a flow whose slug differs only in case was created at the same moment.
+    raise exception using errcode = 'PF001',
+      message = format('Invalid flow slug %L: a flow whose slug differs only in letter case was just created, and '
+                       'queue names ignore case.', create_flow.flow_slug),
+      hint = 'Choose a slug that differs from every existing flow slug by more than letter case.';
+  end;
   if v_flow.flow_slug is null then
     -- Another transaction created it first (we waited for its commit).
     select * into v_flow from pgflow.flows f where f.flow_slug = create_flow.flow_slug;

@@ -1,4 +1,5 @@
-create function pgflow.fail_task(run_id uuid, step_slug text, task_index int, error_message text)
+-- pgflow's fail_task; `attempt` (an addition, optional) makes it count only for that attempt.
+create function pgflow.fail_task(run_id uuid, step_slug text, task_index int, error_message text, attempt int default null)
 returns setof pgflow.step_tasks
 language plpgsql
 volatile
@@ -15,7 +16,7 @@ as $$
 begin
   perform pgflow._assert_task_exists(fail_task.run_id, fail_task.step_slug, fail_task.task_index);
   perform pgflow._fail_tasks(array[fail_task.run_id], array[fail_task.step_slug], array[fail_task.task_index],
-                             array[fail_task.error_message]);
+                             array[fail_task.error_message], p_attempts => array[fail_task.attempt]);
   return query select * from pgflow.step_tasks t
     where t.run_id = fail_task.run_id and t.step_slug = fail_task.step_slug and t.task_index = fail_task.task_index;
 end;

@@ -12,12 +12,12 @@ set plan_cache_mode to force_generic_plan
 set enable_seqscan to off
 set search_path to ''
 as $$
+declare
+  v_list record;
 begin
-  perform pgflow._assert_task_list(fail_tasks.failures, 'failures', 'error_message');
-  return pgflow._fail_tasks(
-    array(select (e ->> 'run_id')::uuid from jsonb_array_elements(fail_tasks.failures) with ordinality x(e, n) order by n),
-    array(select e ->> 'step_slug' from jsonb_array_elements(fail_tasks.failures) with ordinality x(e, n) order by n),
-    array(select (e ->> 'task_index')::int from jsonb_array_elements(fail_tasks.failures) with ordinality x(e, n) order by n),
-    array(select e ->> 'error_message' from jsonb_array_elements(fail_tasks.failures) with ordinality x(e, n) order by n));
+  v_list := pgflow._task_list(fail_tasks.failures, 'failures', 'error_message');
+  return pgflow._fail_tasks(v_list.run_ids, v_list.step_slugs, v_list.task_indexes,
+                            array(select p #>> '{}' from unnest(v_list.payloads) with ordinality u(p, n) order by n),
+                            p_attempts => v_list.attempts);
 end;
 $$;

@@ -23,6 +23,8 @@ declare
   v_bad record;
   v_ids uuid[];
   v_runs pgflow.runs[];
+  v_limits pgflow.limits := pgflow._limits();
+  v_existing uuid;
 begin
   if jsonb_typeof(start_flows.inputs) is distinct from 'array' then
     raise exception using errcode = 'PF007',
@@ -57,6 +59,29 @@ begin
                   || case when v_count > 1 then format(' (input %s of %s)', v_bad.n, v_count) else '' end,
         hint = 'Pass a JSON array as the input, e.g. ["a", "b"].';
     end if;
+    select x.n, jsonb_array_length(x.value) as length into v_bad
+      from jsonb_array_elements(start_flows.inputs) with ordinality as x(value, n)
+     where jsonb_array_length(x.value) > v_limits.max_map_tasks
+     order by x.n limit 1;
+    if found then
+      raise exception using errcode = 'PF012',
+        message = format('Flow %L maps over its input in step %L, and the input has %s elements: more than the '
+                         '%s tasks a map step may have (pgflow.limits.max_map_tasks).',
+                         start_flows.flow_slug, v_root_map, v_bad.length, v_limits.max_map_tasks)
+                  || case when v_count > 1 then format(' (input %s of %s)', v_bad.n, v_count) else '' end,
+        hint = 'Split the input over several runs, or raise pgflow.limits.max_map_tasks.';
+    end if;
+  end if;
+  select x.n, pg_column_size(x.value) as bytes into v_bad
+    from jsonb_array_elements(start_flows.inputs) with ordinality as x(value, n)
+   where pg_column_size(x.value) > v_limits.max_input_bytes
+   order by x.n limit 1;
+  if found then
+    raise exception using errcode = 'PF011',
+      message = format('The input of a run of flow %L is %s bytes: more than the %s bytes a run input may have '
+                       '(pgflow.limits.max_input_bytes).', start_flows.flow_slug, v_bad.bytes, v_limits.max_input_bytes)
+                || case when v_count > 1 then format(' (input %s of %s)', v_bad.n, v_count) else '' end,
+      hint = 'Pass a reference to large data (a key, a URL) instead of the data, or raise pgflow.limits.max_input_bytes.';
   end if;
   if v_count = 0 then
     return;
@@ -77,14 +102,16 @@ begin
   select array_agg(r) into v_runs from inserted r;
   if coalesce(cardinality(v_runs), 0) < v_count then
     -- The first id, in input order, that was not inserted: it existed, or it came twice.
+    select i.run_id into v_existing
+      from (select u.run_id, u.n, row_number() over (partition by u.run_id order by u.n) as k
+              from unnest(v_ids) with ordinality as u(run_id, n)) i
+      left join unnest(v_runs) r on r.run_id = i.run_id
+     where i.k > 1 or r.run_id is null
+     order by i.n limit 1;
+    -- The detail is the run id alone, for callers that need it (never parse the message).
     raise exception using errcode = 'PF008',
-      message = format('Run %s already exists.',
-                       (select i.run_id
-                          from (select u.run_id, u.n, row_number() over (partition by u.run_id order by u.n) as k
-                                  from unnest(v_ids) with ordinality as u(run_id, n)) i
-                          left join unnest(v_runs) r on r.run_id = i.run_id
-                         where i.k > 1 or r.run_id is null
-                         order by i.n limit 1)),
+      message = format('Run %s already exists.', v_existing),
+      detail = v_existing::text,
       hint = 'Pass a new run_id, or null to let the engine choose one.';
   end if;
 

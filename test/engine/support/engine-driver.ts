@@ -236,6 +236,8 @@ export interface Completion {
   readonly step_slug: string;
   readonly task_index: number;
   readonly output: unknown;
+  /** The attempt the result is for; omitted, the result counts for whichever attempt is running. */
+  readonly attempt?: number;
 }
 
 export interface Failure {
@@ -243,6 +245,7 @@ export interface Failure {
   readonly step_slug: string;
   readonly task_index: number;
   readonly error_message: string;
+  readonly attempt?: number;
 }
 
 export async function completeTasks(db: Sql, completions: readonly Completion[]): Promise<number> {
