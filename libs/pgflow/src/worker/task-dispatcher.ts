@@ -1,0 +1,151 @@
+import type { Logger } from '@nestjs/common';
+import { sql } from '../db/engine.sql.ts';
+import type { PgflowDatabase } from '../db/pgflow-database.ts';
+import { FlowInputCache } from './flow-input-cache.ts';
+import type { FlowPoller } from './flow-poller.ts';
+import type { ResultBuffer } from './result-buffer.ts';
+import { type ClaimedTask, TaskExecution } from './task-execution.ts';
+import type { TaskOutcome } from './task-outcome.ts';
+
+/** How many recently seen runs a claim names as known (their input is not sent again). */
+export const KNOWN_RUNS_PER_CLAIM = 32;
+
+/**
+ * Turns claimed tasks into running {@link TaskExecution}s and keeps track of them until they
+ * settle: it gives each task its run's input (from the claim, from the cache of recent runs, or read
+ * from pgflow.runs when the engine left it out as known but the cache no longer holds it), puts each
+ * outcome in the ResultBuffer (logging failures), and at shutdown abandons the executions still
+ * running and hands their tasks back to the queue.
+ */
+export class TaskDispatcher {
+  private readonly running = new Set<TaskExecution>();
+  private readonly inputs: FlowInputCache;
+
+  /**
+   * @param onSettled called when an execution settled with a result to report (and a free slot).
+   */
+  constructor(
+    private readonly database: PgflowDatabase,
+    private readonly results: ResultBuffer,
+    private readonly logger: Logger,
+    batchSize: number,
+    private readonly onSettled: () => void,
+  ) {
+    this.inputs = new FlowInputCache(Math.max(256, batchSize + 2 * KNOWN_RUNS_PER_CLAIM));
+  }
+
+  /** How many tasks are running now. */
+  get runningCount(): number {
+    return this.running.size;
+  }
+
+  /** The runs a claim names as known: their input is not sent again. */
+  knownRunIds(): string[] {
+    return this.inputs.known(KNOWN_RUNS_PER_CLAIM);
+  }
+
+  /** Resolves when every running execution settled (its outcome is in), whatever it was. */
+  async allSettled(): Promise<void> {
+    await Promise.allSettled([...this.running].map((execution) => execution.outcome));
+  }
+
+  /** Starts the tasks a round trip claimed for `poller`'s flow. */
+  async dispatch(poller: FlowPoller, tasks: readonly ClaimedTask[]): Promise<void> {
+    for (const task of tasks) {
+      if (task.flow_input !== null) this.inputs.set(task.run_id, task.flow_input);
+    }
+    await this.fetchMissingInputs(tasks);
+    for (const task of tasks) this.start(poller, task);
+  }
+
+  /**
+   * Abandons the executions still running (their signal fires) and puts their tasks back in the
+   * queue. Returns how many tasks the engine took back.
+   */
+  async handBack(pollers: readonly FlowPoller[]): Promise<number> {
+    const executions = [...this.running];
+    if (executions.length === 0) return 0;
+    const reason = new Error('The worker is shutting down and handed the task back to the queue.');
+    for (const execution of executions) execution.abandon(reason);
+    let released = 0;
+    for (const poller of pollers) {
+      const ids = executions.filter((e) => e.flowSlug === poller.definition.slug).map((e) => e.task.msg_id);
+      if (ids.length > 0) released += await this.release(poller, ids);
+    }
+    return released;
+  }
+
+  /** Inputs the engine left out as known but that this worker no longer holds (rare). */
+  private async fetchMissingInputs(tasks: readonly ClaimedTask[]): Promise<void> {
+    const missing = [
+      ...new Set(tasks.filter((t) => t.flow_input === null && !this.inputs.has(t.run_id)).map((t) => t.run_id)),
+    ];
+    if (missing.length === 0) return;
+    const rows = await this.database.query<{ run_id: string; input: unknown }>(sql.runInputs, [missing]);
+    for (const row of rows) this.inputs.set(row.run_id, row.input);
+  }
+
+  /** Hands tasks of `poller`'s flow back to the queue; returns how many the engine took back. */
+  private async release(poller: FlowPoller, msgIds: readonly string[]): Promise<number> {
+    try {
+      const [row] = await this.database.query<{ released: number }>(sql.releaseTasks, [
+        poller.definition.slug,
+        msgIds,
+        poller.workerId,
+      ]);
+      return row?.released ?? 0;
+    } catch (error) {
+      this.logger.warn(
+        `Could not hand back ${msgIds.length} task(s) of '${poller.definition.slug}' ` +
+          `(${(error as Error).message}); they will be retried after their timeout.`,
+      );
+      return 0;
+    }
+  }
+
+  private start(poller: FlowPoller, task: ClaimedTask): void {
+    const step = poller.definition.stepsBySlug.get(task.step_slug);
+    if (step === undefined) {
+      this.results.fail(
+        poller.definition.slug,
+        task,
+        `Step '${task.step_slug}' is not defined in flow class ${poller.definition.className} of this process ` +
+          `(flow '${poller.definition.slug}'): the code and the database disagree.`,
+      );
+      return;
+    }
+    const flowInput = this.inputs.has(task.run_id) ? this.inputs.get(task.run_id) : null;
+    const execution = new TaskExecution(poller.definition.slug, task, step, flowInput);
+    this.running.add(execution);
+    void execution.outcome.then((outcome) => this.settled(execution, outcome));
+  }
+
+  private settled(execution: TaskExecution, outcome: TaskOutcome): void {
+    this.running.delete(execution);
+    const { task } = execution;
+    if (outcome.kind === 'completed') {
+      this.results.complete(execution.flowSlug, task, outcome.output);
+    } else if (outcome.kind === 'failed') {
+      this.results.fail(execution.flowSlug, task, outcome.errorMessage);
+      this.logFailure(execution, outcome.errorMessage, outcome.error);
+    }
+    // A result to report (and a free slot): the next round trip carries it.
+    if (outcome.kind !== 'abandoned') this.onSettled();
+  }
+
+  /**
+   * An attempt that will be retried is a warning (its stack at debug level); the last attempt is an
+   * error, with its stack.
+   */
+  private logFailure(execution: TaskExecution, message: string, error: unknown): void {
+    const { task, step } = execution;
+    const stack = error instanceof Error ? error.stack : undefined;
+    const what = `Step '${task.step_slug}' (task ${task.task_index}) of run ${task.run_id} failed on attempt ${task.attempt}`;
+    if (task.attempt < step.effectiveOptions.maxAttempts) {
+      this.logger.warn(`${what} of ${step.effectiveOptions.maxAttempts}, will be retried: ${message}`);
+      if (stack !== undefined) this.logger.debug(stack);
+    } else {
+      this.logger.error(`${what}, its last: ${message}`, stack);
+    }
+  }
+}
