@@ -1,6 +1,7 @@
 import type { StepDefinition } from '../definition/flow-definition.ts';
 import { NotJsonError } from '../errors/not-json.error.ts';
 import { toStepOutputJson } from '../json/to-json-value.ts';
+import { LongTimeout } from '../support/long-timeout.ts';
 import type { StepContext } from '../types/step-context.ts';
 import { describeThrown, type TaskOutcome } from './task-outcome.ts';
 
@@ -29,7 +30,7 @@ export class TaskExecution {
   private readonly controller = new AbortController();
   private settle!: (outcome: TaskOutcome) => void;
   private settled = false;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: LongTimeout | undefined;
 
   constructor(
     readonly flowSlug: string,
@@ -54,7 +55,8 @@ export class TaskExecution {
     // outputs; a map step its element (the engine prepares the last two).
     const input = step.stepType === 'single' && step.dependsOn.length === 0 ? flowInput : task.input;
 
-    this.timer = setTimeout(() => {
+    // A step's timeout may be up to a year: longer than one Node.js timer can wait.
+    this.timer = new LongTimeout(() => {
       const error = new TaskTimeoutError(step.slug, task.timeout_seconds);
       this.finish({ kind: 'failed', errorMessage: error.message, error }, error);
     }, task.timeout_seconds * 1000);
@@ -89,7 +91,7 @@ export class TaskExecution {
   private finish(outcome: TaskOutcome, abortReason?: Error): void {
     if (this.settled) return;
     this.settled = true;
-    clearTimeout(this.timer);
+    this.timer?.clear();
     if (abortReason !== undefined) this.controller.abort(abortReason);
     this.settle(outcome);
   }
