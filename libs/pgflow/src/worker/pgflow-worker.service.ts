@@ -136,6 +136,7 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
     this.machine.transition('stopping');
     const deadline = Date.now() + this.settings.shutdownTimeoutMs;
     const heartbeatStopped = this.heartbeat?.stop();
+    this.dispatcher.stop();
     this.wakeUp?.();
     await this.loopDone;
     await heartbeatStopped;

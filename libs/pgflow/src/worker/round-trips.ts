@@ -70,12 +70,18 @@ export class RoundTrips {
   launch(poller: FlowPoller | undefined, quantity: number): void {
     this.reserved += quantity;
     if (poller !== undefined) poller.claiming += 1;
-    const trip = this.run(poller, quantity).finally(() => {
-      this.reserved -= quantity;
-      if (poller !== undefined) poller.claiming -= 1;
-      this.inFlight.delete(trip);
-      this.onEnded();
-    });
+    const trip = this.run(poller, quantity)
+      // Every failure the round trip expects is handled inside; anything else is logged, never left
+      // as an unhandled rejection (which ends the process under Node's defaults).
+      .catch((error: unknown) =>
+        this.logger.error(`A round trip failed unexpectedly: ${(error as Error)?.message}`, (error as Error)?.stack),
+      )
+      .finally(() => {
+        this.reserved -= quantity;
+        if (poller !== undefined) poller.claiming -= 1;
+        this.inFlight.delete(trip);
+        this.onEnded();
+      });
     this.inFlight.add(trip);
   }
 

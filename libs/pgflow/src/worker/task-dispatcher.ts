@@ -1,6 +1,9 @@
 import type { Logger } from '@nestjs/common';
 import { sql } from '../db/engine.sql.ts';
 import type { PgflowDatabase } from '../db/pgflow-database.ts';
+import { isRetryableError } from '../db/sql-state.ts';
+import { Backoff } from '../support/backoff.ts';
+import { sleep } from '../support/sleep.ts';
 import { FlowInputCache } from './flow-input-cache.ts';
 import type { FlowPoller } from './flow-poller.ts';
 import type { ResultBuffer } from './result-buffer.ts';
@@ -9,6 +12,13 @@ import type { TaskOutcome } from './task-outcome.ts';
 
 /** How many recently seen runs a claim names as known (their input is not sent again). */
 export const KNOWN_RUNS_PER_CLAIM = 32;
+
+/**
+ * How long a failing read of run inputs is tried again before the tasks are handed back. The
+ * tasks are started in the engine meanwhile, and the stall sweep takes a task back 30 s after its
+ * timeout: a task whose handler starts within 30 s of its claim times out here before that.
+ */
+const INPUT_READ_RETRY_MS = 20_000;
 
 /**
  * Turns claimed tasks into running {@link TaskExecution}s and keeps track of them until they
@@ -20,6 +30,8 @@ export const KNOWN_RUNS_PER_CLAIM = 32;
 export class TaskDispatcher {
   private readonly running = new Set<TaskExecution>();
   private readonly inputs: FlowInputCache;
+  /** Fires at shutdown: reads of run inputs are not tried again. */
+  private readonly stopping = new AbortController();
 
   /**
    * @param onSettled called when an execution settled with a result to report (and a free slot).
@@ -49,13 +61,26 @@ export class TaskDispatcher {
     await Promise.allSettled([...this.running].map((execution) => execution.outcome));
   }
 
-  /** Starts the tasks a round trip claimed for `poller`'s flow. */
+  /** The worker is shutting down: a failing read of run inputs is not tried again. */
+  stop(): void {
+    this.stopping.abort();
+  }
+
+  /**
+   * Starts the tasks a round trip claimed for `poller`'s flow. Never rejects: a task whose run
+   * input cannot be read goes back to the queue.
+   */
   async dispatch(poller: FlowPoller, tasks: readonly ClaimedTask[]): Promise<void> {
     for (const task of tasks) {
       if (task.flow_input !== null) this.inputs.set(task.run_id, task.flow_input);
     }
-    await this.fetchMissingInputs(tasks);
-    for (const task of tasks) this.start(poller, task);
+    const failure = await this.fetchMissingInputs(tasks);
+    const unread =
+      failure === undefined ? [] : tasks.filter((t) => t.flow_input === null && !this.inputs.has(t.run_id));
+    if (unread.length > 0) await this.handBackUnread(poller, unread, failure);
+    for (const task of tasks) {
+      if (!unread.includes(task)) this.start(poller, task);
+    }
   }
 
   /**
@@ -75,14 +100,45 @@ export class TaskDispatcher {
     return released;
   }
 
-  /** Inputs the engine left out as known but that this worker no longer holds (rare). */
-  private async fetchMissingInputs(tasks: readonly ClaimedTask[]): Promise<void> {
+  /**
+   * Reads the inputs the engine left out as known but that this worker no longer holds (rare).
+   * A read that failed for a reason that may pass (the connection, a lock or statement timeout) is
+   * tried again with a backoff for a while; returns the error of the last read if none succeeded.
+   */
+  private async fetchMissingInputs(tasks: readonly ClaimedTask[]): Promise<unknown> {
     const missing = [
       ...new Set(tasks.filter((t) => t.flow_input === null && !this.inputs.has(t.run_id)).map((t) => t.run_id)),
     ];
-    if (missing.length === 0) return;
-    const rows = await this.database.query<{ run_id: string; input: unknown }>(sql.runInputs, [missing]);
-    for (const row of rows) this.inputs.set(row.run_id, row.input);
+    if (missing.length === 0) return undefined;
+    const backoff = new Backoff(100, 2_000);
+    const giveUpAt = Date.now() + INPUT_READ_RETRY_MS;
+    for (;;) {
+      try {
+        const rows = await this.database.query<{ run_id: string; input: unknown }>(sql.runInputs, [missing]);
+        for (const row of rows) this.inputs.set(row.run_id, row.input);
+        return undefined;
+      } catch (error) {
+        if (!isRetryableError(error) || Date.now() >= giveUpAt || this.stopping.signal.aborted) return error;
+        await sleep(backoff.next(), this.stopping.signal);
+      }
+    }
+  }
+
+  /**
+   * Puts back in the queue the tasks whose run input could not be read. The next claim of one of
+   * them carries the input: this worker no longer names their runs as known.
+   */
+  private async handBackUnread(poller: FlowPoller, tasks: readonly ClaimedTask[], error: unknown): Promise<void> {
+    const runs = [...new Set(tasks.map((t) => t.run_id))];
+    this.logger.error(
+      `Could not read the input of run(s) ${runs.join(', ')} for ${tasks.length} claimed task(s) of ` +
+        `'${poller.definition.slug}' (${(error as Error)?.message}); handing them back to the queue.`,
+      (error as Error)?.stack,
+    );
+    await this.release(
+      poller,
+      tasks.map((t) => t.msg_id),
+    );
   }
 
   /** Hands tasks of `poller`'s flow back to the queue; returns how many the engine took back. */
