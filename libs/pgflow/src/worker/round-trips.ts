@@ -1,7 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import { sql } from '../db/engine.sql.ts';
 import type { PgflowDatabase } from '../db/pgflow-database.ts';
-import { isConnectionError } from '../db/sql-state.ts';
+import { isConnectionError, sqlStateOf } from '../db/sql-state.ts';
 import type { ResolvedPgflowWorkerOptions } from '../pgflow-options.ts';
 import { Backoff } from '../support/backoff.ts';
 import { sleep } from '../support/sleep.ts';
@@ -23,15 +23,21 @@ export const MAX_ROUND_TRIPS = 2;
  * commit, however many tasks), then hands the claimed tasks to the TaskDispatcher. When one fails:
  * - the database is unreachable: the results go back to the buffer, and no round trip starts before
  *   a backoff has passed ({@link pausedUntil});
- * - the engine refused the batch: each result is reported on its own (ResultBuffer.isolate);
+ * - the batch failed otherwise: each result is reported on its own (ResultBuffer.isolate); those
+ *   that failed again for a reason of the moment (a deadlock, a lock or statement timeout) are
+ *   kept, and reported again after a backoff, never turned into failures;
  * - the claim failed: that flow's next claim waits for a backoff.
  * Which flow to claim for, and when, is the worker loop's decision; this class only carries it out.
  */
 export class RoundTrips {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly backoff = new Backoff(100, 5_000);
-  /** While the database is unreachable: no round trip before this time (epoch ms). */
+  /** While the database is unreachable, or results wait to be stored again: no round trip before this time (epoch ms). */
   private pausedUntilMs = 0;
+  /** The last failure was a lost connection: say so when a round trip succeeds again. */
+  private unreachable = false;
+  /** Results are waiting to be stored again after a failure of the moment. */
+  private storeRetrying = false;
   /** Task slots the claims in flight may fill. */
   private reserved = 0;
 
@@ -57,7 +63,7 @@ export class RoundTrips {
     return this.reserved;
   }
 
-  /** No round trip should start before this time (epoch ms): the database was unreachable. */
+  /** No round trip should start before this time (epoch ms): the database was unreachable, or results wait for a retry. */
   get pausedUntil(): number {
     return this.pausedUntilMs;
   }
@@ -116,7 +122,11 @@ export class RoundTrips {
       await this.failed(error, results, poller);
       return;
     }
-    if (this.backoff.attempts > 0) this.logger.log('Database reachable again: the worker resumed.');
+    // This statement carried every result that was waiting (take() takes them all).
+    if (this.unreachable) this.logger.log('Database reachable again: the worker resumed.');
+    if (this.storeRetrying) this.logger.log('The task results that had to wait are stored.');
+    this.unreachable = false;
+    this.storeRetrying = false;
     this.backoff.reset();
     if (poller === undefined) return;
     const tasks = rows.filter((row): row is ClaimRow & ClaimedTask => row.run_id !== null);
@@ -134,20 +144,36 @@ export class RoundTrips {
     const reported = results.completions.length + results.failures.length;
     if (isConnectionError(error)) {
       this.results.putBack(results);
-      const wait = this.backoff.next();
-      this.pausedUntilMs = Date.now() + wait;
-      if (this.backoff.attempts === 1) {
+      this.pausedUntilMs = Date.now() + this.backoff.next();
+      if (!this.unreachable) {
         this.logger.error(`Database unreachable (${(error as Error).message}); retrying with a backoff.`);
       }
+      this.unreachable = true;
       return;
     }
     if (reported > 0) {
-      // The engine refused something in the batch: report each result on its own (no claim this time).
-      await this.results.isolate(results);
+      // Report each result on its own (no claim this time): one the engine refuses cannot block the
+      // others, and most of a batch that lost a race (a deadlock, a lock timeout) goes through so.
+      const { kept, cause } = await this.results.isolate(results);
+      if (kept > 0) this.retryStoring(kept, cause);
       return;
     }
     const slug = poller?.definition.slug ?? '(none)';
     this.logger.error(`Could not claim tasks of '${slug}': ${(error as Error).message}`, (error as Error).stack);
     if (poller !== undefined) poller.dueAt = Date.now() + this.backoff.next();
+  }
+
+  /** Results that could not be stored for a reason of the moment: the next round trip waits a backoff. */
+  private retryStoring(kept: number, cause: unknown): void {
+    const wait = this.backoff.next();
+    this.pausedUntilMs = Date.now() + wait;
+    const state = sqlStateOf(cause) ?? 'none';
+    const what = `${kept} task result(s) could not be stored for now (SQLSTATE ${state}: ${(cause as Error)?.message})`;
+    if (this.storeRetrying) {
+      this.logger.debug(`${what}; reporting them again in ${wait} ms.`);
+    } else {
+      this.logger.warn(`${what}; they are kept and reported again with a backoff.`);
+    }
+    this.storeRetrying = true;
   }
 }
