@@ -171,7 +171,7 @@ export class TaskDispatcher {
       return;
     }
     const flowInput = this.inputs.has(task.run_id) ? this.inputs.get(task.run_id) : null;
-    const execution = new TaskExecution(poller.definition.slug, task, step, flowInput);
+    const execution = new TaskExecution(poller.definition.slug, task, step, flowInput, this.logger);
     this.running.add(execution);
     void execution.outcome.then((outcome) => this.settled(execution, outcome));
   }
