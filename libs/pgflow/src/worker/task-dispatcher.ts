@@ -14,9 +14,10 @@ import type { TaskOutcome } from './task-outcome.ts';
 export const KNOWN_RUNS_PER_CLAIM = 32;
 
 /**
- * How long a failing read of run inputs is tried again before the tasks are handed back. The
- * tasks are started in the engine meanwhile, and the stall sweep takes a task back 30 s after its
- * timeout: a task whose handler starts within 30 s of its claim times out here before that.
+ * How long a failing read of run inputs is tried again before the tasks are handed back. The tasks
+ * are started in the engine meanwhile, and the stall sweep may give a task to another worker 30 s
+ * after its timeout: a handler that starts within 30 s of the claim times out here before that, and
+ * 20 s leaves room for the hand-back itself.
  */
 const INPUT_READ_RETRY_MS = 20_000;
 
