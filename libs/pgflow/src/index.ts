@@ -22,14 +22,15 @@ export type {
 export { RunHandle } from './client/run-handle.ts';
 export {
   Flow,
-  type MapHandlerCheck,
+  // The return types of Step()'s overloads: a user's own decorator that wraps Step() names them.
   type MapStepDecorator,
-  type SingleHandlerCheck,
   type SingleStepDecorator,
   Step,
   type StepDecorator,
 } from './decorators/index.ts';
+// What FlowRegistry's methods return.
 export type { FlowDefinition, StepDefinition } from './definition/flow-definition.ts';
+// Kept: the only way for an application to list its flows and their steps (the example app's GET /flows).
 export { FlowRegistry } from './discovery/flow.registry.ts';
 export {
   DepEntity,
@@ -65,7 +66,6 @@ export {
   WaitTimeoutError,
 } from './errors/index.ts';
 export type { JsonObject, JsonValue } from './json/index.ts';
-export { PGFLOW_MODULE_OPTIONS } from './pgflow.constants.ts';
 export { PgflowModule } from './pgflow.module.ts';
 export type {
   CompilationMode,
@@ -73,8 +73,6 @@ export type {
   PgflowModuleOptions,
   PgflowOptionsFactory,
   PgflowWorkerOptions,
-  ResolvedPgflowOptions,
-  ResolvedPgflowWorkerOptions,
 } from './pgflow-options.ts';
 export type {
   FlowClass,
@@ -83,12 +81,11 @@ export type {
   FlowOutput,
   FlowReference,
   FlowRetryOptions,
-  IsMapHandler,
   MapItem,
   MapStepContext,
   StepContext,
-  StepDependencies,
   StepInput,
+  // The constraint of StepInput's, StepOutput's and MapItem's second parameter: generic helpers over them name it.
   StepKey,
   StepOptions,
   StepOutput,

@@ -6,6 +6,7 @@
 import type { FactoryProvider, ModuleMetadata, Type } from '@nestjs/common';
 import { InvalidOptionsError } from './errors/invalid-options.error.ts';
 import { PG_INT_MAX } from './pgflow.constants.ts';
+import { MAX_TIMER_DELAY_MS } from './support/long-timeout.ts';
 import type { FlowReference } from './types/flow-class.ts';
 
 /**
@@ -101,12 +102,12 @@ export const PGFLOW_DEFAULT_OPTIONS: ResolvedPgflowOptions = Object.freeze({
   compilation: 'verify',
 });
 
-/** Longest timer Node.js keeps: a larger setTimeout delay fires after 1 ms instead. */
-const MAX_TIMER_MS = 2_147_483_647;
-
 type IntegerOption = Exclude<keyof ResolvedPgflowWorkerOptions, 'enabled' | 'flows'>;
 
-/** Ranges of the worker's integer options, with the reason for each bound. */
+/**
+ * Ranges of the worker's integer options, with the reason for each bound. The millisecond options
+ * drive plain timers, which Node.js cannot make longer than MAX_TIMER_DELAY_MS.
+ */
 const INTEGER_RULES: Record<IntegerOption, { min: number; max: number; unit: string }> = {
   maxConcurrent: { min: 1, max: 10_000, unit: 'tasks' },
   // pgmq reads take `qty int`; more than 10,000 messages per read would hold that many invisible at once.
@@ -114,11 +115,11 @@ const INTEGER_RULES: Record<IntegerOption, { min: number; max: number; unit: str
   // A poll holds a pooled connection while it waits: longer waits starve the pool and delay shutdown.
   maxPollSeconds: { min: 0, max: 300, unit: 'seconds' },
   // 0 would make a waiting poll spin.
-  pollIntervalMs: { min: 1, max: MAX_TIMER_MS, unit: 'milliseconds' },
+  pollIntervalMs: { min: 1, max: MAX_TIMER_DELAY_MS, unit: 'milliseconds' },
   // 0 would let another worker read the same message at once; the engine stores seconds as int.
   visibilityTimeout: { min: 1, max: PG_INT_MAX, unit: 'seconds' },
-  heartbeatIntervalMs: { min: 1, max: MAX_TIMER_MS, unit: 'milliseconds' },
-  shutdownTimeoutMs: { min: 0, max: MAX_TIMER_MS, unit: 'milliseconds' },
+  heartbeatIntervalMs: { min: 1, max: MAX_TIMER_DELAY_MS, unit: 'milliseconds' },
+  shutdownTimeoutMs: { min: 0, max: MAX_TIMER_DELAY_MS, unit: 'milliseconds' },
 };
 
 const TOP_LEVEL_KEYS = ['dataSource', 'worker', 'compilation'];

@@ -7,13 +7,14 @@ import { Injectable, Module } from '@nestjs/common';
 import {
   Flow,
   FlowClient,
-  PGFLOW_MODULE_OPTIONS,
   PgflowModule,
   type PgflowModuleOptions,
   type PgflowOptionsFactory,
-  type ResolvedPgflowOptions,
   Step,
 } from 'nestjs-pgflow';
+// The resolved options are internal: the tests read them through the library's own token.
+import { PGFLOW_MODULE_OPTIONS } from '../../../libs/pgflow/src/pgflow.constants.ts';
+import type { ResolvedPgflowOptions } from '../../../libs/pgflow/src/pgflow-options.ts';
 import { useTestDatabase } from '../../support/test-database.ts';
 import { FAST_WORKER, useApps } from '../fixtures/pgflow-app.ts';
 

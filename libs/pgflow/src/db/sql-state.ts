@@ -1,6 +1,7 @@
 /**
- * SQLSTATEs the library branches on: the engine's own (class PF, raised by the pgflow functions)
- * and the ones that mean "the connection, not the statement, failed".
+ * SQLSTATEs the library branches on: the engine's own (class PF, raised by the pgflow functions),
+ * the ones that mean "the connection, not the statement, failed", and the ones that mean "this
+ * statement lost a race or ran out of time; the same statement may well succeed later".
  */
 export const EngineSqlState = {
   InvalidSlug: 'PF001',
@@ -43,4 +44,27 @@ export function isConnectionError(error: unknown): boolean {
   return /Connection terminated|connection is closed|Client has encountered a connection error|timeout exceeded when trying to connect|Cannot use a pool after calling end/i.test(
     message,
   );
+}
+
+/**
+ * Statements that failed because of what else was running at that moment, not because of what they
+ * carry: 40001 serialization_failure, 40P01 deadlock_detected, 55P03 lock_not_available (a
+ * lock_timeout, or NOWAIT), 57014 query_canceled (a statement_timeout, or pg_cancel_backend). The
+ * same statement sent again later is expected to succeed.
+ */
+const TRANSIENT_SQL_STATES: ReadonlySet<string> = new Set(['40001', '40P01', '55P03', '57014']);
+
+/** True when the statement failed for a reason of the moment (see TRANSIENT_SQL_STATES). */
+export function isTransientError(error: unknown): boolean {
+  const state = sqlStateOf(error);
+  return state !== undefined && TRANSIENT_SQL_STATES.has(state);
+}
+
+/**
+ * True when sending the same statement again later is the right response: the database was
+ * unreachable, or the statement failed for a reason of the moment. Anything else is a refusal of
+ * what the statement carries, which a retry would only repeat.
+ */
+export function isRetryableError(error: unknown): boolean {
+  return isConnectionError(error) || isTransientError(error);
 }

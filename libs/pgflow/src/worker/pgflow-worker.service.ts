@@ -11,36 +11,25 @@ import { FlowCompiler } from '../compilation/flow-compiler.service.ts';
 import { sql, WORK_CHANNEL } from '../db/engine.sql.ts';
 import { NotificationListener } from '../db/notification-listener.ts';
 import { PgflowDatabase } from '../db/pgflow-database.ts';
-import { isConnectionError } from '../db/sql-state.ts';
 import { FlowRegistry } from '../discovery/flow.registry.ts';
 import { PGFLOW_MODULE_OPTIONS } from '../pgflow.constants.ts';
 import type { ResolvedPgflowOptions, ResolvedPgflowWorkerOptions } from '../pgflow-options.ts';
-import { Backoff } from '../support/backoff.ts';
-import { FlowInputCache } from './flow-input-cache.ts';
-import { type ClaimRow, type FlowPoller, newPoller, nextPollAt } from './flow-poller.ts';
+import { sleep } from '../support/sleep.ts';
+import { type FlowPoller, newPoller } from './flow-poller.ts';
 import { Heartbeat } from './heartbeat.ts';
-import { ResultBuffer, type Results } from './result-buffer.ts';
-import { type ClaimedTask, TaskExecution } from './task-execution.ts';
-import type { TaskOutcome } from './task-outcome.ts';
+import { ResultBuffer } from './result-buffer.ts';
+import { MAX_ROUND_TRIPS, RoundTrips } from './round-trips.ts';
+import { TaskDispatcher } from './task-dispatcher.ts';
 import { type WorkerState, WorkerStateMachine } from './worker-state.ts';
-
-/** How many recently seen runs a claim names as known (their input is not sent again). */
-const KNOWN_RUNS_PER_CLAIM = 32;
-/**
- * Round trips in flight at once. Two let the database work on one batch while the other's rows
- * travel and its tasks are dispatched (a server has more than one core); the second starts only
- * when there is a backlog or results to report, so an idle worker still polls once.
- */
-const MAX_ROUND_TRIPS = 2;
 
 /**
  * The worker: one per process, serving every discovered flow (or `worker.flows`). It keeps up to
- * `maxConcurrent` tasks running, refilling slots as they free up; each round trip reports the
- * results of the tasks that finished meanwhile and claims new tasks (pgflow._report_and_claim: one
- * statement, one commit, however many tasks); it wakes up on the engine's notifications
- * instead of waiting out a poll interval, heartbeats, sweeps stalled tasks, backs off while the
- * database is unreachable, and stops gracefully: running tasks get `shutdownTimeoutMs` to finish,
- * the rest are handed back to the queue.
+ * `maxConcurrent` tasks running, refilling slots as they free up; each round trip ({@link RoundTrips})
+ * reports the results of the tasks that finished meanwhile and claims new tasks, which the
+ * {@link TaskDispatcher} runs. This class holds the lifecycle and the loop that decides when to
+ * start a round trip and for which flow: it wakes up on the engine's notifications instead of
+ * waiting out a poll interval, heartbeats and sweeps stalled tasks ({@link Heartbeat}), and stops
+ * gracefully: running tasks get `shutdownTimeoutMs` to finish, the rest are handed back to the queue.
  */
 @Injectable()
 export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -48,15 +37,9 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
   private readonly machine = new WorkerStateMachine();
   private readonly settings: ResolvedPgflowWorkerOptions;
   private readonly results: ResultBuffer;
-  private readonly inputs: FlowInputCache;
-  private readonly running = new Set<TaskExecution>();
-  private readonly backoff = new Backoff(100, 5_000);
-  /** While the database is unreachable: no round trip before this time (epoch ms). */
-  private pausedUntil = 0;
+  private readonly dispatcher: TaskDispatcher;
+  private readonly roundTrips: RoundTrips;
   private pollers: FlowPoller[] = [];
-  /** Round trips in flight, and the task slots their claims may fill. */
-  private readonly roundTrips = new Set<Promise<void>>();
-  private reservedSlots = 0;
   private wakeUp: (() => void) | undefined;
   private loopDone: Promise<void> | undefined;
   private heartbeat: Heartbeat | undefined;
@@ -72,7 +55,9 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
   ) {
     this.settings = options.worker;
     this.results = new ResultBuffer(database, this.logger);
-    this.inputs = new FlowInputCache(Math.max(256, this.settings.batchSize + 2 * KNOWN_RUNS_PER_CLAIM));
+    const wake = (): void => this.wakeUp?.();
+    this.dispatcher = new TaskDispatcher(database, this.results, this.logger, this.settings.batchSize, wake);
+    this.roundTrips = new RoundTrips(database, this.settings, this.results, this.dispatcher, this.logger, wake);
   }
 
   /** created, starting, running, stopping or stopped. */
@@ -82,7 +67,7 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
 
   /** How many tasks are running now. */
   get runningTasks(): number {
-    return this.running.size;
+    return this.dispatcher.runningCount;
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -151,22 +136,20 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
     this.machine.transition('stopping');
     const deadline = Date.now() + this.settings.shutdownTimeoutMs;
     const heartbeatStopped = this.heartbeat?.stop();
+    this.dispatcher.stop();
     this.wakeUp?.();
     await this.loopDone;
     await heartbeatStopped;
     for (const unsubscribe of this.unsubscribes.splice(0)) await unsubscribe();
 
-    const inFlight = this.running.size;
+    const inFlight = this.dispatcher.runningCount;
     if (inFlight > 0) {
       this.logger.log(`Stopping: waiting up to ${this.settings.shutdownTimeoutMs} ms for ${inFlight} running task(s).`);
-      await Promise.race([
-        Promise.allSettled([...this.running].map((execution) => execution.outcome)),
-        delay(Math.max(0, deadline - Date.now())),
-      ]);
+      await Promise.race([this.dispatcher.allSettled(), sleep(deadline - Date.now())]);
     }
-    const handedBack = await this.handBack([...this.running]);
+    const handedBack = await this.dispatcher.handBack(this.pollers);
     // Results need a moment to be stored even when the tasks used all of the shutdown timeout.
-    await this.drainResults(Math.max(deadline, Date.now() + 2_000));
+    await this.roundTrips.drain(Math.max(deadline, Date.now() + 2_000));
     if (this.results.pending > 0) {
       this.logger.warn(
         `Stopped with ${this.results.pending} task result(s) not stored (database unreachable); ` +
@@ -182,38 +165,12 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
     );
   }
 
-  /** Abandons the executions still running and puts their tasks back in the queue. */
-  private async handBack(executions: TaskExecution[]): Promise<number> {
-    if (executions.length === 0) return 0;
-    const reason = new Error('The worker is shutting down and handed the task back to the queue.');
-    for (const execution of executions) execution.abandon(reason);
-    let released = 0;
-    for (const poller of this.pollers) {
-      const ids = executions.filter((e) => e.flowSlug === poller.definition.slug).map((e) => e.task.msg_id);
-      if (ids.length === 0) continue;
-      try {
-        const [row] = await this.database.query<{ released: number }>(sql.releaseTasks, [
-          poller.definition.slug,
-          ids,
-          poller.workerId,
-        ]);
-        released += row?.released ?? 0;
-      } catch (error) {
-        this.logger.warn(
-          `Could not hand back ${ids.length} task(s) of '${poller.definition.slug}' ` +
-            `(${(error as Error).message}); they will be retried after their timeout.`,
-        );
-      }
-    }
-    return released;
-  }
-
   private async loop(): Promise<void> {
     let rotation = 0;
     while (this.machine.is('running')) {
       const now = Date.now();
-      if (now < this.pausedUntil) {
-        await this.sleepUntil(this.pausedUntil);
+      if (now < this.roundTrips.pausedUntil) {
+        await this.sleepUntil(this.roundTrips.pausedUntil);
         continue;
       }
       if (this.roundTrips.size >= MAX_ROUND_TRIPS) {
@@ -241,152 +198,15 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
         await this.sleepUntil(free > 0 ? Math.min(...ready.map((p) => p.dueAt)) : Infinity);
         continue;
       }
-      this.launchRoundTrip(poller, poller === undefined ? 0 : Math.min(this.settings.batchSize, free));
+      this.roundTrips.launch(poller, poller === undefined ? 0 : Math.min(this.settings.batchSize, free));
     }
-    await Promise.allSettled([...this.roundTrips]);
-  }
-
-  /** Starts a round trip without waiting for it; its claim's slots are reserved until it ends. */
-  private launchRoundTrip(poller: FlowPoller | undefined, quantity: number): void {
-    this.reservedSlots += quantity;
-    if (poller !== undefined) poller.claiming += 1;
-    const trip = this.roundTrip(poller, quantity).finally(() => {
-      this.reservedSlots -= quantity;
-      if (poller !== undefined) poller.claiming -= 1;
-      this.roundTrips.delete(trip);
-      this.wakeUp?.();
-    });
-    this.roundTrips.add(trip);
-  }
-
-  /** Reports every pending result and claims up to `quantity` tasks of `poller`'s flow, in one statement. */
-  private async roundTrip(poller: FlowPoller | undefined, quantity: number): Promise<void> {
-    const results = this.results.take();
-    const notified = poller?.notified;
-    let rows: ClaimRow[];
-    try {
-      rows = await this.database.query<ClaimRow>(sql.reportAndClaim, [
-        JSON.stringify(results.completions),
-        JSON.stringify(results.failures),
-        poller?.definition.slug ?? null,
-        quantity,
-        this.settings.visibilityTimeout,
-        poller?.workerId ?? null,
-        this.inputs.known(KNOWN_RUNS_PER_CLAIM),
-      ]);
-    } catch (error) {
-      await this.roundTripFailed(error, results, poller);
-      return;
-    }
-    if (this.backoff.attempts > 0) this.logger.log('Database reachable again: the worker resumed.');
-    this.backoff.reset();
-    if (poller === undefined) return;
-    const tasks = rows.filter((row): row is ClaimRow & ClaimedTask => row.run_id !== null);
-    poller.backlog = tasks.length > 0 && tasks.length >= quantity;
-    if (tasks.length === 0) {
-      // Work notified while this read was under way may not have been visible to it: read again.
-      poller.dueAt = poller.notified === notified ? nextPollAt(rows[0], this.settings) : 0;
-      return;
-    }
-    poller.dueAt = 0;
-    await this.dispatch(poller, tasks);
-  }
-
-  private async roundTripFailed(error: unknown, results: Results, poller: FlowPoller | undefined): Promise<void> {
-    const reported = results.completions.length + results.failures.length;
-    if (isConnectionError(error)) {
-      this.results.putBack(results);
-      const wait = this.backoff.next();
-      this.pausedUntil = Date.now() + wait;
-      if (this.backoff.attempts === 1) {
-        this.logger.error(`Database unreachable (${(error as Error).message}); retrying with a backoff.`);
-      }
-      return;
-    }
-    if (reported > 0) {
-      // The engine refused something in the batch: report each result on its own (no claim this time).
-      await this.results.isolate(results);
-      return;
-    }
-    const slug = poller?.definition.slug ?? '(none)';
-    this.logger.error(`Could not claim tasks of '${slug}': ${(error as Error).message}`, (error as Error).stack);
-    if (poller !== undefined) poller.dueAt = Date.now() + this.backoff.next();
+    await this.roundTrips.allEnded();
   }
 
   /** The poller of the flow of the oldest result waiting to be reported, if any. */
   private pollerOfPendingResult(): FlowPoller | undefined {
     const slug = this.results.oldestFlowSlug();
     return slug === undefined ? undefined : this.pollers.find((p) => p.definition.slug === slug);
-  }
-
-  /** Reports what is left at shutdown, until it is stored or the deadline passes. */
-  private async drainResults(deadline: number): Promise<void> {
-    while (this.results.pending > 0 && Date.now() < deadline) {
-      if (Date.now() < this.pausedUntil) await delay(Math.min(this.pausedUntil, deadline) - Date.now());
-      else await this.roundTrip(undefined, 0);
-    }
-  }
-
-  private async dispatch(poller: FlowPoller, tasks: readonly ClaimedTask[]): Promise<void> {
-    for (const task of tasks) {
-      if (task.flow_input !== null) this.inputs.set(task.run_id, task.flow_input);
-    }
-    await this.fetchMissingInputs(tasks);
-    for (const task of tasks) {
-      const step = poller.definition.stepsBySlug.get(task.step_slug);
-      if (step === undefined) {
-        this.results.fail(
-          poller.definition.slug,
-          task,
-          `Step '${task.step_slug}' is not defined in flow class ${poller.definition.className} of this process ` +
-            `(flow '${poller.definition.slug}'): the code and the database disagree.`,
-        );
-        continue;
-      }
-      const flowInput = this.inputs.has(task.run_id) ? this.inputs.get(task.run_id) : null;
-      const execution = new TaskExecution(poller.definition.slug, task, step, flowInput);
-      this.running.add(execution);
-      void execution.outcome.then((outcome) => this.settled(execution, outcome));
-    }
-  }
-
-  /** Inputs the engine left out as known but that this worker no longer holds (rare). */
-  private async fetchMissingInputs(tasks: readonly ClaimedTask[]): Promise<void> {
-    const missing = [
-      ...new Set(tasks.filter((t) => t.flow_input === null && !this.inputs.has(t.run_id)).map((t) => t.run_id)),
-    ];
-    if (missing.length === 0) return;
-    const rows = await this.database.query<{ run_id: string; input: unknown }>(sql.runInputs, [missing]);
-    for (const row of rows) this.inputs.set(row.run_id, row.input);
-  }
-
-  private settled(execution: TaskExecution, outcome: TaskOutcome): void {
-    this.running.delete(execution);
-    const { task } = execution;
-    if (outcome.kind === 'completed') {
-      this.results.complete(execution.flowSlug, task, outcome.output);
-    } else if (outcome.kind === 'failed') {
-      this.results.fail(execution.flowSlug, task, outcome.errorMessage);
-      this.logFailure(execution, outcome.errorMessage, outcome.error);
-    }
-    // A result to report (and a free slot): the next round trip carries it.
-    if (outcome.kind !== 'abandoned') this.wakeUp?.();
-  }
-
-  /**
-   * An attempt that will be retried is a warning (its stack at debug level); the last attempt is an
-   * error, with its stack.
-   */
-  private logFailure(execution: TaskExecution, message: string, error: unknown): void {
-    const { task, step } = execution;
-    const stack = error instanceof Error ? error.stack : undefined;
-    const what = `Step '${task.step_slug}' (task ${task.task_index}) of run ${task.run_id} failed on attempt ${task.attempt}`;
-    if (task.attempt < step.effectiveOptions.maxAttempts) {
-      this.logger.warn(`${what} of ${step.effectiveOptions.maxAttempts}, will be retried: ${message}`);
-      if (stack !== undefined) this.logger.debug(stack);
-    } else {
-      this.logger.error(`${what}, its last: ${message}`, stack);
-    }
   }
 
   private onWork(queue: string): void {
@@ -406,7 +226,7 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
   }
 
   private freeSlots(): number {
-    return this.settings.maxConcurrent - this.running.size - this.reservedSlots;
+    return this.settings.maxConcurrent - this.dispatcher.runningCount - this.roundTrips.reservedSlots;
   }
 
   private sleepUntil(epochMs: number): Promise<void> {
@@ -422,8 +242,4 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
       };
     });
   }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

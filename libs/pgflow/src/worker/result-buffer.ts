@@ -1,7 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import { sql } from '../db/engine.sql.ts';
 import type { PgflowDatabase } from '../db/pgflow-database.ts';
-import { isConnectionError } from '../db/sql-state.ts';
+import { isRetryableError } from '../db/sql-state.ts';
 
 export interface TaskKey {
   readonly run_id: string;
@@ -22,11 +22,19 @@ export interface Results {
   readonly failures: Failure[];
 }
 
+/** What {@link ResultBuffer.isolate} could not store for now. */
+export interface KeptResults {
+  /** Entries back in the buffer, to be reported again. */
+  readonly kept: number;
+  /** The error of the last of them. */
+  readonly cause: unknown;
+}
+
 /**
  * Results of finished tasks waiting to be reported: the worker takes them all at each round trip
  * (so one commit carries every task that finished meanwhile), puts them back when the connection
  * failed (completing a task twice changes nothing, so a retry is safe), and isolates them when the
- * engine refused the batch for a reason of its own, so that one bad entry cannot block the others.
+ * engine refused the batch, so that one bad entry cannot block the others.
  */
 export class ResultBuffer {
   private completions: Completion[] = [];
@@ -72,17 +80,24 @@ export class ResultBuffer {
   }
 
   /**
-   * Reports each entry in a statement of its own. A completion the engine refuses (an output it
-   * cannot store) becomes a failure of the attempt; a refused failure is dropped (the stall sweep
-   * retries the task); entries hit by a lost connection go back to the buffer.
+   * Reports each entry in a statement of its own. An entry whose statement failed for a reason of
+   * the moment (a lost connection, a deadlock, a serialization failure, a lock or statement timeout)
+   * goes back to the buffer: it says nothing about the entry, and the same report later will do.
+   * Only a refusal of the entry itself changes it: a refused completion (an output the engine cannot
+   * store) becomes a failure of the attempt; a refused failure is dropped (the stall sweep retries
+   * the task).
    */
-  async isolate(results: Results): Promise<void> {
+  async isolate(results: Results): Promise<KeptResults> {
+    let kept = 0;
+    let cause: unknown;
     for (const completion of results.completions) {
       try {
         await this.database.query(sql.completeTasks, [JSON.stringify([completion])]);
       } catch (error) {
-        if (isConnectionError(error)) {
+        if (isRetryableError(error)) {
           this.completions.push(completion);
+          kept += 1;
+          cause = error;
           continue;
         }
         this.logger.error(
@@ -99,8 +114,10 @@ export class ResultBuffer {
       try {
         await this.database.query(sql.failTasks, [JSON.stringify([failure])]);
       } catch (error) {
-        if (isConnectionError(error)) {
+        if (isRetryableError(error)) {
           this.failures.push(failure);
+          kept += 1;
+          cause = error;
           continue;
         }
         this.logger.error(
@@ -109,6 +126,7 @@ export class ResultBuffer {
         );
       }
     }
+    return { kept, cause };
   }
 }
 

@@ -1,6 +1,8 @@
+import type { Logger } from '@nestjs/common';
 import type { StepDefinition } from '../definition/flow-definition.ts';
 import { NotJsonError } from '../errors/not-json.error.ts';
 import { toStepOutputJson } from '../json/to-json-value.ts';
+import { LongTimeout } from '../support/long-timeout.ts';
 import type { StepContext } from '../types/step-context.ts';
 import { describeThrown, type TaskOutcome } from './task-outcome.ts';
 
@@ -22,20 +24,26 @@ export interface ClaimedTask {
  * One task in flight: runs the step's handler with the task's input and context, and settles into
  * a {@link TaskOutcome} exactly once, whichever comes first: the handler's result, the step's timeout
  * (the signal fires, the attempt fails), or the worker abandoning it at shutdown (the signal fires,
- * the task is handed back). A handler that finishes after that is ignored.
+ * the task is handed back). A handler that finishes after that is ignored. JavaScript cannot stop a
+ * handler that does not stop itself, so one still running after its timeout is logged: a warning
+ * then, and a line when it finally settles.
  */
 export class TaskExecution {
   readonly outcome: Promise<TaskOutcome>;
   private readonly controller = new AbortController();
   private settle!: (outcome: TaskOutcome) => void;
   private settled = false;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: LongTimeout | undefined;
+  private handlerRunning = true;
+  /** When the timeout fired while the handler was running and kept running (epoch ms). */
+  private overranSince: number | undefined;
 
   constructor(
     readonly flowSlug: string,
     readonly task: ClaimedTask,
     readonly step: StepDefinition,
     flowInput: unknown,
+    private readonly logger: Logger,
   ) {
     this.outcome = new Promise((resolve) => {
       this.settle = resolve;
@@ -54,13 +62,18 @@ export class TaskExecution {
     // outputs; a map step its element (the engine prepares the last two).
     const input = step.stepType === 'single' && step.dependsOn.length === 0 ? flowInput : task.input;
 
-    this.timer = setTimeout(() => {
+    // A step's timeout may be up to a year: longer than one Node.js timer can wait.
+    this.timer = new LongTimeout(() => {
       const error = new TaskTimeoutError(step.slug, task.timeout_seconds);
       this.finish({ kind: 'failed', errorMessage: error.message, error }, error);
+      // The abort event is dispatched synchronously: a handler that stops on it has settled before
+      // the next turn of the event loop. One still running then did not look at its signal.
+      setImmediate(() => this.warnIfStillRunning());
     }, task.timeout_seconds * 1000);
 
     Promise.resolve()
       .then(() => step.handler(input, context))
+      .finally(() => this.handlerSettled())
       .then(
         (value) => {
           try {
@@ -86,10 +99,31 @@ export class TaskExecution {
     this.finish({ kind: 'abandoned' }, reason);
   }
 
+  private warnIfStillRunning(): void {
+    if (!this.handlerRunning) return;
+    this.overranSince = Date.now();
+    this.logger.warn(
+      `${this.describe()} timed out after ${this.task.timeout_seconds} s and its handler is still running: ` +
+        'it ignored ctx.signal. The attempt is reported as failed and its slot is free; whatever the handler ' +
+        'returns now is ignored. Make the handler stop when ctx.signal fires (pass it on to fetch, queries, timers).',
+    );
+  }
+
+  private handlerSettled(): void {
+    this.handlerRunning = false;
+    if (this.overranSince === undefined) return;
+    const late = ((Date.now() - this.overranSince) / 1000).toFixed(1);
+    this.logger.log(`${this.describe()}: its handler finished ${late} s after its timeout; its result is ignored.`);
+  }
+
+  private describe(): string {
+    return `Step '${this.task.step_slug}' (task ${this.task.task_index}) of run ${this.task.run_id}`;
+  }
+
   private finish(outcome: TaskOutcome, abortReason?: Error): void {
     if (this.settled) return;
     this.settled = true;
-    clearTimeout(this.timer);
+    this.timer?.clear();
     if (abortReason !== undefined) this.controller.abort(abortReason);
     this.settle(outcome);
   }

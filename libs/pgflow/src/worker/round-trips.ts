@@ -1,0 +1,179 @@
+import type { Logger } from '@nestjs/common';
+import { sql } from '../db/engine.sql.ts';
+import type { PgflowDatabase } from '../db/pgflow-database.ts';
+import { isConnectionError, sqlStateOf } from '../db/sql-state.ts';
+import type { ResolvedPgflowWorkerOptions } from '../pgflow-options.ts';
+import { Backoff } from '../support/backoff.ts';
+import { sleep } from '../support/sleep.ts';
+import { type ClaimRow, type FlowPoller, nextPollAt } from './flow-poller.ts';
+import type { ResultBuffer, Results } from './result-buffer.ts';
+import type { TaskDispatcher } from './task-dispatcher.ts';
+import type { ClaimedTask } from './task-execution.ts';
+
+/**
+ * Round trips in flight at once. Two let the database work on one batch while the other's rows
+ * travel and its tasks are dispatched (a server has more than one core); the second starts only
+ * when there is a backlog or results to report, so an idle worker still polls once.
+ */
+export const MAX_ROUND_TRIPS = 2;
+
+/**
+ * The worker's round trips to the engine. Each reports every result waiting in the ResultBuffer and
+ * claims up to a number of tasks of one flow, in one statement (pgflow._report_and_claim: one
+ * commit, however many tasks), then hands the claimed tasks to the TaskDispatcher. When one fails:
+ * - the database is unreachable: the results go back to the buffer, and no round trip starts before
+ *   a backoff has passed ({@link pausedUntil});
+ * - the batch failed otherwise: each result is reported on its own (ResultBuffer.isolate); those
+ *   that failed again for a reason of the moment (a deadlock, a lock or statement timeout) are
+ *   kept, and reported again after a backoff, never turned into failures;
+ * - the claim failed: that flow's next claim waits for a backoff.
+ * Which flow to claim for, and when, is the worker loop's decision; this class only carries it out.
+ */
+export class RoundTrips {
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly backoff = new Backoff(100, 5_000);
+  /** While the database is unreachable, or results wait to be stored again: no round trip before this time (epoch ms). */
+  private pausedUntilMs = 0;
+  /** The last failure was a lost connection: say so when a round trip succeeds again. */
+  private unreachable = false;
+  /** Results are waiting to be stored again after a failure of the moment. */
+  private storeRetrying = false;
+  /** Task slots the claims in flight may fill. */
+  private reserved = 0;
+
+  /**
+   * @param onEnded called when a round trip ended (a slot of its own, and maybe task slots, are free).
+   */
+  constructor(
+    private readonly database: PgflowDatabase,
+    private readonly settings: ResolvedPgflowWorkerOptions,
+    private readonly results: ResultBuffer,
+    private readonly dispatcher: TaskDispatcher,
+    private readonly logger: Logger,
+    private readonly onEnded: () => void,
+  ) {}
+
+  /** Round trips in flight now. */
+  get size(): number {
+    return this.inFlight.size;
+  }
+
+  /** Task slots reserved for the tasks the round trips in flight may claim. */
+  get reservedSlots(): number {
+    return this.reserved;
+  }
+
+  /** No round trip should start before this time (epoch ms): the database was unreachable, or results wait for a retry. */
+  get pausedUntil(): number {
+    return this.pausedUntilMs;
+  }
+
+  /**
+   * Starts a round trip without waiting for it: it reports the pending results and claims up to
+   * `quantity` tasks of `poller`'s flow (none without a poller). Its claim's slots are reserved
+   * until it ends.
+   */
+  launch(poller: FlowPoller | undefined, quantity: number): void {
+    this.reserved += quantity;
+    if (poller !== undefined) poller.claiming += 1;
+    const trip = this.run(poller, quantity)
+      // Every failure the round trip expects is handled inside; anything else is logged, never left
+      // as an unhandled rejection (which ends the process under Node's defaults).
+      .catch((error: unknown) =>
+        this.logger.error(`A round trip failed unexpectedly: ${(error as Error)?.message}`, (error as Error)?.stack),
+      )
+      .finally(() => {
+        this.reserved -= quantity;
+        if (poller !== undefined) poller.claiming -= 1;
+        this.inFlight.delete(trip);
+        this.onEnded();
+      });
+    this.inFlight.add(trip);
+  }
+
+  /** Resolves when every round trip in flight has ended. */
+  async allEnded(): Promise<void> {
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Reports what is left at shutdown, until it is stored or the deadline passes. */
+  async drain(deadline: number): Promise<void> {
+    while (this.results.pending > 0 && Date.now() < deadline) {
+      if (Date.now() < this.pausedUntilMs) await sleep(Math.min(this.pausedUntilMs, deadline) - Date.now());
+      else await this.run(undefined, 0);
+    }
+  }
+
+  private async run(poller: FlowPoller | undefined, quantity: number): Promise<void> {
+    const results = this.results.take();
+    const notified = poller?.notified;
+    let rows: ClaimRow[];
+    try {
+      rows = await this.database.query<ClaimRow>(sql.reportAndClaim, [
+        JSON.stringify(results.completions),
+        JSON.stringify(results.failures),
+        poller?.definition.slug ?? null,
+        quantity,
+        this.settings.visibilityTimeout,
+        poller?.workerId ?? null,
+        this.dispatcher.knownRunIds(),
+      ]);
+    } catch (error) {
+      await this.failed(error, results, poller);
+      return;
+    }
+    // This statement carried every result that was waiting (take() takes them all).
+    if (this.unreachable) this.logger.log('Database reachable again: the worker resumed.');
+    if (this.storeRetrying) this.logger.log('The task results that had to wait are stored.');
+    this.unreachable = false;
+    this.storeRetrying = false;
+    this.backoff.reset();
+    if (poller === undefined) return;
+    const tasks = rows.filter((row): row is ClaimRow & ClaimedTask => row.run_id !== null);
+    poller.backlog = tasks.length > 0 && tasks.length >= quantity;
+    if (tasks.length === 0) {
+      // Work notified while this read was under way may not have been visible to it: read again.
+      poller.dueAt = poller.notified === notified ? nextPollAt(rows[0], this.settings) : 0;
+      return;
+    }
+    poller.dueAt = 0;
+    await this.dispatcher.dispatch(poller, tasks);
+  }
+
+  private async failed(error: unknown, results: Results, poller: FlowPoller | undefined): Promise<void> {
+    const reported = results.completions.length + results.failures.length;
+    if (isConnectionError(error)) {
+      this.results.putBack(results);
+      this.pausedUntilMs = Date.now() + this.backoff.next();
+      if (!this.unreachable) {
+        this.logger.error(`Database unreachable (${(error as Error).message}); retrying with a backoff.`);
+      }
+      this.unreachable = true;
+      return;
+    }
+    if (reported > 0) {
+      // Report each result on its own (no claim this time): one the engine refuses cannot block the
+      // others, and most of a batch that lost a race (a deadlock, a lock timeout) goes through so.
+      const { kept, cause } = await this.results.isolate(results);
+      if (kept > 0) this.retryStoring(kept, cause);
+      return;
+    }
+    const slug = poller?.definition.slug ?? '(none)';
+    this.logger.error(`Could not claim tasks of '${slug}': ${(error as Error).message}`, (error as Error).stack);
+    if (poller !== undefined) poller.dueAt = Date.now() + this.backoff.next();
+  }
+
+  /** Results that could not be stored for a reason of the moment: the next round trip waits a backoff. */
+  private retryStoring(kept: number, cause: unknown): void {
+    const wait = this.backoff.next();
+    this.pausedUntilMs = Date.now() + wait;
+    const state = sqlStateOf(cause) ?? 'none';
+    const what = `${kept} task result(s) could not be stored for now (SQLSTATE ${state}: ${(cause as Error)?.message})`;
+    if (this.storeRetrying) {
+      this.logger.debug(`${what}; reporting them again in ${wait} ms.`);
+    } else {
+      this.logger.warn(`${what}; they are kept and reported again with a backoff.`);
+    }
+    this.storeRetrying = true;
+  }
+}

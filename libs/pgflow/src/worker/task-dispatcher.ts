@@ -1,0 +1,208 @@
+import type { Logger } from '@nestjs/common';
+import { sql } from '../db/engine.sql.ts';
+import type { PgflowDatabase } from '../db/pgflow-database.ts';
+import { isRetryableError } from '../db/sql-state.ts';
+import { Backoff } from '../support/backoff.ts';
+import { sleep } from '../support/sleep.ts';
+import { FlowInputCache } from './flow-input-cache.ts';
+import type { FlowPoller } from './flow-poller.ts';
+import type { ResultBuffer } from './result-buffer.ts';
+import { type ClaimedTask, TaskExecution } from './task-execution.ts';
+import type { TaskOutcome } from './task-outcome.ts';
+
+/** How many recently seen runs a claim names as known (their input is not sent again). */
+export const KNOWN_RUNS_PER_CLAIM = 32;
+
+/**
+ * How long a failing read of run inputs is tried again before the tasks are handed back. The tasks
+ * are started in the engine meanwhile, and the stall sweep may give a task to another worker 30 s
+ * after its timeout: a handler that starts within 30 s of the claim times out here before that, and
+ * 20 s leaves room for the hand-back itself.
+ */
+const INPUT_READ_RETRY_MS = 20_000;
+
+/**
+ * Turns claimed tasks into running {@link TaskExecution}s and keeps track of them until they
+ * settle: it gives each task its run's input (from the claim, from the cache of recent runs, or read
+ * from pgflow.runs when the engine left it out as known but the cache no longer holds it), puts each
+ * outcome in the ResultBuffer (logging failures), and at shutdown abandons the executions still
+ * running and hands their tasks back to the queue.
+ */
+export class TaskDispatcher {
+  private readonly running = new Set<TaskExecution>();
+  private readonly inputs: FlowInputCache;
+  /** Fires at shutdown: reads of run inputs are not tried again. */
+  private readonly stopping = new AbortController();
+
+  /**
+   * @param onSettled called when an execution settled with a result to report (and a free slot).
+   */
+  constructor(
+    private readonly database: PgflowDatabase,
+    private readonly results: ResultBuffer,
+    private readonly logger: Logger,
+    batchSize: number,
+    private readonly onSettled: () => void,
+  ) {
+    this.inputs = new FlowInputCache(Math.max(256, batchSize + 2 * KNOWN_RUNS_PER_CLAIM));
+  }
+
+  /** How many tasks are running now. */
+  get runningCount(): number {
+    return this.running.size;
+  }
+
+  /** The runs a claim names as known: their input is not sent again. */
+  knownRunIds(): string[] {
+    return this.inputs.known(KNOWN_RUNS_PER_CLAIM);
+  }
+
+  /** Resolves when every running execution settled (its outcome is in), whatever it was. */
+  async allSettled(): Promise<void> {
+    await Promise.allSettled([...this.running].map((execution) => execution.outcome));
+  }
+
+  /** The worker is shutting down: a failing read of run inputs is not tried again. */
+  stop(): void {
+    this.stopping.abort();
+  }
+
+  /**
+   * Starts the tasks a round trip claimed for `poller`'s flow. Never rejects: a task whose run
+   * input cannot be read goes back to the queue.
+   */
+  async dispatch(poller: FlowPoller, tasks: readonly ClaimedTask[]): Promise<void> {
+    for (const task of tasks) {
+      if (task.flow_input !== null) this.inputs.set(task.run_id, task.flow_input);
+    }
+    const failure = await this.fetchMissingInputs(tasks);
+    const unread =
+      failure === undefined ? [] : tasks.filter((t) => t.flow_input === null && !this.inputs.has(t.run_id));
+    if (unread.length > 0) await this.handBackUnread(poller, unread, failure);
+    for (const task of tasks) {
+      if (!unread.includes(task)) this.start(poller, task);
+    }
+  }
+
+  /**
+   * Abandons the executions still running (their signal fires) and puts their tasks back in the
+   * queue. Returns how many tasks the engine took back.
+   */
+  async handBack(pollers: readonly FlowPoller[]): Promise<number> {
+    const executions = [...this.running];
+    if (executions.length === 0) return 0;
+    const reason = new Error('The worker is shutting down and handed the task back to the queue.');
+    for (const execution of executions) execution.abandon(reason);
+    let released = 0;
+    for (const poller of pollers) {
+      const ids = executions.filter((e) => e.flowSlug === poller.definition.slug).map((e) => e.task.msg_id);
+      if (ids.length > 0) released += await this.release(poller, ids);
+    }
+    return released;
+  }
+
+  /**
+   * Reads the inputs the engine left out as known but that this worker no longer holds (rare).
+   * A read that failed for a reason that may pass (the connection, a lock or statement timeout) is
+   * tried again with a backoff for a while; returns the error of the last read if none succeeded.
+   */
+  private async fetchMissingInputs(tasks: readonly ClaimedTask[]): Promise<unknown> {
+    const missing = [
+      ...new Set(tasks.filter((t) => t.flow_input === null && !this.inputs.has(t.run_id)).map((t) => t.run_id)),
+    ];
+    if (missing.length === 0) return undefined;
+    const backoff = new Backoff(100, 2_000);
+    const giveUpAt = Date.now() + INPUT_READ_RETRY_MS;
+    for (;;) {
+      try {
+        const rows = await this.database.query<{ run_id: string; input: unknown }>(sql.runInputs, [missing]);
+        for (const row of rows) this.inputs.set(row.run_id, row.input);
+        return undefined;
+      } catch (error) {
+        if (!isRetryableError(error) || Date.now() >= giveUpAt || this.stopping.signal.aborted) return error;
+        await sleep(backoff.next(), this.stopping.signal);
+      }
+    }
+  }
+
+  /**
+   * Puts back in the queue the tasks whose run input could not be read. The next claim of one of
+   * them carries the input: this worker no longer names their runs as known.
+   */
+  private async handBackUnread(poller: FlowPoller, tasks: readonly ClaimedTask[], error: unknown): Promise<void> {
+    const runs = [...new Set(tasks.map((t) => t.run_id))];
+    this.logger.error(
+      `Could not read the input of run(s) ${runs.join(', ')} for ${tasks.length} claimed task(s) of ` +
+        `'${poller.definition.slug}' (${(error as Error)?.message}); handing them back to the queue.`,
+      (error as Error)?.stack,
+    );
+    await this.release(
+      poller,
+      tasks.map((t) => t.msg_id),
+    );
+  }
+
+  /** Hands tasks of `poller`'s flow back to the queue; returns how many the engine took back. */
+  private async release(poller: FlowPoller, msgIds: readonly string[]): Promise<number> {
+    try {
+      const [row] = await this.database.query<{ released: number }>(sql.releaseTasks, [
+        poller.definition.slug,
+        msgIds,
+        poller.workerId,
+      ]);
+      return row?.released ?? 0;
+    } catch (error) {
+      this.logger.warn(
+        `Could not hand back ${msgIds.length} task(s) of '${poller.definition.slug}' ` +
+          `(${(error as Error).message}); they will be retried after their timeout.`,
+      );
+      return 0;
+    }
+  }
+
+  private start(poller: FlowPoller, task: ClaimedTask): void {
+    const step = poller.definition.stepsBySlug.get(task.step_slug);
+    if (step === undefined) {
+      this.results.fail(
+        poller.definition.slug,
+        task,
+        `Step '${task.step_slug}' is not defined in flow class ${poller.definition.className} of this process ` +
+          `(flow '${poller.definition.slug}'): the code and the database disagree.`,
+      );
+      return;
+    }
+    const flowInput = this.inputs.has(task.run_id) ? this.inputs.get(task.run_id) : null;
+    const execution = new TaskExecution(poller.definition.slug, task, step, flowInput, this.logger);
+    this.running.add(execution);
+    void execution.outcome.then((outcome) => this.settled(execution, outcome));
+  }
+
+  private settled(execution: TaskExecution, outcome: TaskOutcome): void {
+    this.running.delete(execution);
+    const { task } = execution;
+    if (outcome.kind === 'completed') {
+      this.results.complete(execution.flowSlug, task, outcome.output);
+    } else if (outcome.kind === 'failed') {
+      this.results.fail(execution.flowSlug, task, outcome.errorMessage);
+      this.logFailure(execution, outcome.errorMessage, outcome.error);
+    }
+    // A result to report (and a free slot): the next round trip carries it.
+    if (outcome.kind !== 'abandoned') this.onSettled();
+  }
+
+  /**
+   * An attempt that will be retried is a warning (its stack at debug level); the last attempt is an
+   * error, with its stack.
+   */
+  private logFailure(execution: TaskExecution, message: string, error: unknown): void {
+    const { task, step } = execution;
+    const stack = error instanceof Error ? error.stack : undefined;
+    const what = `Step '${task.step_slug}' (task ${task.task_index}) of run ${task.run_id} failed on attempt ${task.attempt}`;
+    if (task.attempt < step.effectiveOptions.maxAttempts) {
+      this.logger.warn(`${what} of ${step.effectiveOptions.maxAttempts}, will be retried: ${message}`);
+      if (stack !== undefined) this.logger.debug(stack);
+    } else {
+      this.logger.error(`${what}, its last: ${message}`, stack);
+    }
+  }
+}
