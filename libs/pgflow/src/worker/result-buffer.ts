@@ -7,6 +7,11 @@ export interface TaskKey {
   readonly run_id: string;
   readonly step_slug: string;
   readonly task_index: number;
+  /**
+   * The attempt the result is for: the engine ignores a result of another attempt than the one
+   * running (this worker lost the task to a stall sweep or a timeout and reports late).
+   */
+  readonly attempt: number;
 }
 
 export interface Completion extends TaskKey {
@@ -131,9 +136,9 @@ export class ResultBuffer {
 }
 
 function pick(key: TaskKey): TaskKey {
-  return { run_id: key.run_id, step_slug: key.step_slug, task_index: key.task_index };
+  return { run_id: key.run_id, step_slug: key.step_slug, task_index: key.task_index, attempt: key.attempt };
 }
 
 function describe(key: TaskKey): string {
-  return `${key.step_slug}[${key.task_index}] of run ${key.run_id}`;
+  return `${key.step_slug}[${key.task_index}] of run ${key.run_id} (attempt ${key.attempt})`;
 }
