@@ -77,6 +77,20 @@ export function table(headings: readonly string[], rows: ReadonlyArray<readonly 
   return [line(headings), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...rows.map(line)].join('\n');
 }
 
+/** A column of a table built from row specifications: its heading, and how a row makes its cell. */
+export interface Column<R> {
+  readonly heading: string;
+  readonly cell: (row: R) => string;
+}
+
+/** A Markdown table (see table()) with one line per row specification and one cell per column. */
+export function tableOf<R>(columns: ReadonlyArray<Column<R>>, rows: readonly R[]): string {
+  return table(
+    columns.map((column) => column.heading),
+    rows.map((row) => columns.map((column) => column.cell(row))),
+  );
+}
+
 export function formatNumber(value: number, digits = 0): string {
   if (!Number.isFinite(value)) return 'n/a';
   return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
