@@ -15,7 +15,8 @@ const HEADER = `# Benchmark results
 
 Recorded by \`npm run bench\` (see bench/main.ts); each suite rewrites its own section. Figures are
 for comparing within one section: ratios of variants measured in the same run, on the same server,
-interleaved, in fresh databases.
+interleaved, in fresh databases. The peers section needs the peer comparison's own packages, which
+\`npm install\` leaves out: \`npm run bench:peers:install\` once, then \`npm run bench -- peers\`.
 `;
 
 export async function writeSection(suite: string, markdown: string): Promise<void> {
