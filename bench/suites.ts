@@ -1,11 +1,12 @@
 /**
  * Every benchmark suite, in the order `npm run bench` runs them. A new suite is a file exporting a
- * BenchSuite (see support/suite.ts), added to this list.
+ * BenchSuite (see support/suite.ts), added to this list. The peers suite's code is a package of its
+ * own, installed on demand (support/peers-package.ts).
  */
 import { engineSuite } from './engine/engine.suite.ts';
 import { floorSuite } from './floor/floor.suite.ts';
-import { peersSuite } from './peers/peers.suite.ts';
 import { queueSuite } from './queue/queue.suite.ts';
+import { peersSuite } from './support/peers-package.ts';
 import type { BenchSuite } from './support/suite.ts';
 import { workerSuite } from './worker/worker.suite.ts';
 

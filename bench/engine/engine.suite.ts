@@ -7,8 +7,9 @@
  */
 import type pg from 'pg';
 import { pgflowMigrations } from '../../migrations/index.ts';
+import { range } from '../support/figures.ts';
 import { compareRound, perSecond, type Sample, spread } from '../support/measure.ts';
-import { formatNumber, table } from '../support/results.ts';
+import { formatNumber, tableOf } from '../support/results.ts';
 import type { BenchDatabase } from '../support/server.ts';
 import type { BenchContext, BenchSuite } from '../support/suite.ts';
 import { BATCH, type DriverPath, EngineDriver, WORKER_ID } from './engine.driver.ts';
@@ -48,7 +49,7 @@ const mapWorkload = (size: number, quickSize: number): Workload => ({
   },
 });
 
-const chainWorkload: Workload = {
+const chain1000: Workload = {
   key: 'chain-1000',
   title: '1,000 runs of a 3-step chain (3,000 tasks)',
   flow: 'bench_chain',
@@ -67,7 +68,9 @@ const chainWorkload: Workload = {
   },
 };
 
-const WORKLOADS: readonly Workload[] = [mapWorkload(20_000, 2_000), mapWorkload(1_000, 1_000), chainWorkload];
+const map20000 = mapWorkload(20_000, 2_000);
+const map1000 = mapWorkload(1_000, 1_000);
+const WORKLOADS: readonly Workload[] = [map20000, map1000, chain1000];
 
 interface Measured {
   readonly workload: Workload;
@@ -152,45 +155,21 @@ export const engineSuite: BenchSuite = {
 };
 
 function report(results: readonly Measured[], repetitions: number): string {
-  const rows = results.flatMap(({ workload, connections, samples, statements }) =>
-    PATHS.map((path) => {
-      const rates = spread(samples[path].map(perSecond));
-      const per = (pick: (s: Sample) => number) => spread(samples[path].map((s) => pick(s) / s.items)).median;
-      return [
-        workload.key,
-        String(connections),
-        path,
-        `${formatNumber(rates.median)} (${formatNumber(rates.min)}–${formatNumber(rates.max)})`,
-        formatNumber(spread(statements[path]).median, 3),
-        formatNumber(
-          per((s) => s.commits),
-          3,
-        ),
-        formatNumber(per((s) => s.walBytes)),
-        formatNumber(per((s) => s.clientCpuMicros)),
-      ];
-    }),
-  );
-  const starts = results
-    .filter(({ workload }) => workload.key !== 'chain-1000')
-    .map(({ workload, connections, startSeconds }) => {
-      const s = spread(startSeconds);
-      return [
-        workload.key,
-        String(connections),
-        `${formatNumber(s.median, 3)} (${formatNumber(s.min, 3)}–${formatNumber(s.max, 3)})`,
-      ];
-    });
+  const rows = results.flatMap((measured) => PATHS.map((path) => ({ measured, path })));
+  /** The median over the rounds of a figure per task of a row's path. */
+  const perItem = ({ measured, path }: (typeof rows)[number], pick: (s: Sample) => number) =>
+    spread(measured.samples[path].map((s) => pick(s) / s.items)).median;
+  const maps = results.filter(({ workload }) => workload !== chain1000);
   const chainStarts = results
-    .filter(({ workload }) => workload.key === 'chain-1000')
+    .filter(({ workload }) => workload === chain1000)
     .flatMap(({ startSeconds, workload }) => startSeconds.map((seconds) => workload.tasks(false) / 3 / seconds));
-  const perTask = (key: string) =>
+  const secondsPerTask = (workload: Workload) =>
     spread(
       results
-        .filter((r) => r.workload.key === key && r.connections === 1)
+        .filter((r) => r.workload === workload && r.connections === 1)
         .flatMap((r) => r.samples.report_and_claim.map((s) => s.seconds / s.items)),
     ).median;
-  const growth = perTask('map-20000') / perTask('map-1000');
+  const growth = secondsPerTask(map20000) / secondsPerTask(map1000);
 
   return [
     '## The engine (SQL-only drivers)',
@@ -202,23 +181,43 @@ function report(results: readonly Measured[], repetitions: number): string {
       "claims the next), what the library's worker sends; **start_tasks**: pgflow's path, pgmq.read + " +
       "pgflow.start_tasks + pgflow.complete_tasks. No handler work: a task's output is its input.",
     '',
-    table(
+    tableOf(
       [
-        'workload',
-        'connections',
-        'driver',
-        'tasks/s median (min–max)',
-        'statements/task',
-        'commits/task',
-        'WAL bytes/task',
-        'client CPU µs/task',
+        { heading: 'workload', cell: ({ measured }) => measured.workload.key },
+        { heading: 'connections', cell: ({ measured }) => String(measured.connections) },
+        { heading: 'driver', cell: ({ path }) => path },
+        {
+          heading: 'tasks/s median (min–max)',
+          cell: ({ measured, path }) => range(measured.samples[path].map(perSecond)),
+        },
+        {
+          heading: 'statements/task',
+          cell: ({ measured, path }) => formatNumber(spread(measured.statements[path]).median, 3),
+        },
+        {
+          heading: 'commits/task',
+          cell: (row) =>
+            formatNumber(
+              perItem(row, (s) => s.commits),
+              3,
+            ),
+        },
+        { heading: 'WAL bytes/task', cell: (row) => formatNumber(perItem(row, (s) => s.walBytes)) },
+        { heading: 'client CPU µs/task', cell: (row) => formatNumber(perItem(row, (s) => s.clientCpuMicros)) },
       ],
       rows,
     ),
     '',
     '### Starting a run',
     '',
-    table(['map', 'connections of the round', 'start_flow seconds, median (min–max)'], starts),
+    tableOf<Measured>(
+      [
+        { heading: 'map', cell: ({ workload }) => workload.key },
+        { heading: 'connections of the round', cell: ({ connections }) => String(connections) },
+        { heading: 'start_flow seconds, median (min–max)', cell: ({ startSeconds }) => range(startSeconds, 3) },
+      ],
+      maps,
+    ),
     '',
     `Starting the chain's 1,000 runs one start_flow per run in one statement: ${formatNumber(
       spread(chainStarts).median,

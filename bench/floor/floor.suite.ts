@@ -11,23 +11,27 @@
 import type pg from 'pg';
 import { pgflowMigrations } from '../../migrations/index.ts';
 import { WORKER_ID } from '../engine/engine.driver.ts';
-import { costCells, median, perTask, range, type Throughput, tasksPerSecond } from '../support/figures.ts';
+import {
+  costColumns,
+  median,
+  perRound,
+  RoundSamples,
+  range,
+  rateColumn,
+  type Throughput,
+  tasksPerSecond,
+} from '../support/figures.ts';
 import { type InterleavedVariant, interleaveRound, onEachClient } from '../support/interleave.ts';
-import { formatNumber, table } from '../support/results.ts';
+import { formatNumber, tableOf } from '../support/results.ts';
 import type { BenchContext, BenchSuite } from '../support/suite.ts';
 import { engineSql, floorSql, floorTables } from './floor.sql.ts';
 
 const CONNECTIONS = 2;
 
-type Name = 'insert' | 'queue-1' | 'queue-100' | 'engine-1' | 'engine-100';
-
-const TITLES: Record<Name, string> = {
-  insert: 'one-row INSERT per transaction',
-  'queue-1': 'plain queue, batch 1: enqueue, claim (skip locked), delete',
-  'queue-100': 'plain queue, batch 100: enqueue 100, claim 100, delete 100',
-  'engine-1': 'engine, batch 1: start_flow, _report_and_claim, complete_tasks',
-  'engine-100': 'engine, batch 100: start_flows (100 runs), claim 100, complete_tasks 100',
-};
+/** A variant and the title of its row. */
+interface FloorVariant extends InterleavedVariant {
+  readonly title: string;
+}
 
 async function queueCycle(client: pg.Client, batch: number): Promise<number> {
   await client.query(floorSql.enqueue, [batch]);
@@ -72,7 +76,8 @@ async function repeat(
   return handled;
 }
 
-function variants(quick: boolean): InterleavedVariant[] {
+/** The variants of a suite run, the same objects in every round (they key the samples). */
+function variants(quick: boolean) {
   const scale = (full: number) => (quick ? Math.max(50, Math.round(full / 10)) : full);
   const plain: Pick<InterleavedVariant, 'migrations' | 'setup' | 'connections'> = {
     migrations: [],
@@ -92,51 +97,60 @@ function variants(quick: boolean): InterleavedVariant[] {
     },
     connections: CONNECTIONS,
   };
-  return [
-    {
-      name: 'insert',
-      ...plain,
-      items: scale(3000),
-      sliceItems: 20,
-      slice: (clients, budget) =>
-        onEachClient(clients, budget, async (client, share) => {
-          for (let i = 0; i < share; i++) await client.query(floorSql.insertRow, [`{"n":${i}}`]);
-          return share;
-        }),
-    },
-    {
-      name: 'queue-1',
-      ...plain,
-      items: scale(1000),
-      sliceItems: 10,
-      slice: (clients, budget) =>
-        onEachClient(clients, budget, (client, share) => repeat(client, share, 1, queueCycle)),
-    },
-    {
-      name: 'queue-100',
-      ...plain,
-      items: scale(20_000),
-      sliceItems: 400,
-      slice: (clients, budget) =>
-        onEachClient(clients, budget, (client, share) => repeat(client, share, 100, queueCycle)),
-    },
-    {
-      name: 'engine-1',
-      ...engine,
-      items: scale(300),
-      sliceItems: 10,
-      slice: (clients, budget) =>
-        onEachClient(clients, budget, (client, share) => repeat(client, share, 1, engineCycle)),
-    },
-    {
-      name: 'engine-100',
-      ...engine,
-      items: scale(3_000),
-      sliceItems: 200,
-      slice: (clients, budget) =>
-        onEachClient(clients, budget, (client, share) => repeat(client, share, 100, engineCycle)),
-    },
-  ];
+  const insert: FloorVariant = {
+    name: 'insert',
+    title: 'one-row INSERT per transaction',
+    ...plain,
+    items: scale(3000),
+    sliceItems: 20,
+    slice: (clients, budget) =>
+      onEachClient(clients, budget, async (client, share) => {
+        for (let i = 0; i < share; i++) await client.query(floorSql.insertRow, [`{"n":${i}}`]);
+        return share;
+      }),
+  };
+  const queue1: FloorVariant = {
+    name: 'queue-1',
+    title: 'plain queue, batch 1: enqueue, claim (skip locked), delete',
+    ...plain,
+    items: scale(1000),
+    sliceItems: 10,
+    slice: (clients, budget) => onEachClient(clients, budget, (client, share) => repeat(client, share, 1, queueCycle)),
+  };
+  const queue100: FloorVariant = {
+    name: 'queue-100',
+    title: 'plain queue, batch 100: enqueue 100, claim 100, delete 100',
+    ...plain,
+    items: scale(20_000),
+    sliceItems: 400,
+    slice: (clients, budget) =>
+      onEachClient(clients, budget, (client, share) => repeat(client, share, 100, queueCycle)),
+  };
+  const engine1: FloorVariant = {
+    name: 'engine-1',
+    title: 'engine, batch 1: start_flow, _report_and_claim, complete_tasks',
+    ...engine,
+    items: scale(300),
+    sliceItems: 10,
+    slice: (clients, budget) => onEachClient(clients, budget, (client, share) => repeat(client, share, 1, engineCycle)),
+  };
+  const engine100: FloorVariant = {
+    name: 'engine-100',
+    title: 'engine, batch 100: start_flows (100 runs), claim 100, complete_tasks 100',
+    ...engine,
+    items: scale(3_000),
+    sliceItems: 200,
+    slice: (clients, budget) =>
+      onEachClient(clients, budget, (client, share) => repeat(client, share, 100, engineCycle)),
+  };
+  return {
+    all: [insert, queue1, queue100, engine1, engine100],
+    /** The engine over the floor: each engine variant over the plain queue of the same batch. */
+    engineOverFloor: [
+      { engine: engine1, plain: queue1 },
+      { engine: engine100, plain: queue100 },
+    ],
+  };
 }
 
 export const floorSuite: BenchSuite = {
@@ -144,40 +158,29 @@ export const floorSuite: BenchSuite = {
   summary: 'plain SQL on this server (one-row insert, queue cycle batch 1/100) next to the engine doing the same',
 
   async run(context: BenchContext) {
-    const samples = new Map<Name, Throughput[]>();
+    const plan = variants(context.quick);
+    const samples = new RoundSamples<FloorVariant, Throughput>();
     for (let round = 0; round < context.repetitions; round++) {
-      const measured = await interleaveRound(context.server, variants(context.quick));
-      for (const [name, sample] of measured) {
-        const list = samples.get(name as Name) ?? [];
-        list.push(sample);
-        samples.set(name as Name, list);
-      }
+      const measured = await interleaveRound(context.server, plan.all);
+      samples.addRound(measured);
       context.log(
         `  round ${round + 1}: ${[...measured]
-          .map(([name, sample]) => `${name} ${formatNumber(tasksPerSecond(sample))}/s`)
+          .map(([variant, sample]) => `${variant.name} ${formatNumber(tasksPerSecond(sample))}/s`)
           .join(', ')}`,
       );
     }
-    return report(samples, context.repetitions);
+    return report(plan, samples, context.repetitions);
   },
 };
 
-const ENGINE_OVER_FLOOR = [
-  ['engine-1', 'queue-1'],
-  ['engine-100', 'queue-100'],
-] as const;
-
-function report(samples: Map<Name, Throughput[]>, repetitions: number): string {
-  const rows = [...samples].map(([name, list]) => {
-    const cost = perTask(list);
-    return [TITLES[name], range(list.map(tasksPerSecond)), ...costCells(cost)];
-  });
-  const ratios = ENGINE_OVER_FLOOR.map(([engine, plain]) => {
-    const a = samples.get(engine) ?? [];
-    const b = samples.get(plain) ?? [];
-    const perRound = a.map((sample, i) => tasksPerSecond(sample) / tasksPerSecond(b[i] as Throughput));
-    return [`${engine} ÷ ${plain}`, range(perRound, 2), `${formatNumber(median(perRound) * 100)}%`];
-  });
+function report(
+  plan: ReturnType<typeof variants>,
+  samples: RoundSamples<FloorVariant, Throughput>,
+  repetitions: number,
+): string {
+  const of = (variant: FloorVariant) => samples.of(variant);
+  const overFloor = ({ engine, plain }: (typeof plan.engineOverFloor)[number]) =>
+    perRound(of(engine), of(plain), tasksPerSecond);
   return [
     '## The floor: plain SQL on this server, and the engine doing the same',
     '',
@@ -189,21 +192,24 @@ function report(samples: Map<Name, Throughput[]>, repetitions: number): string {
       'id counter. Statements per task come from pg_stat_statements (BEGIN/COMMIT would count; none are sent ' +
       'here); n/a where the server does not load it.',
     '',
-    table(
+    tableOf<FloorVariant>(
       [
-        'variant',
-        'tasks/s median (min–max)',
-        'commits/task',
-        'write xacts/task',
-        'statements/task',
-        'WAL bytes/task',
-        'client CPU µs/task',
+        { heading: 'variant', cell: (variant) => variant.title },
+        rateColumn('tasks/s median (min–max)', of, tasksPerSecond),
+        ...costColumns(of, 'client'),
       ],
-      rows,
+      plan.all,
     ),
     '',
     '### The engine over the floor (per round, then median, min, max)',
     '',
-    table(['ratio of tasks/s', 'median (min–max)', 'the engine at'], ratios),
+    tableOf(
+      [
+        { heading: 'ratio of tasks/s', cell: ({ engine, plain }) => `${engine.name} ÷ ${plain.name}` },
+        { heading: 'median (min–max)', cell: (pair) => range(overFloor(pair), 2) },
+        { heading: 'the engine at', cell: (pair) => `${formatNumber(median(overFloor(pair)) * 100)}%` },
+      ],
+      plan.engineOverFloor,
+    ),
   ].join('\n');
 }

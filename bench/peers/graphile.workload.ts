@@ -10,8 +10,8 @@
  * Success logging is off (NO_LOG_SUCCESS, graphile-worker's own switch for benchmarks).
  */
 import type { ChildControl } from '../support/child.ts';
-import { Completions } from '../support/completions.ts';
 import { inParallel, type LatencyRequest, sequentialLatency, until } from '../support/figures.ts';
+import { Completions } from './completions.ts';
 
 export type GraphileSettings = 'defaults' | 'high-throughput';
 

@@ -12,8 +12,8 @@
  *   'completed'), at the shortest polling interval pg-boss allows (0.5 s; its default is 2 s).
  */
 import type { ChildControl } from '../support/child.ts';
-import { Completions } from '../support/completions.ts';
 import { type LatencyRequest, sequentialLatency, until } from '../support/figures.ts';
+import { Completions } from './completions.ts';
 
 export interface PgBossSettings {
   /** work() calls on the queue: each is a worker loop of its own. */

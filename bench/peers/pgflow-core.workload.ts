@@ -18,8 +18,8 @@
 import { randomUUID } from 'node:crypto';
 import type postgres from 'postgres';
 import type { ChildControl } from '../support/child.ts';
-import { Completions } from '../support/completions.ts';
 import { inParallel, type LatencyRequest, sequentialLatency, until } from '../support/figures.ts';
+import { Completions } from './completions.ts';
 
 /** @pgflow/edge-worker's FlowWorkerConfig defaults (createFlowWorker). */
 export const PGFLOW_WORKER_DEFAULTS = {

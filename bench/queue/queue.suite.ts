@@ -6,6 +6,7 @@
 import type pg from 'pg';
 import { QueueLayer1764150000000 } from '../../migrations/1764150000000-queue-layer.ts';
 import { IMPLEMENTATION_QUERY } from '../../migrations/queue-layer/detect.ts';
+import { median, perRound, range } from '../support/figures.ts';
 import { onEachClient } from '../support/interleave.ts';
 import { compareRound, perSecond, type Sample, spread } from '../support/measure.ts';
 import { formatNumber, table } from '../support/results.ts';
@@ -252,24 +253,21 @@ function report(results: readonly Measured[], implementation: string, repetition
     return [
       workload.key,
       String(connections),
-      formatNumber(spread(samples.pgmq.map(perSecond)).median),
-      formatNumber(spread(samples.plain.map(perSecond)).median),
-      `${formatNumber(ratio.median, 2)} (${formatNumber(ratio.min, 2)}–${formatNumber(ratio.max, 2)})`,
-      ratio.median >= 0.9 ? 'yes' : `no (${formatNumber((1 - ratio.median) * 100, 0)}% slower)`,
+      formatNumber(median(samples.pgmq.map(perSecond))),
+      formatNumber(median(samples.plain.map(perSecond))),
+      range(ratio, 2),
+      median(ratio) >= 0.9 ? 'yes' : `no (${formatNumber((1 - median(ratio)) * 100, 0)}% slower)`,
     ];
   });
 
   const details = results.map(({ workload, connections, samples }) => {
     const rows = workload.variants.map((variant) => {
-      const rates = spread(samples[variant].map(perSecond));
       const ratio = ratios(samples.pgmq, samples[variant]);
       const per = (pick: (s: Sample) => number) => spread(samples[variant].map((s) => pick(s) / s.items)).median;
       return [
         variant,
-        `${formatNumber(rates.median)} (${formatNumber(rates.min)}–${formatNumber(rates.max)})`,
-        variant === 'pgmq'
-          ? ''
-          : `${formatNumber(ratio.median, 2)} (${formatNumber(ratio.min, 2)}–${formatNumber(ratio.max, 2)})`,
+        range(samples[variant].map(perSecond)),
+        variant === 'pgmq' ? '' : range(ratio, 2),
         formatNumber(
           per((s) => s.commits),
           2,
@@ -324,6 +322,6 @@ function report(results: readonly Measured[], implementation: string, repetition
 }
 
 /** pgmq ÷ other, round by round. */
-function ratios(pgmq: readonly Sample[], other: readonly Sample[]) {
-  return spread(pgmq.map((sample, i) => perSecond(sample) / perSecond(other[i] as Sample)));
+function ratios(pgmq: readonly Sample[], other: readonly Sample[]): number[] {
+  return perRound(pgmq, other, perSecond);
 }

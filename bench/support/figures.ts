@@ -1,9 +1,10 @@
 /**
- * What the throughput and latency workloads of the floor, worker and peers suites report, and the
- * helpers that turn repetitions into the recorded figures (median, min, max; percentiles).
+ * What the throughput and latency workloads of the floor, worker and peers suites report, the
+ * helpers that turn repetitions into the recorded figures (median, min, max; percentiles; per-round
+ * ratios), and the specifications of the table columns and target rows made from them.
  */
 import { spread } from './measure.ts';
-import { formatNumber } from './results.ts';
+import { type Column, formatNumber, tableOf } from './results.ts';
 import type { WorkDelta } from './work-counters.ts';
 
 /** One repetition of a throughput workload. */
@@ -78,15 +79,81 @@ export function perTask(samples: readonly Throughput[]): {
   };
 }
 
-/** A table row's per-task cost cells: commits, write transactions, statements (n/a where not measured), WAL bytes, CPU µs. */
-export function costCells(cost: ReturnType<typeof perTask>): string[] {
+/**
+ * Each workload's samples over the rounds, kept by the workload's specification itself (not by a
+ * name), so that a table's row specifications read their own.
+ */
+export class RoundSamples<K, T> {
+  private readonly byKey = new Map<K, T[]>();
+
+  add(key: K, sample: T): void {
+    const list = this.byKey.get(key) ?? [];
+    list.push(sample);
+    this.byKey.set(key, list);
+  }
+
+  /** Adds one round's samples. */
+  addRound(round: ReadonlyMap<K, T>): void {
+    for (const [key, sample] of round) this.add(key, sample);
+  }
+
+  of(key: K): readonly T[] {
+    return this.byKey.get(key) ?? [];
+  }
+}
+
+/** Per-round ratios a ÷ b of a figure (a round that b lacks is left out). */
+export function perRound<T>(a: readonly T[], b: readonly T[], figure: (sample: T) => number): number[] {
+  return a.flatMap((sample, i) => (b[i] === undefined ? [] : [figure(sample) / figure(b[i] as T)]));
+}
+
+/** A rate column: "median (min–max)" over the rounds of the row's samples. */
+export function rateColumn<R>(
+  heading: string,
+  samplesOf: (row: R) => readonly Throughput[],
+  rate: (sample: Throughput) => number,
+  digits: (row: R) => number = () => 0,
+): Column<R> {
+  return { heading, cell: (row) => range(samplesOf(row).map(rate), digits(row)) };
+}
+
+/**
+ * The per-task cost columns of a throughput table (medians over the row's samples): commits, write
+ * transactions, statements (n/a where not measured), WAL bytes, and the CPU of the worker process
+ * or of the benchmark's own client.
+ */
+export function costColumns<R>(samplesOf: (row: R) => readonly Throughput[], cpu: 'worker' | 'client'): Column<R>[] {
+  const cost = (row: R) => perTask(samplesOf(row));
   return [
-    formatNumber(cost.commits, 3),
-    formatNumber(cost.writeTransactions, 3),
-    cost.statements === null ? 'n/a' : formatNumber(cost.statements, 3),
-    formatNumber(cost.walBytes),
-    formatNumber(cost.cpuMicros),
+    { heading: 'commits/task', cell: (row) => formatNumber(cost(row).commits, 3) },
+    { heading: 'write xacts/task', cell: (row) => formatNumber(cost(row).writeTransactions, 3) },
+    {
+      heading: 'statements/task',
+      cell: (row) => {
+        const statements = cost(row).statements;
+        return statements === null ? 'n/a' : formatNumber(statements, 3);
+      },
+    },
+    { heading: 'WAL bytes/task', cell: (row) => formatNumber(cost(row).walBytes) },
+    { heading: `${cpu} CPU µs/task`, cell: (row) => formatNumber(cost(row).cpuMicros) },
   ];
+}
+
+/** The worker process's peak RSS (median over the row's samples, MiB; n/a where not measured). */
+export function rssColumn<R>(heading: string, samplesOf: (row: R) => readonly Throughput[]): Column<R> {
+  return { heading, cell: (row) => formatNumber(perTask(samplesOf(row)).maxRssMiB) };
+}
+
+/** The p50, p95, p99 and max columns of a latency table, ms, over the row's samples. */
+export function latencyColumns<R>(valuesOf: (row: R) => readonly number[]): Column<R>[] {
+  return (
+    [
+      ['p50 ms', 0.5],
+      ['p95 ms', 0.95],
+      ['p99 ms', 0.99],
+      ['max ms', 1],
+    ] as const
+  ).map(([heading, q]) => ({ heading, cell: (row: R) => formatNumber(percentile(valuesOf(row), q), 1) }));
 }
 
 /** What a latency workload is asked for. */
@@ -165,4 +232,26 @@ export async function inParallel(
 export function verdict(value: number, met: (value: number) => boolean): string {
   if (Number.isNaN(value)) return 'not measured';
   return met(value) ? 'met' : '**missed**';
+}
+
+/** A row of a targets table, made from the suite's figures F. */
+export interface Target<F> {
+  readonly target: string | ((figures: F) => string);
+  /** The figure that decides the verdict; NaN when not measured. */
+  readonly measure: (figures: F) => number;
+  /** The "measured" cell. */
+  readonly shown: (figures: F) => string;
+  readonly met: (value: number) => boolean;
+}
+
+/** A targets table: target, measured, verdict. */
+export function targetsTable<F>(figures: F, targets: ReadonlyArray<Target<F>>, measuredHeading = 'measured'): string {
+  return tableOf<Target<F>>(
+    [
+      { heading: 'target', cell: (t) => (typeof t.target === 'string' ? t.target : t.target(figures)) },
+      { heading: measuredHeading, cell: (t) => t.shown(figures) },
+      { heading: 'verdict', cell: (t) => verdict(t.measure(figures), t.met) },
+    ],
+    targets,
+  );
 }

@@ -28,8 +28,8 @@ export interface InterleavedVariant {
   readonly tasksPerRun?: number;
 }
 
-interface Running {
-  readonly variant: InterleavedVariant;
+interface Running<V extends InterleavedVariant> {
+  readonly variant: V;
   readonly database: BenchDatabase;
   readonly clients: pg.Client[];
   before: WorkReading | undefined;
@@ -41,12 +41,12 @@ interface Running {
   done: boolean;
 }
 
-/** One round: a Throughput per variant, by name. */
-export async function interleaveRound(
+/** One round: a Throughput per variant (the map's keys are the variants given). */
+export async function interleaveRound<V extends InterleavedVariant>(
   server: BenchServer,
-  variants: readonly InterleavedVariant[],
-): Promise<Map<string, Throughput>> {
-  const running: Running[] = [];
+  variants: readonly V[],
+): Promise<Map<V, Throughput>> {
+  const running: Running<V>[] = [];
   try {
     for (const variant of variants) {
       const database = await server.freshDatabase(variant.migrations);
@@ -95,12 +95,12 @@ export async function interleaveRound(
       order = order.reverse();
     }
 
-    const results = new Map<string, Throughput>();
+    const results = new Map<V, Throughput>();
     for (const state of running) {
       await Promise.all(state.clients.splice(0).map((client) => client.end()));
       await server.waitForDisconnect(state.database);
       const work = await workBetween(server, state.before as WorkReading, await readWork(server, state.database));
-      results.set(state.variant.name, {
+      results.set(state.variant, {
         tasks: state.items,
         runs: state.items / (state.variant.tasksPerRun ?? 1),
         seconds: Number(state.nanos) / 1e9,

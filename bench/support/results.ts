@@ -15,7 +15,8 @@ const HEADER = `# Benchmark results
 
 Recorded by \`npm run bench\` (see bench/main.ts); each suite rewrites its own section. Figures are
 for comparing within one section: ratios of variants measured in the same run, on the same server,
-interleaved, in fresh databases.
+interleaved, in fresh databases. The peers section needs the peer comparison's own packages, which
+\`npm install\` leaves out: \`npm run bench:peers:install\` once, then \`npm run bench -- peers\`.
 `;
 
 export async function writeSection(suite: string, markdown: string): Promise<void> {
@@ -75,6 +76,20 @@ export function table(headings: readonly string[], rows: ReadonlyArray<readonly 
   const line = (cells: readonly string[]) =>
     `| ${widths.map((w, column) => pad(cells[column] ?? '', w)).join(' | ')} |`;
   return [line(headings), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...rows.map(line)].join('\n');
+}
+
+/** A column of a table built from row specifications: its heading, and how a row makes its cell. */
+export interface Column<R> {
+  readonly heading: string;
+  readonly cell: (row: R) => string;
+}
+
+/** A Markdown table (see table()) with one line per row specification and one cell per column. */
+export function tableOf<R>(columns: ReadonlyArray<Column<R>>, rows: readonly R[]): string {
+  return table(
+    columns.map((column) => column.heading),
+    rows.map((row) => columns.map((column) => column.cell(row))),
+  );
 }
 
 export function formatNumber(value: number, digits = 0): string {

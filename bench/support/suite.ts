@@ -9,6 +9,11 @@ export interface BenchSuite {
   readonly name: string;
   /** One line for `npm run bench -- --help`. */
   readonly summary: string;
+  /**
+   * Why the suite cannot run on this checkout (e.g. its packages are not installed), naming the fix;
+   * undefined when it can. A suite without it always can.
+   */
+  unavailable?(): string | undefined;
   /** Runs the suite and returns its section of bench/RESULTS.md (Markdown, without the machine facts). */
   run(context: BenchContext): Promise<string>;
 }

@@ -8,18 +8,22 @@
  */
 import { pgflowMigrations } from '../../migrations/index.ts';
 import {
-  costCells,
+  costColumns,
   median,
   percentile,
-  perTask,
+  perRound,
+  RoundSamples,
   range,
+  rateColumn,
+  rssColumn,
   runsPerSecond,
+  type Target,
   type Throughput,
+  targetsTable,
   tasksPerSecond,
-  verdict,
 } from '../support/figures.ts';
 import { throughputInChild } from '../support/measured-child.ts';
-import { formatNumber, table } from '../support/results.ts';
+import { formatNumber, tableOf } from '../support/results.ts';
 import type { BenchContext } from '../support/suite.ts';
 import type { LibraryInput, LibraryShape } from './library.workloads.ts';
 import { DIAMOND_WIDTH } from './throughput-flows.ts';
@@ -31,45 +35,55 @@ const STARTERS = 32;
 const RSS_LIMIT_MIB = 200;
 
 interface Workload {
-  readonly key: 'one-step' | 'map-reduce' | 'chain' | 'diamond';
+  /** For the progress output. */
+  readonly name: string;
   readonly title: (size: number) => string;
   readonly shape: LibraryShape;
   readonly size: (quick: boolean) => number;
+  /** Digits of its runs/s (a single run per round: a fraction). */
+  readonly runsDigits: number;
 }
 
-const WORKLOADS: readonly Workload[] = [
-  {
-    key: 'one-step',
-    title: (n) => `${formatNumber(n)} one-step runs, started by ${STARTERS} concurrent FlowClient.start() callers`,
-    shape: 'one-step',
-    // 5,000, not 20,000: every start costs the engine a few milliseconds (see the peers suite, which
-    // drains 20,000 runs started beforehand), and the rate is per run.
-    size: (quick) => (quick ? 300 : 5_000),
-  },
-  {
-    key: 'map-reduce',
-    title: (n) => `a ${formatNumber(n)}-item map step, then one reduce step (one run)`,
-    shape: 'map-reduce',
-    size: (quick) => (quick ? 300 : 10_000),
-  },
-  {
-    key: 'chain',
-    title: (n) => `${formatNumber(n)} runs of a 3-step chain`,
-    shape: 'chain',
-    size: (quick) => (quick ? 30 : 1_000),
-  },
-  {
-    key: 'diamond',
-    title: (n) => `${formatNumber(n)} runs of a diamond: root → ${DIAMOND_WIDTH} parallel steps → join`,
-    shape: 'diamond',
-    size: (quick) => (quick ? 5 : 200),
-  },
-];
+const oneStep: Workload = {
+  name: 'one-step',
+  title: (n) => `${formatNumber(n)} one-step runs, started by ${STARTERS} concurrent FlowClient.start() callers`,
+  shape: 'one-step',
+  // 5,000, not 20,000: every start costs the engine a few milliseconds (see the peers suite, which
+  // drains 20,000 runs started beforehand), and the rate is per run.
+  size: (quick) => (quick ? 300 : 5_000),
+  runsDigits: 0,
+};
 
-export type ProcessSamples = Map<Workload['key'], Throughput[]>;
+const mapReduce: Workload = {
+  name: 'map-reduce',
+  title: (n) => `a ${formatNumber(n)}-item map step, then one reduce step (one run)`,
+  shape: 'map-reduce',
+  size: (quick) => (quick ? 300 : 10_000),
+  runsDigits: 2,
+};
+
+const chain: Workload = {
+  name: 'chain',
+  title: (n) => `${formatNumber(n)} runs of a 3-step chain`,
+  shape: 'chain',
+  size: (quick) => (quick ? 30 : 1_000),
+  runsDigits: 0,
+};
+
+const diamond: Workload = {
+  name: 'diamond',
+  title: (n) => `${formatNumber(n)} runs of a diamond: root → ${DIAMOND_WIDTH} parallel steps → join`,
+  shape: 'diamond',
+  size: (quick) => (quick ? 5 : 200),
+  runsDigits: 0,
+};
+
+const WORKLOADS: readonly Workload[] = [oneStep, mapReduce, chain, diamond];
+
+export type ProcessSamples = RoundSamples<Workload, Throughput>;
 
 export async function measureProcessWorkloads(context: BenchContext): Promise<ProcessSamples> {
-  const samples: ProcessSamples = new Map();
+  const samples: ProcessSamples = new RoundSamples();
   for (let round = 0; round < context.repetitions; round++) {
     const line: string[] = [];
     for (const workload of WORKLOADS) {
@@ -88,10 +102,8 @@ export async function measureProcessWorkloads(context: BenchContext): Promise<Pr
         log: context.log,
         timeoutMs: 300_000,
       });
-      const list = samples.get(workload.key) ?? [];
-      list.push(sample);
-      samples.set(workload.key, list);
-      line.push(`${workload.key} ${formatNumber(tasksPerSecond(sample))}`);
+      samples.add(workload, sample);
+      line.push(`${workload.name} ${formatNumber(tasksPerSecond(sample))}`);
     }
     context.log(`  worker process, round ${round + 1}: ${line.join(', ')} tasks/s`);
   }
@@ -107,72 +119,70 @@ export interface InProcessFigures {
   readonly threeStepCompletedMs: readonly number[];
 }
 
+/** What the targets are decided on: the process workloads' samples and the in-process figures. */
+interface Figures extends InProcessFigures {
+  readonly samples: ProcessSamples;
+}
+
+const deadlocksOf = (samples: readonly Throughput[]) => samples.reduce((sum, s) => sum + s.work.deadlocks, 0);
+const diamondOverChain = (f: Figures) => perRound(f.samples.of(diamond), f.samples.of(chain), tasksPerSecond);
+const mapRssMiB = (f: Figures) => median(f.samples.of(mapReduce).map((s) => s.maxRssBytes / 1024 ** 2));
+const p50 = (values: readonly number[]) => percentile(values, 0.5);
+
+const TARGETS: ReadonlyArray<Target<Figures>> = [
+  {
+    target: 'issue 5: library ≥ 80% of the SQL-only engine, 20,000-item map',
+    measure: (f) => median(f.mapOverEngine),
+    shown: (f) => range(f.mapOverEngine, 2),
+    met: (v) => v >= 0.8,
+  },
+  {
+    target: 'issue 5: library ≥ 80% of the SQL-only engine, 1,000 chain runs',
+    measure: (f) => median(f.chainOverEngine),
+    shown: (f) => range(f.chainOverEngine, 2),
+    met: (v) => v >= 0.8,
+  },
+  {
+    target: 'issue 5: first-handler latency p50 < 5 ms (1-step flow)',
+    measure: (f) => p50(f.firstHandlerMs),
+    shown: (f) => `${formatNumber(p50(f.firstHandlerMs), 1)} ms`,
+    met: (v) => v < 5,
+  },
+  {
+    target: 'issue 5 and 8: 3-step completion p50 < 15 ms',
+    measure: (f) => p50(f.threeStepCompletedMs),
+    shown: (f) => `${formatNumber(p50(f.threeStepCompletedMs), 1)} ms`,
+    met: (v) => v < 15,
+  },
+  {
+    target: "issue 8: diamond tasks/s ≥ 0.7 × the chain's (per round)",
+    measure: (f) => median(diamondOverChain(f)),
+    shown: (f) => range(diamondOverChain(f), 2),
+    met: (v) => v >= 0.7,
+  },
+  {
+    target: 'issue 8: no deadlock in the diamond (pg_stat_database.deadlocks)',
+    measure: (f) => deadlocksOf(f.samples.of(diamond)),
+    shown: (f) => String(deadlocksOf(f.samples.of(diamond))),
+    met: (v) => v === 0,
+  },
+  {
+    target: `issue 8: worker peak RSS < ${RSS_LIMIT_MIB} MB on the 10,000-item map`,
+    measure: mapRssMiB,
+    shown: (f) => `${formatNumber(mapRssMiB(f))} MiB`,
+    met: (v) => v < RSS_LIMIT_MIB,
+  },
+];
+
 export function reportProcessWorkloads(
   samples: ProcessSamples,
-  figures: InProcessFigures,
+  inProcess: InProcessFigures,
   context: BenchContext,
 ): string {
-  const get = (key: Workload['key']) => samples.get(key) ?? [];
-  const rows = WORKLOADS.map((workload) => {
-    const list = get(workload.key);
-    const cost = perTask(list);
-    return [
-      workload.title(workload.size(context.quick)),
-      range(list.map(tasksPerSecond)),
-      range(list.map(runsPerSecond), workload.key === 'map-reduce' ? 2 : 0),
-      ...costCells(cost),
-      formatNumber(cost.maxRssMiB),
-      String(list.reduce((sum, s) => sum + s.work.deadlocks, 0)),
-    ];
-  });
-  const oneStep = get('one-step');
-  const startRates = oneStep
+  const of = (workload: Workload) => samples.of(workload);
+  const startRates = of(oneStep)
     .filter((s) => s.startSeconds !== undefined)
     .map((s) => s.runs / (s.startSeconds as number));
-  const diamondOverChain = get('diamond').map(
-    (sample, i) => tasksPerSecond(sample) / tasksPerSecond(get('chain')[i] as Throughput),
-  );
-  const deadlocks = get('diamond').reduce((sum, s) => sum + s.work.deadlocks, 0);
-  const mapRss = median(get('map-reduce').map((s) => s.maxRssBytes / 1024 ** 2));
-  const firstHandler = percentile(figures.firstHandlerMs, 0.5);
-  const threeStep = percentile(figures.threeStepCompletedMs, 0.5);
-  const targets = [
-    [
-      'issue 5: library ≥ 80% of the SQL-only engine, 20,000-item map',
-      range(figures.mapOverEngine, 2),
-      verdict(median(figures.mapOverEngine), (v) => v >= 0.8),
-    ],
-    [
-      'issue 5: library ≥ 80% of the SQL-only engine, 1,000 chain runs',
-      range(figures.chainOverEngine, 2),
-      verdict(median(figures.chainOverEngine), (v) => v >= 0.8),
-    ],
-    [
-      'issue 5: first-handler latency p50 < 5 ms (1-step flow)',
-      `${formatNumber(firstHandler, 1)} ms`,
-      verdict(firstHandler, (v) => v < 5),
-    ],
-    [
-      'issue 5 and 8: 3-step completion p50 < 15 ms',
-      `${formatNumber(threeStep, 1)} ms`,
-      verdict(threeStep, (v) => v < 15),
-    ],
-    [
-      "issue 8: diamond tasks/s ≥ 0.7 × the chain's (per round)",
-      range(diamondOverChain, 2),
-      verdict(median(diamondOverChain), (v) => v >= 0.7),
-    ],
-    [
-      'issue 8: no deadlock in the diamond (pg_stat_database.deadlocks)',
-      String(deadlocks),
-      verdict(deadlocks, (v) => v === 0),
-    ],
-    [
-      `issue 8: worker peak RSS < ${RSS_LIMIT_MIB} MB on the 10,000-item map`,
-      `${formatNumber(mapRss)} MiB`,
-      verdict(mapRss, (v) => v < RSS_LIMIT_MIB),
-    ],
-  ];
   return [
     '### The library in a worker process of its own',
     '',
@@ -187,26 +197,22 @@ export function reportProcessWorkloads(
       'notifications (pgflow:work) that arrived while it was idle, about one per started run here; write xacts ' +
       '(transactions that got an id, server-wide) are the ones that cost a WAL flush.',
     '',
-    table(
+    tableOf<Workload>(
       [
-        'workload',
-        'tasks/s median (min–max)',
-        'runs/s',
-        'commits/task',
-        'write xacts/task',
-        'statements/task',
-        'WAL bytes/task',
-        'worker CPU µs/task',
-        'peak RSS MiB',
-        'deadlocks',
+        { heading: 'workload', cell: (workload) => workload.title(workload.size(context.quick)) },
+        rateColumn('tasks/s median (min–max)', of, tasksPerSecond),
+        rateColumn('runs/s', of, runsPerSecond, (workload) => workload.runsDigits),
+        ...costColumns(of, 'worker'),
+        rssColumn('peak RSS MiB', of),
+        { heading: 'deadlocks', cell: (workload) => String(deadlocksOf(of(workload))) },
       ],
-      rows,
+      WORKLOADS,
     ),
     '',
     `Starting the one-step runs: ${range(startRates)} runs/s through FlowClient.start() (while the worker drains).`,
     '',
     '### Targets',
     '',
-    table(['target', 'measured, median (min–max)', 'verdict'], targets),
+    targetsTable({ ...inProcess, samples }, TARGETS, 'measured, median (min–max)'),
   ].join('\n');
 }

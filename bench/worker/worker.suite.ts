@@ -7,9 +7,9 @@
  */
 import { pgflowMigrations } from '../../migrations/index.ts';
 import { EngineDriver, WORKER_ID } from '../engine/engine.driver.ts';
-import { percentile, sequentialLatency } from '../support/figures.ts';
+import { latencyColumns, range, sequentialLatency } from '../support/figures.ts';
 import { spread } from '../support/measure.ts';
-import { formatNumber, table } from '../support/results.ts';
+import { formatNumber, table, tableOf } from '../support/results.ts';
 import type { BenchDatabase, BenchServer } from '../support/server.ts';
 import type { BenchContext, BenchSuite } from '../support/suite.ts';
 import { BenchChainFlow, BenchMapFlow, firstHandlerAt } from './bench-flows.ts';
@@ -248,16 +248,18 @@ function rate(sample: Throughput): number {
   return sample.tasks / sample.seconds;
 }
 
+/** A row of the latency table: what is measured, and its samples. */
+interface LatencyRow {
+  readonly measure: string;
+  readonly values: readonly number[];
+}
+
 function report(
   pairs: { map: Array<[Throughput, Throughput]>; chain: Array<[Throughput, Throughput]> },
   one: Latency,
   three: Latency,
   sizes: { mapSize: number; chainRuns: number; latencyRuns: number; repetitions: number },
 ): string {
-  const range = (values: number[], digits = 0) => {
-    const s = spread(values);
-    return `${formatNumber(s.median, digits)} (${formatNumber(s.min, digits)}–${formatNumber(s.max, digits)})`;
-  };
   const throughputRow = (name: string, list: Array<[Throughput, Throughput]>, unit: number) => [
     name,
     range(list.map(([library]) => rate(library) / unit)),
@@ -270,12 +272,11 @@ function report(
     formatNumber(spread(list.map(([library]) => library.cpuMicros / library.tasks)).median),
     formatNumber(spread(list.map(([library]) => library.peakRssBytes / 1024 ** 2)).median),
   ];
-  const latencyRow = (name: string, values: number[]) => [
-    name,
-    formatNumber(percentile(values, 0.5), 1),
-    formatNumber(percentile(values, 0.95), 1),
-    formatNumber(percentile(values, 0.99), 1),
-    formatNumber(Math.max(...values), 1),
+  const latencyRows: readonly LatencyRow[] = [
+    { measure: '1-step flow: start() → handler runs', values: one.firstHandlerMs },
+    { measure: '1-step flow: start() → wait() resolves', values: one.completedMs },
+    { measure: '3-step flow: start() → first handler runs', values: three.firstHandlerMs },
+    { measure: '3-step flow: start() → wait() resolves', values: three.completedMs },
   ];
   return [
     '## The library (a Nest worker)',
@@ -305,14 +306,9 @@ function report(
     '',
     `### Latency (${sizes.latencyRuns} sequential runs each, default worker settings, idle system, random think time)`,
     '',
-    table(
-      ['measure', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms'],
-      [
-        latencyRow('1-step flow: start() → handler runs', one.firstHandlerMs),
-        latencyRow('1-step flow: start() → wait() resolves', one.completedMs),
-        latencyRow('3-step flow: start() → first handler runs', three.firstHandlerMs),
-        latencyRow('3-step flow: start() → wait() resolves', three.completedMs),
-      ],
+    tableOf<LatencyRow>(
+      [{ heading: 'measure', cell: (row) => row.measure }, ...latencyColumns((row: LatencyRow) => row.values)],
+      latencyRows,
     ),
   ].join('\n');
 }
