@@ -2,17 +2,20 @@
  * `npm run migration:generate -- <name>`: writes migrations/<timestamp>-<name>.ts, a new migration
  * holding every function of migrations/sql that differs from what the existing migrations create
  * (created, replaced or dropped, with the way back), and lists what else differs (tables, columns,
- * constraints, indexes, types), for which the migration needs statements written by hand.
+ * constraints, indexes, types), for which the migration needs statements written by hand. Run
+ * again with the same name while that migration is not frozen, it regenerates it in place (against
+ * the migrations before it), keeping its hand-written statements.
  * `npm run migration:generate -- --check` only compares, and exits 1 when the migrations and the
  * current definitions disagree.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pgflowMigrations } from '../../migrations/index.ts';
 import { projectRoot, startLocalPostgres } from '../local-postgres.ts';
+import { readFrozen } from './frozen-migrations.ts';
 import { functionChanges, functionsOf } from './function-changes.ts';
-import { renderMigration } from './migration-file.ts';
+import { type GeneratedMigration, handWrittenOf, renderMigration } from './migration-file.ts';
 import { describeDifferences, describeSchemas } from './schema-description.ts';
 import { buildFromSource, createScratchDatabase, runMigrations } from './scratch-database.ts';
 import { readSqlSource, type SourceSchema } from './sql-source.ts';
@@ -32,11 +35,14 @@ async function main(argv: readonly string[]): Promise<void> {
     );
   }
 
+  const existing = check ? undefined : existingMigration(arg);
+  // Regenerating: compare with what the migrations before this one create.
+  const earlier = pgflowMigrations.filter((migration) => new migration().name !== existing?.className);
   const server = await startLocalPostgres({ name: 'migration-generate', unsafeFast: true });
   const migrated = await createScratchDatabase(server.url, 'pgflow_migrated');
   const source = await createScratchDatabase(server.url, 'pgflow_source');
   try {
-    await runMigrations(migrated.url, pgflowMigrations);
+    await runMigrations(migrated.url, earlier);
     await buildFromSource(source, SCHEMAS);
     const withoutFunctions = (lines: string[]) => lines.filter((line) => !line.startsWith('function '));
     const otherDifferences = describeDifferences(
@@ -66,9 +72,13 @@ async function main(argv: readonly string[]): Promise<void> {
       console.log('The migrations already create the current definitions of migrations/sql: nothing to generate.');
       return;
     }
-    const file = writeMigration(arg, changes, otherDifferences);
+    const file = writeMigration(arg, existing, changes, otherDifferences);
     report(changedFunctions, otherDifferences);
-    console.log(`\nWrote ${file} and added it to migrations/index.ts.`);
+    console.log(
+      existing
+        ? `\nRegenerated ${file}, keeping its hand-written statements.`
+        : `\nWrote ${file} and added it to migrations/index.ts.`,
+    );
     if (otherDifferences.length > 0) {
       console.log(
         'Write the statements for the differences above (ALTER TABLE ...) where the file says so, then run ' +
@@ -97,29 +107,56 @@ function report(changedFunctions: readonly string[], otherDifferences: readonly 
   }
 }
 
+interface ExistingMigration {
+  readonly file: string;
+  readonly className: string;
+  readonly text: string;
+}
+
+/** The unfrozen migration of that name, if there is one (a frozen one cannot be regenerated). */
+function existingMigration(name: string): ExistingMigration | undefined {
+  const root = projectRoot();
+  const file = readdirSync(join(root, 'migrations')).find((f) => f.endsWith(`-${name}.ts`) && /^\d+-/.test(f));
+  if (file === undefined) return undefined;
+  const text = readFileSync(join(root, 'migrations', file), 'utf8');
+  const className = /export class (\w+) implements MigrationInterface/.exec(text)?.[1];
+  if (className === undefined) throw new Error(`migrations/${file} has no migration class.`);
+  if (readFrozen().some((entry) => entry.name === className)) {
+    throw new UsageError(
+      `Migration ${className} (migrations/${file}) is frozen: it never changes. Choose a new name for a new migration.`,
+    );
+  }
+  return { file: join('migrations', file), className, text };
+}
+
 function writeMigration(
   name: string,
+  existing: ExistingMigration | undefined,
   changes: ReadonlyMap<SourceSchema, { up: readonly string[]; down: readonly string[] }>,
   otherDifferences: readonly string[],
 ): string {
-  const timestamp = Date.now();
-  const className = `${name.replace(/(^|-)([a-z0-9])/g, (_, __, c: string) => c.toUpperCase())}${timestamp}`;
-  const file = join('migrations', `${timestamp}-${name}.ts`);
   const root = projectRoot();
-  if (existsSync(join(root, file))) throw new Error(`${file} exists already.`);
-  writeFileSync(
-    join(root, file),
-    renderMigration(className, {
-      engine: changes.get('pgflow') ?? { up: [], down: [] },
-      fallback: changes.get('pgmq') ?? { up: [], down: [] },
-      otherDifferences,
-    }),
-  );
+  const timestamp = existing ? Number(/^migrations\/(\d+)-/.exec(existing.file)?.[1]) : Date.now();
+  const className =
+    existing?.className ?? `${name.replace(/(^|-)([a-z0-9])/g, (_, __, c: string) => c.toUpperCase())}${timestamp}`;
+  const file = existing?.file ?? join('migrations', `${timestamp}-${name}.ts`);
+  const migration: GeneratedMigration = {
+    engine: changes.get('pgflow') ?? { up: [], down: [] },
+    fallback: changes.get('pgmq') ?? { up: [], down: [] },
+    otherDifferences,
+    handWritten: handWrittenOf(existing?.text),
+  };
+  writeFileSync(join(root, file), renderMigration(className, migration));
   const index = join(root, 'migrations', 'index.ts');
-  const text = readFileSync(index, 'utf8')
-    .replace(/(\nimport [^\n]*\n)(?![\s\S]*\nimport )/, `$1import { ${className} } from './${timestamp}-${name}.ts';\n`)
-    .replace(/\n\];\s*$/, `\n  ${className},\n];\n`);
-  writeFileSync(index, text);
+  if (!existing) {
+    const text = readFileSync(index, 'utf8')
+      .replace(
+        /(\nimport [^\n]*\n)(?![\s\S]*\nimport )/,
+        `$1import { ${className} } from './${timestamp}-${name}.ts';\n`,
+      )
+      .replace(/\n\];\s*$/, `\n  ${className},\n];\n`);
+    writeFileSync(index, text);
+  }
   spawnSync(join(root, 'node_modules', '.bin', 'biome'), ['check', '--write', file, index], { cwd: root });
   return file;
 }
