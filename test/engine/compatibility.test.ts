@@ -50,11 +50,23 @@ const SIGNATURES: Array<[string, string, RegExp]> = [
   ['get_run_with_states', 'run_id uuid', /^jsonb$/],
   ['start_flow_with_states', 'flow_slug text, input jsonb, run_id uuid', /^jsonb$/],
   ['ensure_flow_compiled', 'flow_slug text, shape jsonb, allow_data_loss boolean', /^jsonb$/],
-  ['delete_flow_and_data', 'flow_slug text', /^void$/],
+  ['delete_flow_and_data', 'p_flow_slug text', /^void$/],
   ['mark_worker_stopped', 'worker_id uuid', /^void$/],
-  ['_get_flow_shape', '', /^jsonb$/],
+  ['track_worker_function', 'function_name text', /^void$/],
+  ['is_local', '', /^boolean$/],
+  ['cascade_resolve_conditions', 'run_id uuid', /^boolean$/],
+  [
+    'poll_for_tasks',
+    'queue_name text, vt integer, qty integer, max_poll_seconds integer, poll_interval_ms integer',
+    /^SETOF (pgflow\.)?step_task_record$/,
+  ],
+  ['prune_data_older_than', 'retention_interval interval', /^void$/],
+  // pgflow's internal helpers that its own tooling calls by name.
+  ['_get_flow_shape', 'p_flow_slug text', /^jsonb$/],
   ['_compare_flow_shapes', 'p_local jsonb, p_db jsonb', /^text\[\]$/],
-  ['_create_flow_from_shape', '', /^void$/],
+  ['_create_flow_from_shape', 'p_flow_slug text, p_shape jsonb', /^void$/],
+  ['_cascade_force_skip_steps', 'run_id uuid, step_slug text, skip_reason text', /^integer$/],
+  ['_archive_task_message', 'p_run_id uuid, p_step_slug text, p_task_index integer', /^void$/],
 ];
 
 describe('public functions', () => {
@@ -63,7 +75,7 @@ describe('public functions', () => {
     expect(found).toHaveLength(1);
     const fn = found[0] as FunctionRow;
     if (args) expect(fn.identity.startsWith(args)).toBe(true);
-    if (name === 'requeue_stalled_tasks') expect(fn.identity).toBe('');
+    if (name === 'requeue_stalled_tasks' || name === 'is_local') expect(fn.identity).toBe('');
     expect(fn.result).toMatch(result);
     expect(fn.config ?? []).toContain('search_path=""');
   });

@@ -263,7 +263,7 @@ describe('delete_flow_and_data', () => {
     await completeTask(db, run.run_id, task?.step_slug ?? 'a', 0, { done: true });
     await startRun(db, 'doomed_flow', { x: 2 });
 
-    await db.query('select pgflow.delete_flow_and_data(flow_slug => $1)', ['doomed_flow']);
+    await db.query('select pgflow.delete_flow_and_data(p_flow_slug => $1)', ['doomed_flow']);
 
     expect(await flowRowCounts(db, 'doomed_flow')).toEqual({
       flows: 0,
@@ -287,7 +287,7 @@ describe('delete_flow_and_data', () => {
     await startRun(db, 'removed_flow', {});
     const before = await flowRowCounts(db, 'kept_flow');
 
-    await db.query('select pgflow.delete_flow_and_data(flow_slug => $1)', ['removed_flow']);
+    await db.query('select pgflow.delete_flow_and_data(p_flow_slug => $1)', ['removed_flow']);
 
     expect(await flowRowCounts(db, 'kept_flow')).toEqual(before);
     expect(before).toMatchObject({ flows: 1, steps: 1, runs: 1, step_states: 1, step_tasks: 1 });

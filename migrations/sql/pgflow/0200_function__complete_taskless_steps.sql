@@ -10,7 +10,8 @@ declare
 begin
   with done as (
     update pgflow.step_states s
-       set status = 'completed', completed_at = now(), remaining_tasks = 0, output = '[]'::jsonb
+       set status = 'completed', started_at = now(), completed_at = now(), remaining_tasks = 0,
+           initial_tasks = 0, output = '[]'::jsonb
       from pgflow.runs r
      where s.run_id = any(p_run_ids) and r.run_id = s.run_id and r.status = 'started'
        and s.status = 'created' and s.remaining_deps = 0 and s.initial_tasks = 0

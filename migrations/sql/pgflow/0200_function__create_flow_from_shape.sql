@@ -1,4 +1,4 @@
-create function pgflow._create_flow_from_shape(flow_slug text, shape jsonb)
+create function pgflow._create_flow_from_shape(p_flow_slug text, p_shape jsonb)
 returns void
 language plpgsql
 volatile
@@ -8,18 +8,18 @@ declare
   v_step jsonb;
   v_options record;
 begin
-  if jsonb_typeof(shape) is distinct from 'object' or jsonb_typeof(shape -> 'steps') is distinct from 'array' then
+  if jsonb_typeof(p_shape) is distinct from 'object' or jsonb_typeof(p_shape -> 'steps') is distinct from 'array' then
     raise exception using errcode = 'PF007',
-      message = format('Invalid shape for flow %L: %s.', _create_flow_from_shape.flow_slug, coalesce(shape::text, 'null')),
+      message = format('Invalid shape for flow %L: %s.', p_flow_slug, coalesce(p_shape::text, 'null')),
       hint = 'A shape is {"steps": [{"slug": ..., "stepType": ..., "dependencies": [...], ...}, ...]}.';
   end if;
-  v_options := pgflow._shape_options(shape);
-  perform pgflow.create_flow(_create_flow_from_shape.flow_slug,
+  v_options := pgflow._shape_options(p_shape);
+  perform pgflow.create_flow(p_flow_slug,
                              v_options.max_attempts, v_options.base_delay, v_options.timeout);
-  for v_step in select e from jsonb_array_elements(shape -> 'steps') with ordinality x(e, n) order by n loop
+  for v_step in select e from jsonb_array_elements(p_shape -> 'steps') with ordinality x(e, n) order by n loop
     v_options := pgflow._shape_options(v_step);
     perform pgflow.add_step(
-      flow_slug => _create_flow_from_shape.flow_slug,
+      flow_slug => p_flow_slug,
       step_slug => v_step ->> 'slug',
       deps_slugs => array(select jsonb_array_elements_text(coalesce(v_step -> 'dependencies', '[]'::jsonb))),
       max_attempts => v_options.max_attempts,
@@ -27,8 +27,8 @@ begin
       timeout => v_options.timeout,
       start_delay => v_options.start_delay,
       step_type => coalesce(v_step ->> 'stepType', 'single'),
-      required_input_pattern => nullif(v_step -> 'requiredInputPattern', 'null'::jsonb),
-      forbidden_input_pattern => nullif(v_step -> 'forbiddenInputPattern', 'null'::jsonb),
+      required_input_pattern => pgflow._shape_pattern_value(v_step -> 'requiredInputPattern'),
+      forbidden_input_pattern => pgflow._shape_pattern_value(v_step -> 'forbiddenInputPattern'),
       when_unmet => coalesce(v_step ->> 'whenUnmet', 'skip'),
       when_exhausted => coalesce(v_step ->> 'whenExhausted', 'fail'));
   end loop;

@@ -1,4 +1,4 @@
--- Run events carry the run's columns (a completed run's input and output too), and `p_extra`.
+-- Run events carry the run's columns (its input, and a completed run's output), and `p_extra`.
 create function pgflow._emit_run_events(p_event_type text, p_runs pgflow.runs[], p_extra jsonb default '{}')
 returns void
 language plpgsql
@@ -16,9 +16,11 @@ begin
                 'completed_at', r.completed_at,
                 'failed_at', r.failed_at,
                 'remaining_steps', r.remaining_steps))
-              -- A completed run's event carries what wait() returns, so that it needs no read.
-              || case when r.status = 'completed' then jsonb_build_object('output', r.output, 'input', r.input)
-                      else '{}'::jsonb end
+              -- The input, as pgflow's run:started carries it, and a completed run's output (for realtime;
+              -- a notification never carries the input, see _emit_events).
+              || case r.status when 'completed' then jsonb_build_object('output', r.output, 'input', r.input)
+                               when 'started' then jsonb_build_object('input', r.input)
+                               else '{}'::jsonb end
               || p_extra
               order by r.ordinality))
     from unnest(p_runs) with ordinality r;

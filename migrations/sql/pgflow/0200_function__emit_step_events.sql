@@ -20,6 +20,7 @@ begin
                 'failed_at', s.failed_at,
                 'skipped_at', s.skipped_at,
                 'remaining_tasks', s.remaining_tasks,
+                'remaining_deps', s.remaining_deps,
                 'initial_tasks', s.initial_tasks))
               -- The output is kept even when it is JSON null: a null output is an output.
               || case when s.status = 'completed' then jsonb_build_object('output', s.output) else '{}'::jsonb end

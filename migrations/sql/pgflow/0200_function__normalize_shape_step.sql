@@ -12,6 +12,6 @@ as $$
                                 coalesce(p_step -> 'dependencies', '[]'::jsonb)) d), '[]'::jsonb),
     'whenUnmet', coalesce(p_step -> 'whenUnmet', '"skip"'),
     'whenExhausted', coalesce(p_step -> 'whenExhausted', '"fail"'),
-    'requiredInputPattern', coalesce(p_step -> 'requiredInputPattern', 'null'),
-    'forbiddenInputPattern', coalesce(p_step -> 'forbiddenInputPattern', 'null'))
+    'requiredInputPattern', pgflow._shape_pattern(pgflow._shape_pattern_value(p_step -> 'requiredInputPattern')),
+    'forbiddenInputPattern', pgflow._shape_pattern(pgflow._shape_pattern_value(p_step -> 'forbiddenInputPattern')))
 $$;

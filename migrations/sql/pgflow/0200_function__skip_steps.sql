@@ -21,7 +21,7 @@ begin
       from closure c
       join pgflow.deps dep on dep.flow_slug = c.flow_slug and dep.dep_slug = c.step_slug
       join pgflow.steps child on child.flow_slug = dep.flow_slug and child.step_slug = dep.step_slug
-     where p_cascade or child.step_type = 'map'
+     where p_cascade
   ),
   targets as (
     select distinct on (run_id, step_slug) run_id, step_slug, is_initial
@@ -32,7 +32,8 @@ begin
        set status = 'skipped',
            skipped_at = now(),
            skip_reason = case when t.is_initial then p_reason else 'dependency_skipped' end,
-           error_message = case when t.is_initial then p_error_message end
+           error_message = case when t.is_initial then p_error_message end,
+           remaining_tasks = null
       from targets t
      where s.run_id = t.run_id and s.step_slug = t.step_slug
        and (s.status = 'created' or (t.is_initial and s.status = 'started'))
@@ -65,10 +66,14 @@ begin
       join pgflow.deps dep on dep.flow_slug = s.flow_slug and dep.dep_slug = s.step_slug
      group by s.run_id, dep.step_slug
   )
+  -- Dependents no longer wait for a skipped step. A map step over a skipped step's output has
+  -- nothing to map over: it has no task, and completes with [] (pgflow's rule).
   update pgflow.step_states child
-     set remaining_deps = child.remaining_deps - edge.skipped_parents
-    from edge
+     set remaining_deps = child.remaining_deps - edge.skipped_parents,
+         initial_tasks = case when step.step_type = 'map' then 0 else child.initial_tasks end
+    from edge, pgflow.steps step
    where child.run_id = edge.run_id and child.step_slug = edge.step_slug and child.status = 'created'
+     and step.flow_slug = child.flow_slug and step.step_slug = child.step_slug
      and child.run_id = any(array(select s.run_id from unnest(v_skipped) s));
 
   update pgflow.runs r

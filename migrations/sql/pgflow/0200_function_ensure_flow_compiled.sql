@@ -21,7 +21,8 @@ begin
     perform pgflow._sync_flow_options(ensure_flow_compiled.flow_slug, ensure_flow_compiled.shape);
     return jsonb_build_object('status', 'verified', 'differences', '[]'::jsonb);
   end if;
-  if ensure_flow_compiled.allow_data_loss then
+  -- As in pgflow: a local Supabase development database recompiles without being asked.
+  if ensure_flow_compiled.allow_data_loss or pgflow.is_local() then
     perform pgflow.delete_flow_and_data(ensure_flow_compiled.flow_slug);
     perform pgflow._create_flow_from_shape(ensure_flow_compiled.flow_slug, ensure_flow_compiled.shape);
     return jsonb_build_object('status', 'recompiled', 'differences', to_jsonb(v_differences));

@@ -18,3 +18,18 @@ begin
   return true;
 end
 $function$;
+
+-- pgmq 1.5's deprecated overload, which pgmq's own examples and older clients still call: warns,
+-- drops the queue with drop_queue(queue_name), and returns true.
+create function pgmq.drop_queue(queue_name text, partitioned boolean) returns boolean
+language plpgsql
+set search_path to ''
+as $function$
+begin
+  raise warning using
+    message = 'drop_queue(queue_name, partitioned) is deprecated and will be removed in pgmq 2.0.',
+    hint = 'Call drop_queue(queue_name) instead.';
+  perform pgmq.drop_queue(queue_name);
+  return true;
+end
+$function$;

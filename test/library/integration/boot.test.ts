@@ -88,7 +88,7 @@ async function bootError(providers: Array<new (...args: never[]) => object>, com
 // Each test starts from a database without the test flows (the previous test's apps are closed).
 beforeEach(async () => {
   for (const slug of ['boot_shape', 'boot_cycle', 'boot_never_compiled']) {
-    await db.query('select pgflow.delete_flow_and_data(flow_slug => $1)', [slug]);
+    await db.query('select pgflow.delete_flow_and_data(p_flow_slug => $1)', [slug]);
   }
 });
 

@@ -37,8 +37,8 @@ describe('toFlowShape', () => {
       dependencies: [],
       whenUnmet: 'skip',
       whenExhausted: 'fail',
-      requiredInputPattern: null,
-      forbiddenInputPattern: null,
+      requiredInputPattern: { defined: false },
+      forbiddenInputPattern: { defined: false },
     });
     expect(shape.steps[2]).toEqual({
       slug: 'Zeta',
@@ -46,8 +46,8 @@ describe('toFlowShape', () => {
       dependencies: ['root'],
       whenUnmet: 'skip-cascade',
       whenExhausted: 'fail',
-      requiredInputPattern: { root: ['a'] },
-      forbiddenInputPattern: null,
+      requiredInputPattern: { defined: true, value: { root: ['a'] } },
+      forbiddenInputPattern: { defined: false },
     });
   });
 
@@ -60,7 +60,7 @@ describe('toFlowShape', () => {
     expect(shape.steps[1]).toMatchObject({ stepType: 'map', options: { startDelay: 3 } });
     expect(shape.steps[4]).toMatchObject({
       whenExhausted: 'skip',
-      forbiddenInputPattern: { item: [] },
+      forbiddenInputPattern: { defined: true, value: { item: [] } },
       options: { maxAttempts: 1 },
     });
     expect('options' in (shape.steps[0] ?? {})).toBe(false);
@@ -80,8 +80,8 @@ describe('toFlowShape', () => {
           dependencies: [],
           whenUnmet: 'skip',
           whenExhausted: 'fail',
-          requiredInputPattern: null,
-          forbiddenInputPattern: null,
+          requiredInputPattern: { defined: false },
+          forbiddenInputPattern: { defined: false },
         },
       ],
     });

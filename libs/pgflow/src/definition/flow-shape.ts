@@ -14,6 +14,12 @@ export interface StepShapeOptions extends FlowShapeOptions {
   readonly startDelay?: number;
 }
 
+/**
+ * A condition pattern as a shape holds it (pgflow 0.14's format): explicit, so that no pattern and a
+ * JSON null pattern cannot be confused.
+ */
+export type ShapePattern = { readonly defined: false } | { readonly defined: true; readonly value: JsonObject };
+
 /** One step of a {@link FlowShape}. */
 export interface StepShape {
   readonly slug: string;
@@ -25,15 +31,16 @@ export interface StepShape {
   readonly dependencies: readonly string[];
   readonly whenUnmet: WhenUnmet;
   readonly whenExhausted: WhenExhausted;
-  readonly requiredInputPattern: JsonObject | null;
-  readonly forbiddenInputPattern: JsonObject | null;
+  readonly requiredInputPattern: ShapePattern;
+  readonly forbiddenInputPattern: ShapePattern;
   /** Only the options the step sets; absent when it sets none. */
   readonly options?: StepShapeOptions;
 }
 
 /**
  * A flow's structure as the engine compares it (`pgflow.ensure_flow_compiled(flow_slug, shape)`):
- * the steps in step order, plus creation-only options.
+ * the steps in step order, plus creation-only options. The format is pgflow 0.14's, so flows
+ * compiled by pgflow's DSL and by this library verify against each other.
  */
 export interface FlowShape {
   readonly steps: readonly StepShape[];
@@ -56,11 +63,15 @@ function toStepShape(step: StepDefinition): StepShape {
     dependencies: [...step.dependsOn].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
     whenUnmet: step.whenUnmet,
     whenExhausted: step.whenExhausted,
-    requiredInputPattern: step.requiredInputPattern,
-    forbiddenInputPattern: step.forbiddenInputPattern,
+    requiredInputPattern: toShapePattern(step.requiredInputPattern),
+    forbiddenInputPattern: toShapePattern(step.forbiddenInputPattern),
   };
   const options = setOptions(step.options);
   return options === undefined ? shape : { ...shape, options };
+}
+
+function toShapePattern(pattern: JsonObject | null): ShapePattern {
+  return pattern === null ? { defined: false } : { defined: true, value: pattern };
 }
 
 /** The options that are set, or undefined when none is. */
