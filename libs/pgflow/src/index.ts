@@ -8,6 +8,8 @@ export type {
   CompletedRun,
   RunEvent,
   RunEventListener,
+  RunEventOptions,
+  RunEventSubscription,
   RunEventType,
   RunSnapshot,
   RunStatusValue,
@@ -62,6 +64,8 @@ export {
   RunAlreadyExistsError,
   RunFailedError,
   RunNotFoundError,
+  TaskTimeoutError,
+  type TimedOutTask,
   WaitTimeoutError,
 } from './errors/index.ts';
 export type { JsonObject, JsonValue } from './json/index.ts';
@@ -97,5 +101,4 @@ export type {
   WhenUnmet,
 } from './types/index.ts';
 export { PgflowWorker } from './worker/pgflow-worker.service.ts';
-export { TaskTimeoutError } from './worker/task-execution.ts';
 export type { WorkerState } from './worker/worker-state.ts';

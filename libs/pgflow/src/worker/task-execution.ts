@@ -1,5 +1,6 @@
 import type { StepDefinition } from '../definition/flow-definition.ts';
 import { NotJsonError } from '../errors/not-json.error.ts';
+import { TaskTimeoutError } from '../errors/task-timeout.error.ts';
 import { toStepOutputJson } from '../json/to-json-value.ts';
 import type { StepContext } from '../types/step-context.ts';
 import { describeThrown, type TaskOutcome } from './task-outcome.ts';
@@ -55,7 +56,13 @@ export class TaskExecution {
     const input = step.stepType === 'single' && step.dependsOn.length === 0 ? flowInput : task.input;
 
     this.timer = setTimeout(() => {
-      const error = new TaskTimeoutError(step.slug, task.timeout_seconds);
+      const error = new TaskTimeoutError({
+        runId: task.run_id,
+        stepSlug: step.slug,
+        taskIndex: task.task_index,
+        attempt: task.attempt,
+        timeoutSeconds: task.timeout_seconds,
+      });
       this.finish({ kind: 'failed', errorMessage: error.message, error }, error);
     }, task.timeout_seconds * 1000);
 
@@ -92,14 +99,5 @@ export class TaskExecution {
     clearTimeout(this.timer);
     if (abortReason !== undefined) this.controller.abort(abortReason);
     this.settle(outcome);
-  }
-}
-
-/** The reason a timed-out task's signal fires with, and its attempt's error. */
-export class TaskTimeoutError extends Error {
-  override readonly name = 'TaskTimeoutError';
-
-  constructor(stepSlug: string, timeoutSeconds: number) {
-    super(`Step '${stepSlug}' did not finish within its timeout of ${timeoutSeconds} s.`);
   }
 }
