@@ -66,7 +66,7 @@ function names(events: readonly RunEvent[]): string[] {
 /** Waits until `events` holds `length` events; on timeout, says which ones arrived. */
 async function waitForLength(events: readonly RunEvent[], length: number): Promise<void> {
   try {
-    await waitFor(() => events.length >= length, { timeoutMs: 5_000, description: `${length} events` });
+    await waitFor(() => events.length >= length, { description: `${length} events` });
   } catch (error) {
     throw new Error(`Expected ${length} events, received ${events.length}: [${names(events).join(', ')}]`, {
       cause: error,

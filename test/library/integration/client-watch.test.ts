@@ -286,7 +286,7 @@ describe('wait()', () => {
 
   it('client.wait(runId) rejects with RunNotFoundError for an unknown run', async () => {
     const { client } = await startApiApp();
-    await expect(client.wait(randomUUID(), { timeoutMs: 1_000 })).rejects.toBeInstanceOf(RunNotFoundError);
+    await expect(client.wait(randomUUID(), { timeoutMs: 10_000 })).rejects.toBeInstanceOf(RunNotFoundError);
   });
 
   it('refuses a run id that is not a UUID, naming it', async () => {
