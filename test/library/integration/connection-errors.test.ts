@@ -5,6 +5,7 @@
  * the text of the message.
  */
 import { createServer, type Server, Socket } from 'node:net';
+import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { PgflowDatabase } from '../../../libs/pgflow/src/db/pgflow-database.ts';
 import { isConnectionError } from '../../../libs/pgflow/src/db/sql-state.ts';
@@ -13,6 +14,9 @@ import { waitFor } from '../../support/wait-for.ts';
 
 const db = useTestDatabase();
 const closers: Array<() => Promise<unknown>> = [];
+
+// The library logs a lost pooled connection at debug level: expected here, and noise in the output.
+beforeAll(() => Logger.overrideLogger(['warn', 'error']));
 
 afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close().catch(() => {});

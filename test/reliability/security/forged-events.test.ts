@@ -1,9 +1,10 @@
 /**
- * Run events travel by NOTIFY, which needs no privilege: any role that can connect to the database
- * can send a notification on a run's channel with pg_notify(). A role with no grant on the pgflow
- * schema sends forged end events for a run that is still running: wait() must not settle on them
- * (it reads the outcome from pgflow.runs), while run.on() subscribers receive them as they are
- * (events are advisory, SECURITY.md).
+ * Run events travel by LISTEN/NOTIFY, which need no privilege: any role that can connect to the
+ * database can listen on a run's channel and read its events, and send notifications on it with
+ * pg_notify(). A role with no grant on the pgflow schema reads a run's real events, and sends forged
+ * end events for a run that is still running: wait() must not settle on them (it reads the outcome
+ * from pgflow.runs), while run.on() subscribers receive them as they are (events are advisory,
+ * SECURITY.md).
  */
 import { Inject } from '@nestjs/common';
 import { Flow, type RunEvent, RunFailedError, Step, type StepContext } from 'nestjs-pgflow';
@@ -91,6 +92,29 @@ describe('a role with no grant on pgflow', () => {
   });
 });
 
+describe('a role with no grant on pgflow, listening on a run channel', () => {
+  it("receives the run's events, outputs included", async () => {
+    const testApp = await startApp();
+    const { run, waiting } = await runInProgress(testApp);
+    const overheard: Array<{ event_type: string; output?: unknown }> = [];
+    forgerClient.on('notification', (message) => {
+      if (message.channel === `pgflow:run:${run.runId}`) overheard.push(JSON.parse(message.payload ?? '{}'));
+    });
+    await forgerClient.query(`listen ${pg.escapeIdentifier(`pgflow:run:${run.runId}`)}`);
+
+    testApp.latch.open();
+    await waiting;
+    await waitFor(() => overheard.some((event) => event.event_type === 'run:completed'), {
+      description: 'the run:completed event to reach the role without grants',
+    });
+    expect(overheard.find((event) => event.event_type === 'step:completed')).toMatchObject({ output: { real: 7 } });
+    expect(overheard.find((event) => event.event_type === 'run:completed')).toMatchObject({
+      output: { hold: { real: 7 } },
+    });
+    await forgerClient.query('unlisten *');
+  });
+});
+
 describe('a forged run:completed', () => {
   it('does not settle wait(), which resolves with the real output once the run really completes', async () => {
     const testApp = await startApp();
@@ -123,6 +147,11 @@ describe('a forged run:completed', () => {
       settled: 'resolved',
       value: { runId: run.runId, status: 'completed', output: { hold: { real: 7 } } },
     });
+    // The real run:completed was dispatched before wait() read the run as completed; run.on()
+    // delivers one event of each kind, so its subscriber kept the forged one.
+    expect(events.filter((event) => event.event_type === 'run:completed')).toEqual([
+      expect.objectContaining({ output: { hold: { forged: true } } }),
+    ]);
   });
 });
 
