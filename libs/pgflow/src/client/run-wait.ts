@@ -49,6 +49,8 @@ export function waitForRun<TOutput, TInput>(
     let unsubscribe: (() => Promise<void>) | undefined;
     let reading = false;
     let readAgain = false;
+    let stopReconnect = (): void => {};
+    let removeShutdown = (): void => {};
     const retries = new Backoff(100, 2_000);
 
     const finish = (settle: () => void): void => {
@@ -104,10 +106,10 @@ export function waitForRun<TOutput, TInput>(
       });
     }
 
-    const removeShutdown = context.onShutdown(() => fail(new PgflowShutdownError(runId)));
+    removeShutdown = context.onShutdown(() => fail(new PgflowShutdownError(runId)));
     signal?.addEventListener('abort', onAbort, { once: true });
     if (timeoutMs !== undefined) timer = setTimeout(() => fail(new WaitTimeoutError(runId, timeoutMs)), timeoutMs);
-    const stopReconnect = context.listener.onReconnect(check);
+    stopReconnect = context.listener.onReconnect(check);
     context.listener
       .subscribe(runChannel(runId), (payload) => {
         if (isEndEvent(payload)) check();
