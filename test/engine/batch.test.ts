@@ -24,6 +24,7 @@ import {
   taskMessage,
 } from './support/engine-driver.ts';
 import { eventNames, listenToRun } from './support/engine-events.ts';
+import { databaseClock, expectVisibleAfter } from './support/visibility.ts';
 
 const db = useTestDatabase();
 
@@ -191,6 +192,7 @@ describe('fail_tasks', () => {
     await defineFlow(db, 'batched_retry', [{ slug: 'each', type: 'map', baseDelay: 5 }], { maxAttempts: 3 });
     const run = await startRun(db, 'batched_retry', [1, 2]);
     await pollTasks(db, 'batched_retry');
+    const since = await databaseClock(db);
     const count = await failTasks(db, [
       { run_id: run.run_id, step_slug: 'each', task_index: 0, error_message: 'zero' },
       { run_id: run.run_id, step_slug: 'each', task_index: 1, error_message: 'one' },
@@ -202,9 +204,8 @@ describe('fail_tasks', () => {
       ['queued', 1, 'one'],
     ]);
     for (const index of [0, 1]) {
-      const visibleIn = (await taskMessage(db, 'batched_retry', run.run_id, 'each', index))?.visible_in;
-      expect(visibleIn).toBeGreaterThan(8);
-      expect(visibleIn).toBeLessThan(12);
+      const message = await taskMessage(db, 'batched_retry', run.run_id, 'each', index);
+      await expectVisibleAfter(db, 'batched_retry', message?.msg_id as string, since, 10);
     }
   });
 

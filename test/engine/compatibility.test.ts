@@ -6,6 +6,7 @@
  */
 import { useTestDatabase } from '../support/test-database.ts';
 import { defineFlow, queueMessages, startRun } from './support/engine-driver.ts';
+import { databaseClock, expectVisibleAfter } from './support/visibility.ts';
 
 const db = useTestDatabase();
 
@@ -193,17 +194,14 @@ describe('set_vt_batch', () => {
     await defineFlow(db, 'vt_batch', [{ slug: 'each', type: 'map' }]);
     const run = await startRun(db, 'vt_batch', [1, 2, 3]);
     const ids = (await queueMessages(db, 'vt_batch', run.run_id)).map((m) => m.msg_id);
+    const since = await databaseClock(db);
     const returned = await db.query<{ msg_id: string }>(
       'select * from pgflow.set_vt_batch(queue_name => $1, msg_ids => $2::bigint[], vt_offsets => $3::int[])',
       ['vt_batch', ids, [10, 0, 100]],
     );
     expect(returned.map((r) => r.msg_id).sort()).toEqual([...ids].sort());
-    const after = await queueMessages(db, 'vt_batch', run.run_id);
-    const visibleIn = after.map((m) => Math.round(m.visible_in));
-    expect(visibleIn[0]).toBeGreaterThanOrEqual(9);
-    expect(visibleIn[0]).toBeLessThanOrEqual(10);
-    expect(visibleIn[1]).toBeLessThanOrEqual(0);
-    expect(visibleIn[2]).toBeGreaterThanOrEqual(99);
-    expect(visibleIn[2]).toBeLessThanOrEqual(100);
+    for (const [i, seconds] of [10, 0, 100].entries()) {
+      await expectVisibleAfter(db, 'vt_batch', ids[i] as string, since, seconds);
+    }
   });
 });

@@ -21,22 +21,15 @@ import {
   stepTask,
   taskMessage,
 } from './support/engine-driver.ts';
+import { databaseClock, expectVisibleAfter } from './support/visibility.ts';
 
 const db = useTestDatabase();
-
-/** Seconds of clock difference tolerated when comparing a visibility time with now + delay. */
-const TOLERANCE = 2;
 
 let flows = 0;
 async function flow(steps: readonly StepSpec[], options: { maxAttempts?: number; baseDelay?: number } = {}) {
   const slug = `retry_${++flows}`;
   await defineFlow(db, slug, steps, options);
   return slug;
-}
-
-function expectDelay(visibleIn: number | undefined, seconds: number): void {
-  expect(visibleIn).toBeGreaterThan(seconds - TOLERANCE);
-  expect(visibleIn).toBeLessThan(seconds + TOLERANCE);
 }
 
 describe('retries', () => {
@@ -64,9 +57,10 @@ describe('retries', () => {
     const slug = await flow([{ slug: 'flaky' }], { maxAttempts: 3, baseDelay: 5 });
     const run = await startRun(db, slug, {});
     await pollOne(db, slug, 'flaky');
+    const since = await databaseClock(db);
     await failTask(db, run.run_id, 'flaky', 0, 'first');
     const message = await taskMessage(db, slug, run.run_id, 'flaky');
-    expectDelay(message?.visible_in, 10);
+    await expectVisibleAfter(db, slug, message?.msg_id as string, since, 10);
     expect(message?.read_ct).toBe(1);
     expect(await pollTasks(db, slug)).toEqual([]);
   });
@@ -84,8 +78,9 @@ describe('retries', () => {
     expect(await stepTask(db, run.run_id, 'flaky')).toMatchObject({ status: 'started', attempts_count: 2 });
     expect((await taskMessage(db, slug, run.run_id, 'flaky'))?.read_ct).toBe(2);
 
+    const since = await databaseClock(db);
     await failTask(db, run.run_id, 'flaky', 0, 'second');
-    expectDelay((await taskMessage(db, slug, run.run_id, 'flaky'))?.visible_in, 20);
+    await expectVisibleAfter(db, slug, queued.message_id as string, since, 20);
     expect(await stepTask(db, run.run_id, 'flaky')).toMatchObject({ status: 'queued', error_message: 'second' });
   });
 
@@ -93,8 +88,10 @@ describe('retries', () => {
     const slug = await flow([{ slug: 'flaky', baseDelay: 3 }], { maxAttempts: 3, baseDelay: 50 });
     const run = await startRun(db, slug, {});
     await pollOne(db, slug, 'flaky');
+    const since = await databaseClock(db);
     await failTask(db, run.run_id, 'flaky', 0, 'first');
-    expectDelay((await taskMessage(db, slug, run.run_id, 'flaky'))?.visible_in, 6);
+    const message = await taskMessage(db, slug, run.run_id, 'flaky');
+    await expectVisibleAfter(db, slug, message?.msg_id as string, since, 6);
   });
 
   it('a retried task gets the same input and can complete the run', async () => {

@@ -23,11 +23,9 @@ import {
   stepTasks,
   taskMessage,
 } from './support/engine-driver.ts';
+import { databaseClock, expectVisibleAfter } from './support/visibility.ts';
 
 const db = useTestDatabase();
-
-/** Seconds of clock difference tolerated when comparing a visibility time with now + delay. */
-const TOLERANCE = 2;
 
 beforeAll(async () => {
   await defineFlow(db, 'shop', [
@@ -112,11 +110,11 @@ describe('start_flow', () => {
 
   it("delays a step's messages by its start delay", async () => {
     await defineFlow(db, 'delayed', [{ slug: 'later', startDelay: 40 }, { slug: 'now' }]);
+    const since = await databaseClock(db);
     const run = await startRun(db, 'delayed', {});
     const later = await taskMessage(db, 'delayed', run.run_id, 'later');
     const now = await taskMessage(db, 'delayed', run.run_id, 'now');
-    expect(later?.visible_in).toBeGreaterThan(40 - TOLERANCE);
-    expect(later?.visible_in).toBeLessThan(40 + TOLERANCE);
+    await expectVisibleAfter(db, 'delayed', later?.msg_id as string, since, 40);
     expect(now?.visible_in).toBeLessThanOrEqual(0.5);
     expect(await stepState(db, run.run_id, 'later')).toMatchObject({ status: 'started' });
     expect((await pollTasks(db, 'delayed')).map((t) => t.step_slug)).toEqual(['now']);
@@ -200,13 +198,12 @@ describe('start_tasks', () => {
   it("pushes the message's visibility to the step's timeout plus 2 seconds", async () => {
     await defineFlow(db, 'step_timeout', [{ slug: 'quick', timeout: 17 }, { slug: 'default' }], { timeout: 45 });
     const run = await startRun(db, 'step_timeout', {});
+    const since = await databaseClock(db);
     await pollTasks(db, 'step_timeout');
     const quick = await taskMessage(db, 'step_timeout', run.run_id, 'quick');
     const fallback = await taskMessage(db, 'step_timeout', run.run_id, 'default');
-    expect(quick?.visible_in).toBeGreaterThan(19 - TOLERANCE);
-    expect(quick?.visible_in).toBeLessThan(19 + TOLERANCE);
-    expect(fallback?.visible_in).toBeGreaterThan(47 - TOLERANCE);
-    expect(fallback?.visible_in).toBeLessThan(47 + TOLERANCE);
+    await expectVisibleAfter(db, 'step_timeout', quick?.msg_id as string, since, 19);
+    await expectVisibleAfter(db, 'step_timeout', fallback?.msg_id as string, since, 47);
   });
 
   it('ignores a message id that matches no task', async () => {

@@ -60,9 +60,9 @@ describe('npm start (main.js) with DATABASE_URL', () => {
     const flows = await fetch(`${api}/flows`);
     expect(flows.status).toBe(200);
 
+    // Exit code 0: the shutdown finished by itself, before the example's own deadline (code 1).
     const exit = await example.stop('SIGINT');
     expect(exit).toMatchObject({ code: 0, signal: null });
-    expect(exit.afterMs).toBeLessThan(5_000);
     expect(example.output).toContain('SIGINT received: shutting down');
     expect(example.lines[example.lines.length - 1]).toBe('Stopped.');
     // Expected situations (the simulated rate limit) print no stack trace.
@@ -77,7 +77,6 @@ describe('npm start (main.js) with DATABASE_URL', () => {
     expect(second.runId).not.toBe(first.runId);
     const exit = await second.example.stop('SIGTERM');
     expect(exit).toMatchObject({ code: 0, signal: null });
-    expect(exit.afterMs).toBeLessThan(5_000);
   }, 90_000);
 
   it('says what is wrong, without a stack trace, when it cannot reach the database', async () => {
@@ -140,7 +139,6 @@ describe('npm start (main.js) with the embedded PostgreSQL', () => {
     expect(serverPid()).toBeDefined();
     const exit = await next.stop('SIGINT');
     expect(exit).toMatchObject({ code: 0, signal: null });
-    expect(exit.afterMs).toBeLessThan(5_000);
     expect(serverPid()).toBeUndefined();
   }, 150_000);
 

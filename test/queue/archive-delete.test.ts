@@ -1,5 +1,5 @@
 import { useTestDatabase } from '../support/test-database.ts';
-import { idsOf, newQueue, read, sendAll } from './support/queues.ts';
+import { databaseClock, idsOf, newQueue, read, sendAll } from './support/queues.ts';
 
 const db = useTestDatabase();
 
@@ -111,15 +111,15 @@ describe('pgmq.set_vt', () => {
   it('moves vt to that many seconds from now and returns the message with it', async () => {
     const queue = await newQueue(db);
     await sendAll(db, queue, [{ n: 1 }]);
-    const before = Date.now();
+    const before = await databaseClock(db);
     const [row] = await db.query<{ msg_id: string; read_ct: number; vt: Date }>(
       'select * from pgmq.set_vt($1, 1, 120)',
       [queue],
     );
+    const after = await databaseClock(db);
     expect(row).toMatchObject({ msg_id: '1', read_ct: 0 });
-    const ahead = (row?.vt.getTime() ?? 0) - before;
-    expect(ahead).toBeGreaterThan(119_000);
-    expect(ahead).toBeLessThan(121_000);
+    expect(row?.vt.getTime()).toBeGreaterThanOrEqual(before.getTime() + 120_000);
+    expect(row?.vt.getTime()).toBeLessThanOrEqual(after.getTime() + 120_000);
     expect(await read(db, queue, 30, 1)).toEqual([]);
   });
 

@@ -1,5 +1,5 @@
 import { useTestDatabase } from '../support/test-database.ts';
-import { newQueue, read, sendAll } from './support/queues.ts';
+import { databaseClock, newQueue, read, sendAll } from './support/queues.ts';
 
 const db = useTestDatabase();
 
@@ -34,22 +34,31 @@ describe('pgmq.metrics', () => {
 
   it('counts messages in the queue, visible ones, and every message ever sent', async () => {
     const queue = await newQueue(db);
+    const since = await databaseClock(db);
     await sendAll(db, queue, [{ n: 1 }, { n: 2 }, { n: 3 }, { n: 4 }]);
     await db.query('select pgmq.archive($1, 4::bigint)', [queue]);
     await read(db, queue, 30, 1);
     const row = await metrics(queue);
     expect(row).toMatchObject({ queue_length: '3', queue_visible_length: '2', total_messages: '4' });
-    expect(row?.oldest_msg_age_sec).toBeLessThanOrEqual(1);
+    // No older than the time since just before the sends, however long the statements took.
+    const elapsed = ((row?.scrape_time.getTime() ?? 0) - since.getTime()) / 1000;
+    expect(row?.oldest_msg_age_sec).toBeLessThanOrEqual(Math.ceil(elapsed + 0.001));
     expect(row?.newest_msg_age_sec).toBeLessThanOrEqual(row?.oldest_msg_age_sec ?? 0);
   });
 
   it('reports message ages in seconds', async () => {
     const queue = await newQueue(db);
-    await db.query(
+    // One transaction: the ages are measured from the same now() as the rows were written with.
+    const client = await db.connect();
+    await client.query('begin');
+    await client.query(
       `insert into pgmq.q_${queue} (enqueued_at, vt, message)
        values (now() - interval '90 seconds', now(), '{}'), (now() - interval '10 seconds', now(), '{}')`,
     );
-    expect(await metrics(queue)).toMatchObject({ oldest_msg_age_sec: 90, newest_msg_age_sec: 10 });
+    const { rows } = await client.query('select * from pgmq.metrics($1)', [queue]);
+    await client.query('commit');
+    await client.end();
+    expect(rows[0]).toMatchObject({ oldest_msg_age_sec: 90, newest_msg_age_sec: 10 });
   });
 
   it('has the metrics_result columns in order', async () => {

@@ -5,6 +5,12 @@ import { idsOf, MESSAGE_RECORD_COLUMNS, type MessageRow, newQueue, sendAll } fro
 
 const db = useTestDatabase();
 
+/**
+ * Longer than any test may run (Jest gives each 30 s): a poll that returns within a test returned
+ * because of a message, not because its time was up.
+ */
+const LONGER_THAN_A_TEST = 300;
+
 interface Poller {
   /** Resolves with the rows and how long the call took. */
   readonly result: Promise<{ rows: MessageRow[]; elapsedMs: number }>;
@@ -37,9 +43,7 @@ describe('pgmq.read_with_poll', () => {
   it('returns a visible message at once, with message_record columns', async () => {
     const queue = await newQueue(db);
     await sendAll(db, queue, [{ n: 1 }]);
-    const started = Date.now();
-    const result = await db.pool.query('select * from pgmq.read_with_poll($1, 30, 1)', [queue]);
-    expect(Date.now() - started).toBeLessThan(2_000);
+    const result = await db.pool.query('select * from pgmq.read_with_poll($1, 30, 1, $2)', [queue, LONGER_THAN_A_TEST]);
     expect(result.fields.map((field) => field.name)).toEqual(MESSAGE_RECORD_COLUMNS);
     expect(result.rows).toMatchObject([{ msg_id: '1', read_ct: 1, message: { n: 1 } }]);
   });
@@ -53,12 +57,11 @@ describe('pgmq.read_with_poll', () => {
 
   it('returns as soon as a message is sent during the wait, well before max_poll_seconds', async () => {
     const queue = await newQueue(db);
-    const poller = await startPoll(queue, 20, 50);
+    const poller = await startPoll(queue, LONGER_THAN_A_TEST, 50);
     await waitFor(() => isSleeping(poller), { description: 'the poller to find the queue empty' });
     await sendAll(db, queue, [{ n: 1 }]);
-    const { rows, elapsedMs } = await poller.result;
+    const { rows } = await poller.result;
     expect(idsOf(rows)).toEqual([1]);
-    expect(elapsedMs).toBeLessThan(5_000);
   });
 
   it('ignores a message whose send is not committed, and returns it once it is', async () => {
@@ -66,12 +69,11 @@ describe('pgmq.read_with_poll', () => {
     const sender = await db.connect('sender');
     await sender.query('begin');
     await sender.query(`select pgmq.send($1, '{"n":1}'::jsonb)`, [queue]);
-    const poller = await startPoll(queue, 20, 50);
+    const poller = await startPoll(queue, LONGER_THAN_A_TEST, 50);
     await waitFor(() => isSleeping(poller), { description: 'the poller to read past the uncommitted message' });
     await sender.query('commit');
-    const { rows, elapsedMs } = await poller.result;
+    const { rows } = await poller.result;
     expect(idsOf(rows)).toEqual([1]);
-    expect(elapsedMs).toBeLessThan(5_000);
   });
 
   it('returns nothing after max_poll_seconds when no message comes', async () => {
@@ -79,13 +81,13 @@ describe('pgmq.read_with_poll', () => {
     const poller = await startPoll(queue, 1, 100);
     const { rows, elapsedMs } = await poller.result;
     expect(rows).toEqual([]);
+    // A lower bound only: a busy machine makes the call slower, never faster.
     expect(elapsedMs).toBeGreaterThanOrEqual(950);
-    expect(elapsedMs).toBeLessThan(5_000);
   });
 
   it('with a conditional, keeps waiting past messages that do not match', async () => {
     const queue = await newQueue(db);
-    const poller = await startPoll(queue, 20, 50, { kind: 'wanted' });
+    const poller = await startPoll(queue, LONGER_THAN_A_TEST, 50, { kind: 'wanted' });
     await sendAll(db, queue, [{ kind: 'other' }]);
     await waitFor(() => isSleeping(poller), { description: 'the poller to skip the other message' });
     await sendAll(db, queue, [{ kind: 'wanted' }]);

@@ -1,6 +1,7 @@
 import { useTestDatabase } from '../support/test-database.ts';
 import { waitFor } from '../support/wait-for.ts';
 import {
+  databaseClock,
   idsOf,
   MESSAGE_RECORD_COLUMNS,
   type MessageRow,
@@ -42,12 +43,13 @@ describe('pgmq.read', () => {
   it('returns the new read_ct and vt, and enqueued_at, message and headers as sent', async () => {
     const queue = await newQueue(db);
     await db.query(`select pgmq.send($1, '{"n":1}'::jsonb, '{"h":1}'::jsonb)`, [queue]);
-    const before = Date.now();
+    const before = await databaseClock(db);
     const [message] = await read(db, queue, 30, 1);
+    const after = await databaseClock(db);
     expect(message).toMatchObject({ msg_id: '1', read_ct: 1, message: { n: 1 }, headers: { h: 1 } });
-    const vtAhead = (message?.vt.getTime() ?? 0) - before;
-    expect(vtAhead).toBeGreaterThan(29_000);
-    expect(vtAhead).toBeLessThan(31_000);
+    // 30 s after the read, by the database's clock: between the readings before and after it.
+    expect(message?.vt.getTime()).toBeGreaterThanOrEqual(before.getTime() + 30_000);
+    expect(message?.vt.getTime()).toBeLessThanOrEqual(after.getTime() + 30_000);
     const [row] = await db.query<{ read_ct: number; vt: Date }>(`select read_ct, vt from pgmq.q_${queue}`);
     expect(row).toEqual({ read_ct: 1, vt: message?.vt });
   });

@@ -76,6 +76,14 @@ describe('a handler that never returns', () => {
     for (const call of calls) {
       expect(call.signal.aborted).toBe(true);
       expect(call.signal.reason).toBeInstanceOf(TaskTimeoutError);
+      expect(call.signal.reason).toMatchObject({
+        code: 'PGFLOW_TASK_TIMEOUT',
+        runId: run.runId,
+        stepSlug: 'stuck',
+        taskIndex: 0,
+        attempt: call.attempt,
+        timeoutSeconds: 1,
+      });
     }
     const tasks = await db.query('select status, attempts_count from pgflow.step_tasks where run_id = $1', [run.runId]);
     expect(tasks).toEqual([{ status: 'failed', attempts_count: 2 }]);

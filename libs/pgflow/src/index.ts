@@ -8,6 +8,8 @@ export type {
   CompletedRun,
   RunEvent,
   RunEventListener,
+  RunEventOptions,
+  RunEventSubscription,
   RunEventType,
   RunSnapshot,
   RunStatusValue,
@@ -63,6 +65,8 @@ export {
   RunAlreadyExistsError,
   RunFailedError,
   RunNotFoundError,
+  TaskTimeoutError,
+  type TimedOutTask,
   WaitTimeoutError,
 } from './errors/index.ts';
 export type { JsonObject, JsonValue } from './json/index.ts';
@@ -94,5 +98,4 @@ export type {
   WhenUnmet,
 } from './types/index.ts';
 export { PgflowWorker } from './worker/pgflow-worker.service.ts';
-export { TaskTimeoutError } from './worker/task-execution.ts';
 export type { WorkerState } from './worker/worker-state.ts';

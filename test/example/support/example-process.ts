@@ -9,14 +9,12 @@ import { waitFor } from '../../support/wait-for.ts';
 export interface Exit {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
-  /** Milliseconds from the signal (or the start of the wait) to the exit. */
-  readonly afterMs: number;
 }
 
 export class ExampleProcess {
   /** Everything it printed, stdout and stderr, one entry per line. */
   readonly lines: string[] = [];
-  private readonly exited: Promise<Omit<Exit, 'afterMs'>>;
+  private readonly exited: Promise<Exit>;
   private partial = { stdout: '', stderr: '' };
 
   constructor(private readonly child: ChildProcess) {
@@ -50,15 +48,17 @@ export class ExampleProcess {
     );
   }
 
-  /** Sends `signal` and waits for the exit (at most `timeoutMs`). */
-  stop(signal: NodeJS.Signals, timeoutMs = 10_000): Promise<Exit> {
+  /**
+   * Sends `signal` and waits for the exit (at most `timeoutMs`: by default longer than the example's
+   * own shutdown deadline of 15 s, after which it exits with code 1, so that the example decides).
+   */
+  stop(signal: NodeJS.Signals, timeoutMs = 20_000): Promise<Exit> {
     this.child.kill(signal);
     return this.exit(timeoutMs, `of ${signal}`);
   }
 
   /** Waits for the process to exit by itself (at most `timeoutMs`). */
   async exit(timeoutMs = 10_000, after = ''): Promise<Exit> {
-    const since = Date.now();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -67,8 +67,7 @@ export class ExampleProcess {
       );
     });
     try {
-      const exit = await Promise.race([this.exited, timeout]);
-      return { ...exit, afterMs: Date.now() - since };
+      return await Promise.race([this.exited, timeout]);
     } finally {
       clearTimeout(timer);
     }

@@ -28,9 +28,9 @@ class ChainFlow {
 @Flow({ slug: 'events_failing', maxAttempts: 2, baseDelay: 0 })
 class FailingFlow {
   @Step()
-  async broken(): Promise<string> {
-    // Long enough for a subscriber attached right after start() to be listening before the first failure.
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  broken(): string {
+    // A subscriber that comes after a failure gets its task:retrying replayed (the engine keeps the
+    // attempt count and the last error), so no subscriber needs to be listening before it.
     throw new Error('always broken');
   }
 }
@@ -66,7 +66,7 @@ function names(events: readonly RunEvent[]): string[] {
 /** Waits until `events` holds `length` events; on timeout, says which ones arrived. */
 async function waitForLength(events: readonly RunEvent[], length: number): Promise<void> {
   try {
-    await waitFor(() => events.length >= length, { timeoutMs: 5_000, description: `${length} events` });
+    await waitFor(() => events.length >= length, { description: `${length} events` });
   } catch (error) {
     throw new Error(`Expected ${length} events, received ${events.length}: [${names(events).join(', ')}]`, {
       cause: error,
@@ -201,5 +201,52 @@ describe('run events', () => {
 
     await waitForLength(kept, 3);
     expect(dropped).toEqual([]);
+  });
+});
+
+describe('a subscription that cannot be made', () => {
+  /**
+   * Subscribes after the application closed (and its LISTEN connection with it), without awaiting
+   * `subscribed`, and collects the unhandled rejections until the failure has been reported.
+   */
+  async function subscribeAfterClose(withOnError: boolean) {
+    const testApp = await startApp();
+    const run = await testApp.client.start(ChainFlow, { n: 1 });
+    await testApp.close();
+    const unhandled: unknown[] = [];
+    const received: unknown[] = [];
+    const logged = () => testApp.logger.errors.filter((args) => String(args[0]).includes(run.runId));
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const subscription = run.on('*', () => {}, withOnError ? { onError: (error) => received.push(error) } : {});
+      await waitFor(() => unhandled.length + received.length + logged().length > 0, {
+        description: 'the failed subscription to be reported',
+      });
+      // Node reports an unhandled rejection once the microtasks queued with it have run: let them.
+      await new Promise((resolve) => setImmediate(resolve));
+      return { run, unhandled, received, logged: logged(), subscription };
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  }
+
+  it('is logged with its stack, never an unhandled rejection; subscribed rejects for whoever awaits it', async () => {
+    const { run, unhandled, logged, subscription } = await subscribeAfterClose(false);
+
+    expect(unhandled).toEqual([]);
+    expect(logged).toHaveLength(1);
+    const [message, stack] = logged[0] as [string, string];
+    expect(message).toContain(`Could not subscribe to the '*' events of run ${run.runId}`);
+    expect(stack).toMatch(/^Error: The pgflow notification listener is closed.*\n\s+at /);
+    await expect(subscription.subscribed).rejects.toThrow(/listener is closed/);
+  });
+
+  it('goes to the onError option instead of the log when one is given', async () => {
+    const { unhandled, received, logged } = await subscribeAfterClose(true);
+
+    expect(unhandled).toEqual([]);
+    expect(received).toEqual([expect.objectContaining({ message: expect.stringMatching(/listener is closed/) })]);
+    expect(logged).toEqual([]);
   });
 });

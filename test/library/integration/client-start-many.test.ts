@@ -37,6 +37,12 @@ class MapFlow {
 
 class Rollback extends Error {}
 
+/** Three run ids, the last repeating the first (in capitals: the same UUID to PostgreSQL). */
+function twice(): string[] {
+  const id = randomUUID();
+  return [id, randomUUID(), id.toUpperCase()];
+}
+
 const db = useTestDatabase();
 const apps = useApps();
 
@@ -103,10 +109,51 @@ describe('FlowClient.startMany', () => {
     expect(await runCount('many_echo')).toBe(before);
   });
 
+  it('names the existing run from the ids it was given, whatever the engine message says', async () => {
+    const { client } = await startApp();
+    const existing = randomUUID();
+    await (await client.start(EchoFlow, { n: 0 }, { runId: existing })).wait({ timeoutMs: 10_000 });
+    // A refusal with the engine's SQLSTATE whose message names another id: the client must not read it.
+    const decoy = randomUUID();
+    await db.query(`
+      create function public.refuse_with_decoy() returns trigger language plpgsql as $$
+      begin
+        raise exception using errcode = 'PF008', message = format('Run %s already exists.', '${decoy}');
+      end $$;
+      create trigger refuse_with_decoy before insert on pgflow.runs for each row
+        when (new.input = '{"decoy": true}') execute function public.refuse_with_decoy();`);
+    try {
+      const error = await client
+        .startMany(EchoFlow, [{ decoy: true } as never, { n: 2 }], { runIds: [randomUUID(), existing] })
+        .catch((caught) => caught);
+      expect(error).toBeInstanceOf(RunAlreadyExistsError);
+      expect(error).toMatchObject({ runId: existing });
+    } finally {
+      await db.query('drop trigger refuse_with_decoy on pgflow.runs; drop function public.refuse_with_decoy()');
+    }
+  });
+
+  it('inside a transaction that started one of the ids earlier: RunAlreadyExistsError, naming no run', async () => {
+    const { client, dataSource } = await startApp();
+    const runId = randomUUID();
+    const before = await runCount('many_echo');
+    const outcome = await dataSource()
+      .transaction(async (manager) => {
+        await client.start(EchoFlow, { n: 1 }, { runId, manager });
+        return client.startMany(EchoFlow, [{ n: 2 }, { n: 3 }], { runIds: [randomUUID(), runId], manager });
+      })
+      .catch((caught: unknown) => caught);
+    // No other connection can see the run of the same transaction, so none can tell which id it is.
+    expect(outcome).toBeInstanceOf(RunAlreadyExistsError);
+    expect(outcome).toMatchObject({ runId: null, message: expect.stringContaining('same transaction') });
+    expect(await runCount('many_echo')).toBe(before);
+  });
+
   it.each([
     ['inputs that are not an array', { n: 1 }, undefined, 'inputs'],
     ['fewer run ids than inputs', [{ n: 1 }, { n: 2 }], { runIds: [randomUUID()] }, 'runIds'],
     ['a run id that is not a UUID', [{ n: 1 }], { runIds: ['run-1'] }, 'runIds[0]'],
+    ['a run id given twice', [{ n: 1 }, { n: 2 }, { n: 3 }], { runIds: twice() }, 'runIds[2]'],
   ])('refuses %s with InvalidOptionsError before touching the database', async (_label, inputs, options, option) => {
     const { client } = await startApp();
     const before = await runCount('many_echo');
@@ -114,6 +161,16 @@ describe('FlowClient.startMany', () => {
     expect(error).toBeInstanceOf(InvalidOptionsError);
     expect(error).toMatchObject({ option });
     expect(await runCount('many_echo')).toBe(before);
+  });
+
+  it('says which earlier entry a repeated run id repeats', async () => {
+    const { client } = await startApp();
+    const error = await client
+      .startMany(EchoFlow, [{ n: 1 }, { n: 2 }, { n: 3 }], { runIds: twice() })
+      .catch((caught) => caught);
+    expect((error as Error).message).toMatch(
+      /runIds\[2\]: "[0-9A-F-]{36}"\. Expected a run id that no other entry has \(runIds\[0\] has it\)/,
+    );
   });
 
   it('starts the runs inside the caller transaction: a rollback leaves none', async () => {

@@ -3,11 +3,14 @@
  * already ended, unknown runs). Run events (handle.on) are in client-events.test.ts.
  */
 import { randomUUID } from 'node:crypto';
+import { jest } from '@jest/globals';
+import { Inject } from '@nestjs/common';
 import {
   Flow,
   InvalidOptionsError,
   type MapStepContext,
   PgflowShutdownError,
+  type RunEvent,
   RunFailedError,
   RunNotFoundError,
   type RunSnapshot,
@@ -15,8 +18,14 @@ import {
   type StepInput,
   WaitTimeoutError,
 } from 'nestjs-pgflow';
+import { sql } from '../../../libs/pgflow/src/db/engine.sql.ts';
+import { PgflowDatabase } from '../../../libs/pgflow/src/db/pgflow-database.ts';
 import { useTestDatabase } from '../../support/test-database.ts';
+import { waitFor } from '../../support/wait-for.ts';
 import { type TestApp, useApps } from '../fixtures/pgflow-app.ts';
+import { Gate } from '../fixtures/recorders.ts';
+
+const GATE = 'WATCH_GATE';
 
 @Flow({ slug: 'watch_chain', maxAttempts: 1 })
 class ChainFlow {
@@ -63,6 +72,28 @@ class FailingFlow {
   }
 }
 
+/** Its first step waits for the test's gate; then three steps run and the run completes. */
+@Flow({ slug: 'watch_gated', maxAttempts: 1 })
+class GatedChainFlow {
+  constructor(@Inject(GATE) private readonly gate: Gate) {}
+
+  @Step()
+  async first(input: { n: number }) {
+    await this.gate.opened;
+    return input.n + 1;
+  }
+
+  @Step({ dependsOn: ['first'] })
+  second(deps: StepInput<GatedChainFlow, 'first'>) {
+    return deps.first * 2;
+  }
+
+  @Step({ dependsOn: ['second'] })
+  third(deps: StepInput<GatedChainFlow, 'second'>) {
+    return deps.second * 2;
+  }
+}
+
 /** Registered only in an application without a worker: its runs never progress. */
 @Flow({ slug: 'watch_stuck' })
 class StuckFlow {
@@ -74,6 +105,12 @@ class StuckFlow {
 
 const db = useTestDatabase();
 const apps = useApps();
+const gates: Gate[] = [];
+
+afterEach(() => {
+  for (const gate of gates.splice(0)) gate.open();
+  jest.restoreAllMocks();
+});
 
 function startWorkerApp(): Promise<TestApp> {
   return apps.start({ url: db.url, providers: [ChainFlow, ShapesFlow, FailingFlow] });
@@ -198,12 +235,11 @@ describe('wait()', () => {
   it('rejects with WaitTimeoutError when the run does not end within timeoutMs', async () => {
     const { client } = await startApiApp();
     const run = await client.start(StuckFlow, {});
-    const started = Date.now();
 
+    // The run never progresses (no worker): only the timeout can settle this wait.
     const error = await run.wait({ timeoutMs: 50 }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(WaitTimeoutError);
     expect(error).toMatchObject({ code: 'PGFLOW_WAIT_TIMEOUT', runId: run.runId, timeoutMs: 50 });
-    expect(Date.now() - started).toBeLessThan(2_000);
     expect((await client.getRun(run.runId)).status).toBe('started');
   });
 
@@ -227,29 +263,30 @@ describe('wait()', () => {
     expect(error).toMatchObject({ name: 'AbortError' });
   });
 
-  it('client.wait(runId) on a run that already completed resolves at once with the completed run', async () => {
+  it('client.wait(runId) on a run that already completed resolves with the completed run', async () => {
     const { client } = await startWorkerApp();
     const run = await client.start(ChainFlow, { n: 1 });
     const first = await run.wait({ timeoutMs: 10_000 });
 
-    const again = await client.wait(run.runId, { timeoutMs: 200 });
+    // No event will come for this run any more: only the read wait() makes when it starts can settle it.
+    const again = await client.wait(run.runId, { timeoutMs: 10_000 });
     expect(again).toEqual(first);
     expect(again).toMatchObject({ status: 'completed', output: { third: 'result 4' } });
   });
 
-  it('client.wait(runId) on a run that already failed rejects at once with RunFailedError', async () => {
+  it('client.wait(runId) on a run that already failed rejects with RunFailedError', async () => {
     const { client } = await startWorkerApp();
     const run = await client.start(FailingFlow, {});
     await run.wait({ timeoutMs: 10_000 }).catch(() => undefined);
 
-    const error = await client.wait(run.runId, { timeoutMs: 200 }).catch((caught: unknown) => caught);
+    const error = await client.wait(run.runId, { timeoutMs: 10_000 }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(RunFailedError);
     expect(error).toMatchObject({ stepSlug: 'broken', errorMessage: expect.stringContaining('always broken') });
   });
 
   it('client.wait(runId) rejects with RunNotFoundError for an unknown run', async () => {
     const { client } = await startApiApp();
-    await expect(client.wait(randomUUID(), { timeoutMs: 1_000 })).rejects.toBeInstanceOf(RunNotFoundError);
+    await expect(client.wait(randomUUID(), { timeoutMs: 10_000 })).rejects.toBeInstanceOf(RunNotFoundError);
   });
 
   it('refuses a run id that is not a UUID, naming it', async () => {
@@ -270,5 +307,42 @@ describe('wait()', () => {
     const error = await waiting;
     expect(error).toBeInstanceOf(PgflowShutdownError);
     expect(error).toMatchObject({ runId: run.runId });
+  });
+});
+
+describe('what wait() reads', () => {
+  it('reads the run when it starts listening and when the run ends: not on step events, never on a timer', async () => {
+    const gate = new Gate();
+    gates.push(gate);
+    const { client } = await apps.start({
+      url: db.url,
+      providers: [GatedChainFlow, { provide: GATE, useValue: gate }],
+    });
+    const reads = new Map<string, number>();
+    const query = PgflowDatabase.prototype.query;
+    // The real statements, counted: wait() reads a run with sql.runOutcome.
+    jest.spyOn(PgflowDatabase.prototype, 'query').mockImplementation(function (this: PgflowDatabase, ...args) {
+      const [text, values] = args;
+      if (text === sql.runOutcome) reads.set(String(values?.[0]), (reads.get(String(values?.[0])) ?? 0) + 1);
+      return query.apply(this, args);
+    } as typeof query);
+
+    const run = await client.start(GatedChainFlow, { n: 1 });
+    const waiting = run.wait({ timeoutMs: 20_000 });
+    const events: RunEvent[] = [];
+    await run.on('*', (event) => events.push(event)).subscribed;
+    await waitFor(() => events.some((event) => event.event_type === 'step:started'), {
+      description: 'the first step to start',
+    });
+    await waitFor(() => reads.get(run.runId) === 1, { description: 'the first read of the run' });
+
+    gate.open();
+    await expect(waiting).resolves.toMatchObject({ status: 'completed', output: { third: 8 } });
+    // Every step event arrived, too: six of them, and a read only for the run's end.
+    await waitFor(() => events.some((event) => event.event_type === 'run:completed'), {
+      description: 'the run:completed event',
+    });
+    expect(events.filter((event) => event.event_type.startsWith('step:'))).toHaveLength(6);
+    expect(reads.get(run.runId)).toBe(2);
   });
 });

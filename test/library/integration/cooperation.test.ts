@@ -107,7 +107,7 @@ describe('an API-only application and a worker application on one database', () 
 
     const run = await api.client.start(ReportFlow, { customer: 'shared' });
     const fromWorker = await worker.client.wait(run.runId, { timeoutMs: 10_000 });
-    const fromApi = await api.client.wait(run.runId, { timeoutMs: 1_000 });
+    const fromApi = await api.client.wait(run.runId, { timeoutMs: 10_000 });
 
     expect(fromApi).toEqual(fromWorker);
     expect(await api.client.getRun(run.runId)).toMatchObject({ status: 'completed', completedAt: expect.any(Date) });

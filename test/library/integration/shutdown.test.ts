@@ -136,9 +136,9 @@ describe('shutdown while tasks run', () => {
     const runs = await Promise.all(Array.from({ length: 4 }, (_, n) => first.client.start(SlowFlow, { n })));
     await waitFor(() => started.length >= 2, { description: 'two handlers running in the first app' });
 
-    const closing = Date.now();
+    // The handlers hold until the gate opens, after close() returned: close() did not wait for them.
     await first.close();
-    expect(Date.now() - closing).toBeLessThan(5_000);
+    expect(finished).toEqual([]);
     expect(started).toHaveLength(2);
     expect(await tasksByStatus(runs)).toEqual({ queued: 4 });
     expect(started.every((execution) => execution.signal.aborted)).toBe(true);
@@ -198,7 +198,7 @@ describe('shutdown while tasks run', () => {
         );
         return row?.n === 0;
       },
-      { timeoutMs: 3_000, description: 'every connection of the closed app to go away' },
+      { description: 'every connection of the closed app to go away' },
     );
   });
 });

@@ -24,6 +24,8 @@ class BacklogFlow {
   }
 }
 
+const BATCH_SIZE = 20;
+
 const db = useTestDatabase();
 const apps = useApps();
 
@@ -32,28 +34,50 @@ afterEach(() => jest.restoreAllMocks());
 it('keeps two round trips in flight while a backlog drains, never more, and never more tasks than maxConcurrent', async () => {
   let inFlight = 0;
   let maxInFlight = 0;
+  // Set once a claim has come back full (a backlog): the next round trip is then held, after its
+  // statement ran, until a second one is in flight too, or for at most 20 s. However slowly the
+  // machine runs, a worker that keeps two in flight gets there; one that does not, never.
+  let backlogSeen = false;
+  let held = false;
+  let secondInFlight = (): void => {};
+  const bothInFlight = new Promise<void>((resolve) => {
+    secondInFlight = resolve;
+  });
   const query = PgflowDatabase.prototype.query;
   // The real query, counted: the statements still run on the test database.
   jest.spyOn(PgflowDatabase.prototype, 'query').mockImplementation(async function (this: PgflowDatabase, ...args) {
     const roundTrip = args[0].includes('_report_and_claim');
-    if (roundTrip) maxInFlight = Math.max(maxInFlight, ++inFlight);
+    if (!roundTrip) return query.apply(this, args);
+    maxInFlight = Math.max(maxInFlight, ++inFlight);
+    if (inFlight === 2) secondInFlight();
+    const hold = backlogSeen && !held;
+    if (hold) held = true;
     try {
-      return await query.apply(this, args);
+      const rows = (await query.apply(this, args)) as Array<{ run_id: string | null }>;
+      if (hold) await Promise.race([bothInFlight, deadline(20_000)]);
+      if (rows.filter((row) => row.run_id !== null).length >= BATCH_SIZE) backlogSeen = true;
+      return rows;
     } finally {
-      if (roundTrip) inFlight -= 1;
+      inFlight -= 1;
     }
   } as typeof query);
 
   const { app, client } = await apps.start({
     url: db.url,
     providers: [BacklogFlow],
-    pgflow: { worker: { maxConcurrent: 40, batchSize: 20 } },
+    pgflow: { worker: { maxConcurrent: 40, batchSize: BATCH_SIZE } },
   });
   const items = Array.from({ length: 1_500 }, (_, i) => i);
   const run = await client.start(BacklogFlow, items);
-  const done = await run.wait({ timeoutMs: 30_000 });
+  const done = await run.wait({ timeoutMs: 60_000 });
 
   expect(done.output).toEqual({ item: items });
+  expect(held).toBe(true);
   expect(maxInFlight).toBe(2);
   expect(app.get(BacklogFlow).maxRunning).toBeLessThanOrEqual(40);
-});
+}, 90_000);
+
+/** Resolves after `ms`: the most a held round trip waits for the condition it is held for. */
+function deadline(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

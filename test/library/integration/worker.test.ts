@@ -172,7 +172,7 @@ describe('the worker', () => {
         ]);
         return (row?.last_heartbeat_at.getTime() ?? 0) > first;
       },
-      { timeoutMs: 3_000, description: 'last_heartbeat_at to advance' },
+      { description: 'last_heartbeat_at to advance' },
     );
   });
 
@@ -253,24 +253,24 @@ describe('the worker', () => {
     });
   });
 
+  // A worker whose queue is empty waits up to maxPollSeconds (here the most allowed, 300 s, ten times a
+  // test's time limit) unless it knows when the next message becomes visible: a run that completes
+  // within the test shows that the worker woke up for the delayed message. The delay itself is
+  // checked as a lower bound, which a busy machine cannot break.
   it('runs a step with startDelay once the delay has passed, not at the end of a long poll', async () => {
-    const { client } = await startApp({ maxPollSeconds: 30, pollIntervalMs: 10 });
+    const { client } = await startApp({ maxPollSeconds: 300, pollIntervalMs: 10 });
     const run = await client.start(DelayedFlow, {});
-    const done = await run.wait({ timeoutMs: 10_000 });
+    const done = await run.wait({ timeoutMs: 25_000 });
 
-    const waited = (done.output as { later: number }).later;
-    expect(waited).toBeGreaterThanOrEqual(900);
-    expect(waited).toBeLessThan(4_000);
+    expect((done.output as { later: number }).later).toBeGreaterThanOrEqual(900);
   });
 
   it('runs a retry once its delay has passed, not at the end of a long poll', async () => {
-    const { client } = await startApp({ maxPollSeconds: 30, pollIntervalMs: 10 });
+    const { client } = await startApp({ maxPollSeconds: 300, pollIntervalMs: 10 });
     const run = await client.start(RetryLaterFlow, {});
-    const done = await run.wait({ timeoutMs: 10_000 });
+    const done = await run.wait({ timeoutMs: 25_000 });
 
-    const waited = (done.output as { flaky: number }).flaky;
-    expect(waited).toBeGreaterThanOrEqual(1_900);
-    expect(waited).toBeLessThan(5_000);
+    expect((done.output as { flaky: number }).flaky).toBeGreaterThanOrEqual(1_900);
   });
 
   it('requeues a task stalled in a crashed worker, and runs it again', async () => {

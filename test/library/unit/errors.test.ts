@@ -12,6 +12,7 @@ import {
   RunAlreadyExistsError,
   RunFailedError,
   RunNotFoundError,
+  TaskTimeoutError,
   WaitTimeoutError,
 } from 'nestjs-pgflow';
 
@@ -37,6 +38,11 @@ describe('error classes', () => {
     ],
     [new RunAlreadyExistsError('r1', { cause }), 'RunAlreadyExistsError', 'PGFLOW_RUN_EXISTS'],
     [new PgflowShutdownError('r1'), 'PgflowShutdownError', 'PGFLOW_SHUTTING_DOWN'],
+    [
+      new TaskTimeoutError({ runId: 'r1', stepSlug: 'save', taskIndex: 0, attempt: 1, timeoutSeconds: 5 }),
+      'TaskTimeoutError',
+      'PGFLOW_TASK_TIMEOUT',
+    ],
   ];
 
   it.each(cases)('%s extends PgflowError and Error, with its name and stable code', (error, name, code) => {
@@ -103,6 +109,21 @@ describe('error classes', () => {
     });
   });
 
+  it('TaskTimeoutError carries the run, the step, the task, the attempt and the timeout', () => {
+    const error = new TaskTimeoutError({ runId: 'r1', stepSlug: 'save', taskIndex: 3, attempt: 2, timeoutSeconds: 5 });
+    expect(error).toMatchObject({ runId: 'r1', stepSlug: 'save', taskIndex: 3, attempt: 2, timeoutSeconds: 5 });
+    // The attempt's stored error message: unchanged since the class had no code.
+    expect(error.message).toBe("Step 'save' did not finish within its timeout of 5 s.");
+  });
+
+  it('RunAlreadyExistsError names the run id, or says why it cannot', () => {
+    expect(new RunAlreadyExistsError('r1')).toMatchObject({ runId: 'r1', message: expect.stringContaining("'r1'") });
+    expect(new RunAlreadyExistsError(null)).toMatchObject({
+      runId: null,
+      message: expect.stringMatching(/started earlier in the same transaction; no run was started/),
+    });
+  });
+
   it('InvalidOptionsError names the option, the value and what is allowed', () => {
     const error = new InvalidOptionsError('worker.batchSize', -1, 'an integer from 1 to 10000');
     expect(error).toMatchObject({ option: 'worker.batchSize', value: -1, expected: 'an integer from 1 to 10000' });
@@ -137,6 +158,7 @@ describe('the public API', () => {
         'RunNotFoundError',
         'RunFailedError',
         'WaitTimeoutError',
+        'TaskTimeoutError',
         'InvalidOptionsError',
       ]),
     );

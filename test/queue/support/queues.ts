@@ -36,6 +36,15 @@ export async function sendAll(db: TestDatabase, queue: string, bodies: unknown[]
   return ids;
 }
 
+/**
+ * The database's clock. Readings taken before and after a statement bound the times it sets, so
+ * checks built on them hold however slowly the statements run.
+ */
+export async function databaseClock(db: TestDatabase): Promise<Date> {
+  const [row] = await db.query<{ now: Date }>('select clock_timestamp() as now');
+  return row?.now as Date;
+}
+
 export async function read(db: TestDatabase, queue: string, vt: number, qty: number): Promise<MessageRow[]> {
   return db.query<MessageRow & Record<string, unknown>>('select * from pgmq.read($1, $2, $3)', [queue, vt, qty]);
 }

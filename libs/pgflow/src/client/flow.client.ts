@@ -1,27 +1,22 @@
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { FlowCompiler } from '../compilation/flow-compiler.service.ts';
-import { runChannel, sql } from '../db/engine.sql.ts';
+import { sql } from '../db/engine.sql.ts';
 import { NotificationListener } from '../db/notification-listener.ts';
 import { PgflowDatabase } from '../db/pgflow-database.ts';
-import { EngineSqlState, isConnectionError, sqlStateOf } from '../db/sql-state.ts';
+import { EngineSqlState, sqlStateOf } from '../db/sql-state.ts';
 import type { FlowDefinition } from '../definition/flow-definition.ts';
 import { FlowRegistry } from '../discovery/flow.registry.ts';
 import { FlowNotFoundError } from '../errors/flow-not-found.error.ts';
 import { InvalidOptionsError } from '../errors/invalid-options.error.ts';
 import { InvalidRunInputError } from '../errors/invalid-run-input.error.ts';
 import { NotJsonError } from '../errors/not-json.error.ts';
-import { PgflowShutdownError } from '../errors/pgflow-shutdown.error.ts';
 import { RunAlreadyExistsError } from '../errors/run-already-exists.error.ts';
-import { RunFailedError } from '../errors/run-failed.error.ts';
 import { RunNotFoundError } from '../errors/run-not-found.error.ts';
-import { WaitTimeoutError } from '../errors/wait-timeout.error.ts';
 import { toJsonValue } from '../json/to-json-value.ts';
-import { Backoff } from '../support/backoff.ts';
 import type { FlowReference } from '../types/flow-class.ts';
 import type { FlowInput, FlowOutput } from '../types/flow-types.ts';
 import type {
   CompletedRun,
-  RunEvent,
   RunEventListener,
   RunEventType,
   RunSnapshot,
@@ -31,16 +26,10 @@ import type {
 } from './run.types.ts';
 import { type ReplayState, RunEventStream } from './run-event-stream.ts';
 import { RunHandle } from './run-handle.ts';
-import { type RunRow, type SnapshotRow, toRunSnapshot } from './run-rows.ts';
+import { type SnapshotRow, toRunSnapshot } from './run-rows.ts';
+import { type RunOutcomeRow, waitForRun } from './run-wait.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const UUID_IN_TEXT = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
-
-/** A run with the step that failed it, if any (sql.runOutcome). */
-interface Outcome extends RunRow {
-  readonly failed_step: string | null;
-  readonly error_message: string | null;
-}
 
 /**
  * Starts runs and watches them. Waiting and events use database notifications on the process's one
@@ -51,7 +40,7 @@ interface Outcome extends RunRow {
 export class FlowClient implements OnApplicationShutdown {
   private readonly streams = new Map<string, Promise<RunEventStream>>();
   /** Waits in progress, rejected at shutdown (the runs go on). */
-  private readonly pendingWaits = new Map<() => void, string>();
+  private readonly pendingWaits = new Set<() => void>();
 
   constructor(
     private readonly registry: FlowRegistry,
@@ -82,7 +71,7 @@ export class FlowClient implements OnApplicationShutdown {
         options.manager,
       );
     } catch (error) {
-      throw this.startError(error, slug, options.runId);
+      throw await this.startError(error, slug, options.runId === undefined ? [] : [options.runId]);
     }
     const [run] = rows;
     if (run === undefined) throw new Error(`pgflow.start_flow('${slug}') returned no run.`);
@@ -115,6 +104,7 @@ export class FlowClient implements OnApplicationShutdown {
       for (const [i, runId] of runIds.entries()) {
         assertNewRunId(runId, `runIds[${i}]`, 'FlowClient.startMany() option');
       }
+      assertDistinctRunIds(runIds);
     }
     const json = inputs.map((input, i) => runInput(slug, definition, input, `inputs[${i}]`));
     if (json.length === 0) return [];
@@ -124,7 +114,7 @@ export class FlowClient implements OnApplicationShutdown {
     try {
       rows = await this.database.query(sql.startFlows, [slug, JSON.stringify(json), runIds ?? null], options.manager);
     } catch (error) {
-      throw this.startError(error, slug, undefined);
+      throw await this.startError(error, slug, runIds ?? []);
     }
     return rows.map((run) => new RunHandle(run.run_id, run.flow_slug, this));
   }
@@ -147,66 +137,13 @@ export class FlowClient implements OnApplicationShutdown {
     }
     signal?.throwIfAborted();
 
-    return new Promise<CompletedRun<TOutput, TInput>>((resolve, reject) => {
-      let finished = false;
-      let timer: NodeJS.Timeout | undefined;
-      let unsubscribe: (() => Promise<void>) | undefined;
-      let stopReconnect: (() => void) | undefined;
-      const finish = (settle: () => void): void => {
-        if (finished) return;
-        finished = true;
-        clearTimeout(timer);
-        clearTimeout(retryTimer);
-        signal?.removeEventListener('abort', onAbort);
-        stopReconnect?.();
-        this.pendingWaits.delete(onShutdown);
-        void unsubscribe?.();
-        settle();
-      };
-      const fail = (error: unknown): void => finish(() => reject(error));
-      const onAbort = (): void => fail(signal?.reason);
-      const onShutdown = (): void => fail(new PgflowShutdownError(runId));
-      const retries = new Backoff(100, 2_000);
-      let retryTimer: NodeJS.Timeout | undefined;
-      const check = async (): Promise<void> => {
-        clearTimeout(retryTimer);
-        try {
-          const outcome = await this.readOutcome(runId);
-          retries.reset();
-          if (outcome === undefined) fail(new RunNotFoundError(runId));
-          else if (outcome.status === 'failed')
-            fail(new RunFailedError(runId, outcome.failed_step, outcome.error_message));
-          else if (outcome.status === 'completed') finish(() => resolve(completedRun<TOutput, TInput>(outcome)));
-        } catch (error) {
-          if (finished) return;
-          if (!isConnectionError(error)) {
-            fail(error);
-            return;
-          }
-          // The database is unreachable: read again after a backoff (the run may end meanwhile, and
-          // its notification may be lost with the connection).
-          retryTimer = setTimeout(() => void check(), retries.next());
-        }
-      };
-
-      this.pendingWaits.set(onShutdown, runId);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      if (timeoutMs !== undefined) timer = setTimeout(() => fail(new WaitTimeoutError(runId, timeoutMs)), timeoutMs);
-      stopReconnect = this.listener.onReconnect(() => void check());
-      this.listener
-        .subscribe(runChannel(runId), (payload) => {
-          if (!payload.includes('"run:completed"') && !payload.includes('"run:failed"')) return;
-          // The run's end event usually carries all wait() needs; a read is the fallback.
-          const settled = settleFromEvent(runId, payload);
-          if (settled instanceof Error) fail(settled);
-          else if (settled !== undefined) finish(() => resolve(settled as CompletedRun<TOutput, TInput>));
-          else void check();
-        })
-        .then((off) => {
-          unsubscribe = off;
-          if (finished) void off();
-          else void check();
-        }, fail);
+    return waitForRun<TOutput, TInput>(runId, options, {
+      listener: this.listener,
+      readOutcome: (id) => this.readOutcome(id),
+      onShutdown: (rejectWait) => {
+        this.pendingWaits.add(rejectWait);
+        return () => this.pendingWaits.delete(rejectWait);
+      },
     });
   }
 
@@ -244,11 +181,11 @@ export class FlowClient implements OnApplicationShutdown {
   }
 
   onApplicationShutdown(): void {
-    for (const reject of [...this.pendingWaits.keys()]) reject();
+    for (const reject of [...this.pendingWaits]) reject();
   }
 
-  private async readOutcome(runId: string): Promise<Outcome | undefined> {
-    const [row] = await this.database.query<Outcome>(sql.runOutcome, [runId]);
+  private async readOutcome(runId: string): Promise<RunOutcomeRow | undefined> {
+    const [row] = await this.database.query<RunOutcomeRow>(sql.runOutcome, [runId]);
     return row;
   }
 
@@ -265,7 +202,8 @@ export class FlowClient implements OnApplicationShutdown {
     };
   }
 
-  private startError(error: unknown, slug: string, runId: string | undefined): unknown {
+  /** The library's error for a refused start, decided by the engine's SQLSTATE. */
+  private async startError(error: unknown, slug: string, runIds: readonly string[]): Promise<unknown> {
     switch (sqlStateOf(error)) {
       case EngineSqlState.FlowNotFound:
         return new FlowNotFoundError(
@@ -277,12 +215,31 @@ export class FlowClient implements OnApplicationShutdown {
       case EngineSqlState.RootMapInputNotArray:
         return new InvalidRunInputError(slug, (error as Error).message, { cause: error });
       case EngineSqlState.RunAlreadyExists:
-        // A batch start names the run id in the message.
-        return new RunAlreadyExistsError(runId ?? (error as Error).message.match(UUID_IN_TEXT)?.[0] ?? '(unknown)', {
-          cause: error,
-        });
+        return new RunAlreadyExistsError(await this.existingRunId(error, runIds), { cause: error });
       default:
         return error;
+    }
+  }
+
+  /**
+   * Which of the run ids the caller gave exists, after the engine refused them (PF008): the one in
+   * the error's `detail` when the engine names it there, else the first, in the caller's order, that
+   * a committed run has (read outside the caller's transaction, which the error has aborted). Null
+   * when none does: the run was started earlier in the caller's own transaction.
+   */
+  private async existingRunId(error: unknown, runIds: readonly string[]): Promise<string | null> {
+    if (runIds.length === 1) return runIds[0] as string;
+    const detail = errorDetail(error)?.toLowerCase();
+    const named = runIds.find((runId) => runId.toLowerCase() === detail);
+    if (named !== undefined) return named;
+    if (runIds.length === 0) return null;
+    try {
+      const rows = await this.database.query<{ run_id: string }>(sql.existingRunIds, [runIds]);
+      const existing = new Set(rows.map((row) => row.run_id.toLowerCase()));
+      return runIds.find((runId) => existing.has(runId.toLowerCase())) ?? null;
+    } catch {
+      // The refusal is what the caller needs to know; without the lookup it names no run.
+      return null;
     }
   }
 }
@@ -317,57 +274,38 @@ function assertNewRunId(runId: unknown, option: string, subject: string): void {
   }
 }
 
+/** Two runs cannot have one id: say which entries repeat, before the engine refuses the batch. */
+function assertDistinctRunIds(runIds: readonly string[]): void {
+  const first = new Map<string, number>();
+  for (const [i, runId] of runIds.entries()) {
+    const key = runId.toLowerCase();
+    const earlier = first.get(key);
+    if (earlier !== undefined) {
+      throw new InvalidOptionsError(
+        `runIds[${i}]`,
+        runId,
+        `a run id that no other entry has (runIds[${earlier}] has it)`,
+        {
+          subject: 'FlowClient.startMany() option',
+        },
+      );
+    }
+    first.set(key, i);
+  }
+}
+
+/** The `detail` field of a PostgreSQL error (pg's, or wrapped by TypeORM as driverError). */
+function errorDetail(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { detail, driverError } = error as { detail?: unknown; driverError?: unknown };
+  if (typeof detail === 'string') return detail;
+  return driverError === undefined ? undefined : errorDetail(driverError);
+}
+
 function assertRunId(runId: string): void {
   if (typeof runId !== 'string' || !UUID.test(runId)) {
     throw new InvalidOptionsError('runId', runId, 'the UUID of a run, as returned by FlowClient.start()', {
       subject: 'FlowClient argument',
     });
   }
-}
-
-function completedRun<TOutput, TInput>(run: RunRow): CompletedRun<TOutput, TInput> {
-  return {
-    runId: run.run_id,
-    flowSlug: run.flow_slug,
-    status: 'completed',
-    input: run.input as TInput,
-    output: run.output as TOutput,
-    startedAt: run.started_at,
-    completedAt: run.completed_at as Date,
-  };
-}
-
-/**
- * The outcome a run's end event gives, when it holds everything: the completed run (an event too
- * large for a notification leaves out its input or output, and then the caller reads the run), or
- * the RunFailedError of a failed run.
- */
-function settleFromEvent(runId: string, payload: string): CompletedRun | RunFailedError | undefined {
-  let event: RunEvent & { input?: unknown; started_at?: string; completed_at?: string };
-  try {
-    event = JSON.parse(payload);
-  } catch {
-    return undefined;
-  }
-  if (event.event_type === 'run:failed' && typeof event.error_message === 'string') {
-    return new RunFailedError(runId, event.step_slug ?? null, event.error_message);
-  }
-  if (
-    event.event_type !== 'run:completed' ||
-    !('input' in event) ||
-    !('output' in event) ||
-    event.started_at === undefined ||
-    event.completed_at === undefined
-  ) {
-    return undefined;
-  }
-  return {
-    runId,
-    flowSlug: event.flow_slug,
-    status: 'completed',
-    input: event.input,
-    output: event.output,
-    startedAt: new Date(event.started_at),
-    completedAt: new Date(event.completed_at),
-  };
 }

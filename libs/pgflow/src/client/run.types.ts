@@ -108,3 +108,15 @@ export interface RunEvent {
 }
 
 export type RunEventListener = (event: RunEvent) => void;
+
+/** Options of `run.on()`. */
+export interface RunEventOptions {
+  /** Receives the error when the subscription cannot be made [the error is logged with its stack]. */
+  readonly onError?: (error: unknown) => void;
+}
+
+/** What `run.on()` returns: the function that unsubscribes, with the subscription's promise. */
+export type RunEventSubscription = (() => void) & {
+  /** Resolves when the subscription is active; rejects when it cannot be made (see RunEventOptions). */
+  readonly subscribed: Promise<void>;
+};

@@ -49,6 +49,9 @@ export const sql = {
 
   runInputs: 'select run_id, input from pgflow.runs where run_id = any($1::uuid[])',
 
+  /** Which of the run ids $1 committed runs have (after start_flows refused a batch with PF008). */
+  existingRunIds: 'select run_id from pgflow.runs where run_id = any($1::uuid[])',
+
   /** The run's state for wait(): the run, and the first failed step with its error. */
   runOutcome: `select r.run_id, r.flow_slug, r.status, r.input, r.output, r.started_at, r.completed_at,
                       r.failed_at, s.step_slug as failed_step, s.error_message

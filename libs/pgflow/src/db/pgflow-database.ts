@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import pg from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
+import { markDriverFailure } from './sql-state.ts';
 
 /** Pools whose clients carry an error listener (see guardClients). */
 const guardedPools = new WeakSet<pg.Pool>();
@@ -31,8 +32,15 @@ export class PgflowDatabase {
   /** Runs one statement and returns its rows; inside `manager`'s transaction when one is given. */
   async query<Row>(text: string, values: readonly unknown[] = [], manager?: EntityManager): Promise<Row[]> {
     if (manager !== undefined) return (await manager.query(text, [...values])) as Row[];
-    const result = await this.pool().query(text, [...values]);
-    return result.rows as Row[];
+    const pool = this.pool();
+    try {
+      const result = await pool.query(text, [...values]);
+      return result.rows as Row[];
+    } catch (error) {
+      // Not the server's answer to the statement: the connection (or the pool) failed under it.
+      if (!(error instanceof pg.DatabaseError)) markDriverFailure(error);
+      throw error;
+    }
   }
 
   /** A new client with the DataSource's connection settings, for a connection the caller owns. */

@@ -25,10 +25,24 @@ export function sqlStateOf(error: unknown): string | undefined {
   return driverError === undefined ? undefined : sqlStateOf(driverError);
 }
 
+/** Errors of statements that the driver raised without an answer from the server (see markDriverFailure). */
+const driverFailures = new WeakSet<object>();
+
+/**
+ * Records that a statement failed in the driver, not in the server: the server reports every failed
+ * statement with a SQLSTATE (pg's DatabaseError); an error without one (the connection ended
+ * mid-statement, a client left unusable by an earlier connection error, a pool that timed out
+ * connecting or was ended) means the statement never got an answer. PgflowDatabase marks these.
+ */
+export function markDriverFailure(error: unknown): void {
+  if (typeof error === 'object' && error !== null) driverFailures.add(error);
+}
+
 /**
  * True when the error says the connection or the server is unavailable (lost connection, server
  * shutting down, too many connections), as opposed to a statement that failed on its own: the first
- * kind is retried with a backoff, the second is not.
+ * kind is retried with a backoff, the second is not. Decided by the SQLSTATE, the system error code,
+ * or the driver failure mark, never by the message text.
  */
 export function isConnectionError(error: unknown): boolean {
   const state = sqlStateOf(error);
@@ -40,10 +54,7 @@ export function isConnectionError(error: unknown): boolean {
   if (typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND'].includes(code)) {
     return true;
   }
-  const message = error instanceof Error ? error.message : '';
-  return /Connection terminated|connection is closed|Client has encountered a connection error|timeout exceeded when trying to connect|Cannot use a pool after calling end/i.test(
-    message,
-  );
+  return typeof error === 'object' && error !== null && driverFailures.has(error);
 }
 
 /**

@@ -13,4 +13,5 @@ export { PgflowShutdownError } from './pgflow-shutdown.error.ts';
 export { RunAlreadyExistsError } from './run-already-exists.error.ts';
 export { RunFailedError } from './run-failed.error.ts';
 export { RunNotFoundError } from './run-not-found.error.ts';
+export { TaskTimeoutError, type TimedOutTask } from './task-timeout.error.ts';
 export { WaitTimeoutError } from './wait-timeout.error.ts';

@@ -14,6 +14,7 @@ export const PgflowErrorCode = {
   InvalidOptions: 'PGFLOW_INVALID_OPTIONS',
   RunAlreadyExists: 'PGFLOW_RUN_EXISTS',
   ShuttingDown: 'PGFLOW_SHUTTING_DOWN',
+  TaskTimeout: 'PGFLOW_TASK_TIMEOUT',
 } as const;
 
 export type PgflowErrorCode = (typeof PgflowErrorCode)[keyof typeof PgflowErrorCode];

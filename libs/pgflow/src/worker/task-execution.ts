@@ -1,6 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import type { StepDefinition } from '../definition/flow-definition.ts';
 import { NotJsonError } from '../errors/not-json.error.ts';
+import { TaskTimeoutError } from '../errors/task-timeout.error.ts';
 import { toStepOutputJson } from '../json/to-json-value.ts';
 import { LongTimeout } from '../support/long-timeout.ts';
 import type { StepContext } from '../types/step-context.ts';
@@ -64,7 +65,13 @@ export class TaskExecution {
 
     // A step's timeout may be up to a year: longer than one Node.js timer can wait.
     this.timer = new LongTimeout(() => {
-      const error = new TaskTimeoutError(step.slug, task.timeout_seconds);
+      const error = new TaskTimeoutError({
+        runId: task.run_id,
+        stepSlug: step.slug,
+        taskIndex: task.task_index,
+        attempt: task.attempt,
+        timeoutSeconds: task.timeout_seconds,
+      });
       this.finish({ kind: 'failed', errorMessage: error.message, error }, error);
       // The abort event is dispatched synchronously: a handler that stops on it has settled before
       // the next turn of the event loop. One still running then did not look at its signal.
@@ -126,14 +133,5 @@ export class TaskExecution {
     this.timer?.clear();
     if (abortReason !== undefined) this.controller.abort(abortReason);
     this.settle(outcome);
-  }
-}
-
-/** The reason a timed-out task's signal fires with, and its attempt's error. */
-export class TaskTimeoutError extends Error {
-  override readonly name = 'TaskTimeoutError';
-
-  constructor(stepSlug: string, timeoutSeconds: number) {
-    super(`Step '${stepSlug}' did not finish within its timeout of ${timeoutSeconds} s.`);
   }
 }
