@@ -2,6 +2,7 @@
  * Flow definitions: create_flow, add_step, slugs, retry delays, and delete_flow_and_data.
  */
 import { useTestDatabase } from '../support/test-database.ts';
+import { waitFor } from '../support/wait-for.ts';
 import {
   addStep,
   completeTask,
@@ -243,10 +244,20 @@ describe('create_flow at the same moment as a slug differing only in case', () =
       () => null,
       (error: { code?: string; message?: string }) => error,
     );
+    // The second waits on the index for the first to commit: neither saw the other's row.
+    await waitFor(
+      async () =>
+        (
+          await db.query(
+            "select 1 from pg_stat_activity where application_name = 'create foo' and wait_event_type = 'Lock'",
+          )
+        ).length > 0,
+      { description: 'the second create_flow waiting on the first' },
+    );
     await first.query('commit');
     expect(await refused).toMatchObject({
       code: 'PF001',
-      message: expect.stringContaining('differs only in letter case'),
+      message: expect.stringContaining('differs only in letter case was just created'),
     });
     await second.query('rollback');
     expect(await db.query("select flow_slug from pgflow.flows where lower(flow_slug) = 'case_race'")).toEqual([

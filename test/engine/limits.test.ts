@@ -36,8 +36,8 @@ describe('pgflow.limits', () => {
     expect(await db.query('select * from pgflow.limits')).toEqual([
       {
         singleton: true,
-        max_input_bytes: 4_194_304,
-        max_output_bytes: 4_194_304,
+        max_input_bytes: 16_777_216,
+        max_output_bytes: 16_777_216,
         max_map_tasks: 100_000,
         max_error_message_bytes: 65_536,
         notify_queue_shed_at: 0.5,

@@ -36,6 +36,7 @@ const SPEC_FUNCTIONS: ReadonlyArray<readonly [string, string, string]> = [
   ['delete', 'queue_name text, msg_ids bigint[]', 'SETOF bigint'],
   ['detach_archive', 'queue_name text', 'void'],
   ['drop_queue', 'queue_name text', 'boolean'],
+  ['drop_queue', 'queue_name text, partitioned boolean', 'boolean'],
   ['format_table_name', 'queue_name text, prefix text', 'text'],
   ['list_queues', '', 'SETOF pgmq.queue_record'],
   ['metrics', 'queue_name text', 'pgmq.metrics_result'],

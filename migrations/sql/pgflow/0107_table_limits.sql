@@ -4,8 +4,8 @@
 -- library's module options can only make them stricter, per process.
 create table pgflow.limits (
   singleton boolean primary key default true,
-  max_input_bytes int not null default 4194304,
-  max_output_bytes int not null default 4194304,
+  max_input_bytes int not null default 16777216,
+  max_output_bytes int not null default 16777216,
   max_map_tasks int not null default 100000,
   max_error_message_bytes int not null default 65536,
   -- Past this share of the server's notification queue, the engine stops notifying (see

@@ -1,4 +1,4 @@
-import { isConnectionError, isRetryableError, isTransientError, sqlStateOf } from './sql-state.ts';
+import { isConnectionError, isRetryableError, isTransientError, markDriverFailure, sqlStateOf } from './sql-state.ts';
 
 /** An error as pg reports a refused statement (a DatabaseError with its SQLSTATE in `code`). */
 function pgError(code: string): Error {
@@ -41,7 +41,11 @@ describe('isTransientError', () => {
   it('a lost connection is retryable, but not a failure of the statement', () => {
     expect(isTransientError(pgError('08006'))).toBe(false);
     expect(isRetryableError(pgError('08006'))).toBe(true);
-    expect(isRetryableError(new Error('Connection terminated unexpectedly'))).toBe(true);
+    const unanswered = new Error('Connection terminated unexpectedly');
+    markDriverFailure(unanswered);
+    expect(isRetryableError(unanswered)).toBe(true);
+    // Never by the message text alone.
+    expect(isRetryableError(new Error('Connection terminated unexpectedly'))).toBe(false);
     expect(isRetryableError(new Error('something else'))).toBe(false);
   });
 });
