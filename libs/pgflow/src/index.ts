@@ -46,6 +46,7 @@ export {
   WorkerEntity,
 } from './entities/index.ts';
 export {
+  DataSourceNotFoundError,
   type FlowDefinitionProblem,
   type FlowDefinitionProblemCode,
   FlowNotFoundError,
@@ -54,6 +55,7 @@ export {
   InvalidFlowDefinitionError,
   InvalidOptionsError,
   InvalidRunInputError,
+  MigrationsNotAppliedError,
   NotJsonError,
   PgflowError,
   PgflowErrorCode,

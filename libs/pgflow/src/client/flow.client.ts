@@ -32,6 +32,7 @@ import type {
 import { type ReplayState, RunEventStream } from './run-event-stream.ts';
 import { RunHandle } from './run-handle.ts';
 import { type RunRow, type SnapshotRow, toRunSnapshot } from './run-rows.ts';
+import { WorkerPresenceCheck } from './worker-presence.check.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const UUID_IN_TEXT = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
@@ -58,6 +59,7 @@ export class FlowClient implements OnApplicationShutdown {
     private readonly database: PgflowDatabase,
     private readonly listener: NotificationListener,
     private readonly compiler: FlowCompiler,
+    private readonly workers: WorkerPresenceCheck,
   ) {}
 
   /**
@@ -86,6 +88,7 @@ export class FlowClient implements OnApplicationShutdown {
     }
     const [run] = rows;
     if (run === undefined) throw new Error(`pgflow.start_flow('${slug}') returned no run.`);
+    this.workers.started(slug);
     return new RunHandle(run.run_id, run.flow_slug, this);
   }
 
@@ -126,6 +129,7 @@ export class FlowClient implements OnApplicationShutdown {
     } catch (error) {
       throw this.startError(error, slug, undefined);
     }
+    this.workers.started(slug);
     return rows.map((run) => new RunHandle(run.run_id, run.flow_slug, this));
   }
 

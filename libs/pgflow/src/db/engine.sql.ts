@@ -47,6 +47,11 @@ export const sql = {
 
   markWorkersStopped: 'select pgflow.mark_worker_stopped(w) from unnest($1::uuid[]) w',
 
+  /** Whether a worker that is not stopped and beat within $2 seconds serves queue $1. */
+  liveWorkerServes: `select exists (select 1 from pgflow.workers
+                                     where queue_name = $1 and stopped_at is null
+                                       and last_heartbeat_at > now() - make_interval(secs => $2)) as served`,
+
   runInputs: 'select run_id, input from pgflow.runs where run_id = any($1::uuid[])',
 
   /** The run's state for wait(): the run, and the first failed step with its error. */
@@ -86,6 +91,17 @@ export const sql = {
                      where s.run_id = r.run_id and s.status = 'failed'
                      order by s.failed_at limit 1) failed on true
                  where r.run_id = $1::uuid`,
+
+  /**
+   * What the boot check needs: the database's name, whether the pgflow schema exists, and TypeORM's
+   * migrations table ($1 schema, or the current one; $2 name) as a regclass text, null when absent.
+   */
+  migrationsState: `select current_database() as database,
+                            to_regnamespace('pgflow') is not null as has_engine,
+                            to_regclass(format('%I.%I', coalesce($1::text, current_schema()), $2::text))::text as migrations_table`,
+
+  /** The migrations TypeORM recorded; `table` is a regclass text from migrationsState (quoted by PostgreSQL). */
+  appliedMigrations: (table: string) => `select name from ${table}`,
 
   listen: (channel: string) => `listen ${quoteIdentifier(channel)}`,
   unlisten: (channel: string) => `unlisten ${quoteIdentifier(channel)}`,

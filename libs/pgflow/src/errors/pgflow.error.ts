@@ -14,6 +14,8 @@ export const PgflowErrorCode = {
   InvalidOptions: 'PGFLOW_INVALID_OPTIONS',
   RunAlreadyExists: 'PGFLOW_RUN_EXISTS',
   ShuttingDown: 'PGFLOW_SHUTTING_DOWN',
+  MigrationsNotApplied: 'PGFLOW_MIGRATIONS_NOT_APPLIED',
+  DataSourceNotFound: 'PGFLOW_DATA_SOURCE_NOT_FOUND',
 } as const;
 
 export type PgflowErrorCode = (typeof PgflowErrorCode)[keyof typeof PgflowErrorCode];
