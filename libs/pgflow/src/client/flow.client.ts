@@ -1,4 +1,4 @@
-import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { FlowCompiler } from '../compilation/flow-compiler.service.ts';
 import { runChannel, sql } from '../db/engine.sql.ts';
 import { NotificationListener } from '../db/notification-listener.ts';
@@ -49,10 +49,12 @@ interface Outcome extends RunRow {
  * connection is followed by a re-read of the run's state, so no completion is missed.
  */
 @Injectable()
-export class FlowClient implements OnApplicationShutdown {
+export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly streams = new Map<string, Promise<RunEventStream>>();
   /** Waits in progress, rejected at shutdown (the runs go on). */
   private readonly pendingWaits = new Map<() => void, string>();
+  /** Set when the application starts shutting down: a wait() from then on is refused at once. */
+  private shuttingDown = false;
 
   constructor(
     private readonly registry: FlowRegistry,
@@ -150,6 +152,7 @@ export class FlowClient implements OnApplicationShutdown {
       });
     }
     signal?.throwIfAborted();
+    if (this.shuttingDown) throw new PgflowShutdownError(runId);
 
     return new Promise<CompletedRun<TOutput, TInput>>((resolve, reject) => {
       let finished = false;
@@ -247,8 +250,18 @@ export class FlowClient implements OnApplicationShutdown {
     };
   }
 
-  onApplicationShutdown(): void {
+  /**
+   * Ends every pending wait() with PgflowShutdownError at the start of shutdown, before Nest closes
+   * the HTTP server: that waits for the requests in progress, and a request holding a wait would
+   * otherwise hold the shutdown until the wait's own timeout.
+   */
+  beforeApplicationShutdown(): void {
+    this.shuttingDown = true;
     for (const reject of [...this.pendingWaits.keys()]) reject();
+  }
+
+  onApplicationShutdown(): void {
+    this.beforeApplicationShutdown();
   }
 
   private async readOutcome(runId: string): Promise<Outcome | undefined> {
