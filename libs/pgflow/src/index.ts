@@ -78,6 +78,14 @@ export type {
   ResolvedPgflowOptions,
   ResolvedPgflowWorkerOptions,
 } from './pgflow-options.ts';
+export {
+  PgflowTesting,
+  PgflowTestingBuilder,
+  PgflowTestingModule,
+  type PgflowTestingOptions,
+  type StepReplacement,
+  type TestRunOptions,
+} from './testing/index.ts';
 export type {
   FlowClass,
   FlowInput,
