@@ -1,6 +1,7 @@
 /**
  * The library as `npm pack` packs it, from a copy of the files it is built from (the root README,
- * LICENSE and tsconfig.base.json, migrations/ and libs/pgflow/) in a temporary folder whose
+ * LICENSE, package.json (its "type": "module" makes the migrations ES modules) and
+ * tsconfig.base.json, migrations/ and libs/pgflow/) in a temporary folder whose
  * node_modules is the workspace's. Packing runs the package's prepack script, which rewrites its
  * dist: in the copy, that cannot disturb another test reading libs/pgflow/dist at the same time.
  */
@@ -39,7 +40,8 @@ export interface StagedPackage {
 export async function stagePackage(): Promise<StagedPackage> {
   const source = projectRoot();
   const root = await mkdtemp(join(tmpdir(), 'nestjs-pgflow-pack-'));
-  for (const file of ['README.md', 'LICENSE', 'tsconfig.base.json']) await cp(join(source, file), join(root, file));
+  for (const file of ['README.md', 'LICENSE', 'package.json', 'tsconfig.base.json'])
+    await cp(join(source, file), join(root, file));
   await cp(join(source, 'migrations'), join(root, 'migrations'), { recursive: true });
   const library = join(source, 'libs', 'pgflow');
   // What a clean clone has: no build output, no copied README.
@@ -65,12 +67,16 @@ export async function stagePackage(): Promise<StagedPackage> {
   };
 }
 
-/** Runs npm (the one running the tests when started by `npm test`) in `cwd`. */
-export async function npm(args: readonly string[], cwd: string): Promise<{ stdout: string; stderr: string }> {
+/** Runs npm (the one running the tests when started by `npm test`) in `cwd`, with `env` over process.env. */
+export async function npm(
+  args: readonly string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ stdout: string; stderr: string }> {
   const cli = process.env.npm_execpath;
   const [command, commandArgs] = cli?.endsWith('.js') ? [process.execPath, [cli, ...args]] : ['npm', [...args]];
   try {
-    return await run(command, commandArgs, { cwd, maxBuffer: 64 * 1024 * 1024 });
+    return await run(command, commandArgs, { cwd, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 });
   } catch (error) {
     const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
     throw new Error(`npm ${args.join(' ')} failed in ${relative(process.cwd(), cwd) || cwd}:\n${stdout}${stderr}`, {
