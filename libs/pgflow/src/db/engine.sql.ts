@@ -94,11 +94,15 @@ export const sql = {
 
   /**
    * What the boot check needs: the database's name, whether the pgflow schema exists, and TypeORM's
-   * migrations table ($1 schema, or the current one; $2 name) as a regclass text, null when absent.
+   * migrations table ($1 schema, or the current one; $2 name) as a regclass text, null when absent or
+   * when this role may not read it (an API role granted only the engine's functions).
    */
   migrationsState: `select current_database() as database,
                             to_regnamespace('pgflow') is not null as has_engine,
-                            to_regclass(format('%I.%I', coalesce($1::text, current_schema()), $2::text))::text as migrations_table`,
+                            case when has_table_privilege(t.oid, 'select') then t.oid::regclass::text end
+                              as migrations_table
+                       from (select to_regclass(format('%I.%I', coalesce($1::text, current_schema()), $2::text))::oid
+                               as oid) as t`,
 
   /** The migrations TypeORM recorded; `table` is a regclass text from migrationsState (quoted by PostgreSQL). */
   appliedMigrations: (table: string) => `select name from ${table}`,

@@ -15,8 +15,8 @@ interface MigrationsState {
  * applied, and says so in the log: a missing pgflow schema (or, per TypeORM's migrations table, a
  * migration of this version not applied) stops the boot with a {@link MigrationsNotAppliedError}
  * saying how to apply them, instead of PostgreSQL's `schema "pgflow" does not exist` at the first
- * statement. A database migrated without TypeORM's table (by hand, or another tool) is accepted as
- * long as the schema exists.
+ * statement. A database migrated without TypeORM's table (by hand, or another tool), or a role that
+ * may not read that table, is accepted as long as the schema exists.
  */
 @Injectable()
 export class MigrationsCheck {
@@ -59,8 +59,8 @@ export class MigrationsCheck {
       throw new MigrationsNotAppliedError(state.database, missing, false);
     } else {
       this.logger.log(
-        `Database '${state.database}' has the pgflow schema; TypeORM's migrations table does not list the ` +
-          "library's migrations (applied by other means), so their versions were not checked.",
+        `Database '${state.database}' has the pgflow schema; TypeORM's migrations table is missing, unreadable ` +
+          "by this role, or does not list the library's migrations, so their versions were not checked.",
       );
     }
   }
