@@ -263,3 +263,29 @@ describe('bad requests', () => {
     expect(body).toMatchObject({ code: 'PGFLOW_RUN_NOT_FOUND', message: expect.stringContaining(runId) });
   });
 });
+
+describe('GET /runs/:id/result', () => {
+  it('answers 200 with the completed run once it ends, 409 for a failed one', async () => {
+    const server = await startServer();
+    const done = await startRun(server, 'check_links', ['https://example.com/blog']);
+    const failed = await startRun(server, 'analyze_website', { url: 'https://example.com/nowhere' });
+
+    const completed = await server.get<{ status: string; output: unknown }>(`/runs/${done}/result`);
+    expect(completed).toMatchObject({ status: 200, body: { status: 'completed', output: { tally: { ok: 1 } } } });
+    const refused = await server.get<ErrorBody>(`/runs/${failed}/result`);
+    expect(refused).toMatchObject({ status: 409, body: { code: 'PGFLOW_RUN_FAILED' } });
+    expect(refused.body.message).toContain('No page at https://example.com/nowhere');
+  });
+
+  it('answers 504 for a run still running after timeoutMs, 400 for a bad timeoutMs', async () => {
+    const server = await startServer();
+    await db.query("select pgflow.create_flow('nobody_serves'), pgflow.add_step('nobody_serves', 'only')");
+    const [{ run_id: runId } = { run_id: '' }] = await db.query<{ run_id: string }>(
+      "select run_id from pgflow.start_flow('nobody_serves', '{}')",
+    );
+
+    const pending = await server.get<ErrorBody>(`/runs/${runId}/result?timeoutMs=50`);
+    expect(pending).toMatchObject({ status: 504, body: { code: 'PGFLOW_WAIT_TIMEOUT' } });
+    expect((await server.get<ErrorBody>(`/runs/${runId}/result?timeoutMs=soon`)).status).toBe(400);
+  });
+});

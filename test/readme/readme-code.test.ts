@@ -1,8 +1,10 @@
 /**
  * Every code block of the README is code the test suite compiles or runs, so the README cannot rot:
  * a TypeScript block is a file of test/readme/fixtures (compiled by `npm run check`; the quick
- * start is booted by quick-start.test.ts), a SQL block runs against a migrated database, and a shell
- * block only uses npm scripts that exist and packages the library declares.
+ * start is booted by quick-start.test.ts, and built as a new application by
+ * test/package/new-app.test.ts with the quick start's JSON blocks), a JSON block parses, a SQL block
+ * runs against a migrated database, and a shell block only uses npm scripts that exist and packages
+ * the library declares.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,8 +21,15 @@ const db = useTestDatabase();
 describe('README code blocks', () => {
   it('has TypeScript, SQL and shell blocks to check', () => {
     const languages = new Set(blocks.map((block) => block.language));
-    expect([...languages]).toEqual(expect.arrayContaining(['ts', 'sql', 'bash']));
+    expect([...languages]).toEqual(expect.arrayContaining(['ts', 'sql', 'bash', 'json']));
   });
+
+  it.each(blocks.filter((block) => block.language === 'json').map((block) => [block.line, block]))(
+    'the JSON block at line %i parses',
+    (_line, block) => {
+      expect(() => JSON.parse(block.code)).not.toThrow();
+    },
+  );
 
   it.each(blocks.filter((block) => block.language === 'ts').map((block) => [block.line, block]))(
     'the TypeScript block at line %i is a fixture file, word for word',
@@ -59,8 +68,12 @@ describe('README code blocks', () => {
           const words = part.split(/\s+/);
           expect(words[0]).toBe('npm');
           if (words[1] === 'run') expect(Object.keys(workspace.scripts)).toContain(words[2]);
-          else if (words[1] === 'install') for (const pkg of words.slice(2)) expect(known).toContain(pkg);
-          else expect(['start', 'test', 'install']).toContain(words[1]);
+          else if (words[1] === 'install') {
+            // Development tools (`--save-dev`) are ones this repository uses itself.
+            const dev = words.includes('--save-dev') || words.includes('-D');
+            const allowed = dev ? new Set(Object.keys(workspace.devDependencies)) : known;
+            for (const pkg of words.slice(2).filter((word) => !word.startsWith('-'))) expect(allowed).toContain(pkg);
+          } else expect(['start', 'test', 'install']).toContain(words[1]);
         }
       }
     },

@@ -53,3 +53,16 @@ it('a step with a 30-day timeout completes normally: its attempt is not timed ou
   const tasks = await db.query('select status, attempts_count from pgflow.step_tasks where run_id = $1', [run.runId]);
   expect(tasks).toEqual([{ status: 'completed', attempts_count: 1 }]);
 });
+
+it('a wait() with a 30-day timeoutMs waits for the run instead of timing out after 1 ms', async () => {
+  const gate = new Gate();
+  const { app, client } = await apps.start({
+    url: db.url,
+    providers: [CallLog, LongTimeoutFlow, { provide: GATE, useValue: gate }],
+  });
+  const run = await client.start(LongTimeoutFlow, { n: 1 });
+  const waited = run.wait({ timeoutMs: THIRTY_DAYS * 1000 });
+  await waitFor(() => app.get(CallLog).of('slow', run.runId).length === 1, { description: 'the handler running' });
+  gate.open();
+  await expect(waited).resolves.toMatchObject({ status: 'completed', output: { slow: { n: 1, aborted: false } } });
+});

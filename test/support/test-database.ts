@@ -58,16 +58,18 @@ export function useTestDatabase(): TestDatabase {
   };
 }
 
-/** Creates a database from the template now; the environment drops it when the file ends. */
-export async function createTestDatabase(): Promise<TestDatabase> {
+/**
+ * Creates a database from the template now (or an empty one, never migrated, with `migrated:
+ * false`); the environment drops it when the file ends.
+ */
+export async function createTestDatabase(options: { migrated?: boolean } = {}): Promise<TestDatabase> {
   const state = harness();
   const name = `pgflow_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: state.serverUrl, application_name: 'pgflow test harness' });
   await admin.connect();
   try {
-    await admin.query(
-      `create database ${admin.escapeIdentifier(name)} template ${admin.escapeIdentifier(state.template)}`,
-    );
+    const template = options.migrated === false ? 'template0' : state.template;
+    await admin.query(`create database ${admin.escapeIdentifier(name)} template ${admin.escapeIdentifier(template)}`);
   } finally {
     await admin.end();
   }

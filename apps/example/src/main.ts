@@ -81,6 +81,7 @@ async function main(): Promise<number> {
           `-d '{"flow":"analyze_website","input":{"url":"https://example.com/blog"}}'`,
       );
       print(`  curl ${api}/runs/<runId>`);
+      print(`  curl ${api}/runs/<runId>/result   # waits for the run to end`);
     }
     await shutdown.untilRequested();
   } catch (error) {

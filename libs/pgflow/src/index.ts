@@ -49,6 +49,7 @@ export {
   WorkerEntity,
 } from './entities/index.ts';
 export {
+  DataSourceNotFoundError,
   type FlowDefinitionProblem,
   type FlowDefinitionProblemCode,
   FlowNotFoundError,
@@ -57,6 +58,7 @@ export {
   InvalidFlowDefinitionError,
   InvalidOptionsError,
   InvalidRunInputError,
+  MigrationsNotAppliedError,
   NotJsonError,
   PgflowError,
   PgflowErrorCode,
@@ -78,6 +80,14 @@ export type {
   PgflowOptionsFactory,
   PgflowWorkerOptions,
 } from './pgflow-options.ts';
+export {
+  PgflowTesting,
+  PgflowTestingBuilder,
+  PgflowTestingModule,
+  type PgflowTestingOptions,
+  type StepReplacement,
+  type TestRunOptions,
+} from './testing/index.ts';
 export type {
   FlowClass,
   FlowInput,

@@ -1,12 +1,12 @@
 import { type DynamicModule, Module, type Provider } from '@nestjs/common';
-import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import { TypeOrmModule } from '@nestjs/typeorm';
 import { FlowClient } from './client/flow.client.ts';
+import { WorkerPresenceCheck } from './client/worker-presence.check.ts';
 import { FlowCompiler } from './compilation/flow-compiler.service.ts';
+import { pgflowDatabaseProvider, pgflowEntitiesModule } from './db/data-source.providers.ts';
+import { MigrationsCheck } from './db/migrations.check.ts';
 import { NotificationListener } from './db/notification-listener.ts';
-import { PgflowDatabase } from './db/pgflow-database.ts';
 import { PgflowDiscoveryModule } from './discovery/pgflow-discovery.module.ts';
-import { pgflowEntities } from './entities/index.ts';
 import { InvalidOptionsError } from './errors/invalid-options.error.ts';
 import { PGFLOW_MODULE_OPTIONS, PGFLOW_RAW_OPTIONS } from './pgflow.constants.ts';
 import {
@@ -18,20 +18,15 @@ import {
 } from './pgflow-options.ts';
 import { PgflowWorker } from './worker/pgflow-worker.service.ts';
 
-/**
- * The providers every registration shares. The DataSource is injected by its token, so that Nest
- * creates the library's services after TypeORM connected.
- */
+/** The providers every registration shares. */
 function coreProviders(dataSourceName: string | undefined): Provider[] {
   return [
-    {
-      provide: PgflowDatabase,
-      inject: [getDataSourceToken(dataSourceName)],
-      useFactory: (dataSource: DataSource) => new PgflowDatabase(dataSource),
-    },
+    pgflowDatabaseProvider(dataSourceName),
     NotificationListener,
+    MigrationsCheck,
     FlowCompiler,
     PgflowWorker,
+    WorkerPresenceCheck,
     FlowClient,
   ];
 }
@@ -51,7 +46,7 @@ export class PgflowModule {
     return {
       module: PgflowModule,
       global: true,
-      imports: [PgflowDiscoveryModule, TypeOrmModule.forFeature([...pgflowEntities], resolved.dataSource)],
+      imports: [PgflowDiscoveryModule, pgflowEntitiesModule(resolved.dataSource)],
       providers: [{ provide: PGFLOW_MODULE_OPTIONS, useValue: resolved }, ...coreProviders(resolved.dataSource)],
       exports: [...exportedProviders, TypeOrmModule],
     };
@@ -91,11 +86,7 @@ export class PgflowModule {
     return {
       module: PgflowModule,
       global: true,
-      imports: [
-        ...(options.imports ?? []),
-        PgflowDiscoveryModule,
-        TypeOrmModule.forFeature([...pgflowEntities], options.dataSource),
-      ],
+      imports: [...(options.imports ?? []), PgflowDiscoveryModule, pgflowEntitiesModule(options.dataSource)],
       providers: [
         rawOptions,
         resolvedOptions,

@@ -9,12 +9,14 @@ import { waitFor } from '../../support/wait-for.ts';
 export interface Exit {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
+  /** Milliseconds from the signal (or the start of the wait) to the exit. */
+  readonly afterMs: number;
 }
 
 export class ExampleProcess {
   /** Everything it printed, stdout and stderr, one entry per line. */
   readonly lines: string[] = [];
-  private readonly exited: Promise<Exit>;
+  private readonly exited: Promise<Omit<Exit, 'afterMs'>>;
   private partial = { stdout: '', stderr: '' };
 
   constructor(private readonly child: ChildProcess) {
@@ -59,6 +61,7 @@ export class ExampleProcess {
 
   /** Waits for the process to exit by itself (at most `timeoutMs`). */
   async exit(timeoutMs = 10_000, after = ''): Promise<Exit> {
+    const since = Date.now();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -67,7 +70,8 @@ export class ExampleProcess {
       );
     });
     try {
-      return await Promise.race([this.exited, timeout]);
+      const exit = await Promise.race([this.exited, timeout]);
+      return { ...exit, afterMs: Date.now() - since };
     } finally {
       clearTimeout(timer);
     }

@@ -1,10 +1,12 @@
 import * as pgflow from 'nestjs-pgflow';
 import {
+  DataSourceNotFoundError,
   FlowNotFoundError,
   FlowShapeMismatchError,
   InvalidFlowDefinitionError,
   InvalidOptionsError,
   InvalidRunInputError,
+  MigrationsNotAppliedError,
   NotJsonError,
   PgflowError,
   PgflowErrorCode,
@@ -43,6 +45,8 @@ describe('error classes', () => {
       'TaskTimeoutError',
       'PGFLOW_TASK_TIMEOUT',
     ],
+    [new MigrationsNotAppliedError('app', ['A1'], true), 'MigrationsNotAppliedError', 'PGFLOW_MIGRATIONS_NOT_APPLIED'],
+    [new DataSourceNotFoundError('jobs', []), 'DataSourceNotFoundError', 'PGFLOW_DATA_SOURCE_NOT_FOUND'],
   ];
 
   it.each(cases)('%s extends PgflowError and Error, with its name and stable code', (error, name, code) => {
@@ -80,6 +84,9 @@ describe('error classes', () => {
     expect(error.message).toBe(
       "Invalid input for flow 'orders': input.items[3].price is NaN: JSON numbers must be finite. No run was started.",
     );
+    expect(new InvalidRunInputError('orders', 'the engine refused it.').message).toBe(
+      "Invalid input for flow 'orders': the engine refused it. No run was started.",
+    );
     const notArray = InvalidRunInputError.notAnArray('orders', ['each_order'], { orders: [] });
     expect(notArray.path).toBeUndefined();
     expect(notArray.message).toMatch(/input is an object, but the flow's root map step 'each_order'.*must be an array/);
@@ -101,6 +108,11 @@ describe('error classes', () => {
       message: expect.stringMatching(/^Run 'r1' failed at step 'save': disk full\./),
     });
     expect(new RunFailedError('r1', null, null).message).toMatch(/^Run 'r1' failed\. /);
+    // A quoted error that ends a sentence itself (a step timeout's does) gets no second full stop.
+    expect(new RunFailedError('r1', 'fetch', "Step 'fetch' did not finish within its timeout of 1 s.").message).toBe(
+      "Run 'r1' failed at step 'fetch': Step 'fetch' did not finish within its timeout of 1 s. Its step states and " +
+        "tasks (FlowClient.getRun('r1')) hold the errors of every attempt.",
+    );
     expect(new RunNotFoundError('r2')).toMatchObject({ runId: 'r2', message: expect.stringContaining("'r2'") });
     expect(new WaitTimeoutError('r3', 250)).toMatchObject({
       runId: 'r3',
@@ -160,6 +172,8 @@ describe('the public API', () => {
         'WaitTimeoutError',
         'TaskTimeoutError',
         'InvalidOptionsError',
+        'MigrationsNotAppliedError',
+        'DataSourceNotFoundError',
       ]),
     );
   });

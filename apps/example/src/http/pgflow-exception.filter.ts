@@ -6,6 +6,7 @@ import {
   PgflowError,
   PgflowErrorCode,
   type RunNotFoundError,
+  type WaitTimeoutError,
 } from 'nestjs-pgflow';
 
 /** What the API answers for an error: Nest's usual shape, plus the library's error code. */
@@ -19,7 +20,9 @@ interface ErrorBody {
 /**
  * Turns the library's errors into HTTP answers, by their stable `code` (never their message): a bad
  * request (unknown flow, an input the flow cannot take, a malformed run id) is a 400, an unknown run
- * a 404. Anything else the library throws is a server error, logged with its stack.
+ * a 404; waiting for a run's result, a failed run is a 409, one still running a 504, and a shutdown
+ * a 503 (the load balancer retries elsewhere). Anything else the library throws is a server error,
+ * logged with its stack.
  */
 @Catch(PgflowError)
 export class PgflowExceptionFilter implements ExceptionFilter<PgflowError> {
@@ -71,6 +74,14 @@ export class PgflowExceptionFilter implements ExceptionFilter<PgflowError> {
       }
       case PgflowErrorCode.RunAlreadyExists:
         return answer(HttpStatus.CONFLICT, 'Conflict', error.message);
+      case PgflowErrorCode.RunFailed:
+        return answer(HttpStatus.CONFLICT, 'Conflict', error.message);
+      case PgflowErrorCode.WaitTimeout:
+        return answer(
+          HttpStatus.GATEWAY_TIMEOUT,
+          'Gateway Timeout',
+          `Run '${(error as WaitTimeoutError).runId}' is still running; GET /runs/${(error as WaitTimeoutError).runId} shows its progress.`,
+        );
       case PgflowErrorCode.ShuttingDown:
         return answer(HttpStatus.SERVICE_UNAVAILABLE, 'Service Unavailable', 'The application is shutting down.');
     }

@@ -1,4 +1,4 @@
-import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { FlowCompiler } from '../compilation/flow-compiler.service.ts';
 import { sql } from '../db/engine.sql.ts';
 import { NotificationListener } from '../db/notification-listener.ts';
@@ -10,6 +10,7 @@ import { FlowNotFoundError } from '../errors/flow-not-found.error.ts';
 import { InvalidOptionsError } from '../errors/invalid-options.error.ts';
 import { InvalidRunInputError } from '../errors/invalid-run-input.error.ts';
 import { NotJsonError } from '../errors/not-json.error.ts';
+import { PgflowShutdownError } from '../errors/pgflow-shutdown.error.ts';
 import { RunAlreadyExistsError } from '../errors/run-already-exists.error.ts';
 import { RunNotFoundError } from '../errors/run-not-found.error.ts';
 import { toJsonValue } from '../json/to-json-value.ts';
@@ -28,6 +29,7 @@ import { type ReplayState, RunEventStream } from './run-event-stream.ts';
 import { RunHandle } from './run-handle.ts';
 import { type SnapshotRow, toRunSnapshot } from './run-rows.ts';
 import { type RunOutcomeRow, waitForRun } from './run-wait.ts';
+import { WorkerPresenceCheck } from './worker-presence.check.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -37,16 +39,19 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * connection is followed by a re-read of the run's state, so no completion is missed.
  */
 @Injectable()
-export class FlowClient implements OnApplicationShutdown {
+export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly streams = new Map<string, Promise<RunEventStream>>();
   /** Waits in progress, rejected at shutdown (the runs go on). */
   private readonly pendingWaits = new Set<() => void>();
+  /** Set when the application starts shutting down: a wait() from then on is refused at once. */
+  private shuttingDown = false;
 
   constructor(
     private readonly registry: FlowRegistry,
     private readonly database: PgflowDatabase,
     private readonly listener: NotificationListener,
     private readonly compiler: FlowCompiler,
+    private readonly workers: WorkerPresenceCheck,
   ) {}
 
   /**
@@ -75,6 +80,7 @@ export class FlowClient implements OnApplicationShutdown {
     }
     const [run] = rows;
     if (run === undefined) throw new Error(`pgflow.start_flow('${slug}') returned no run.`);
+    this.workers.started(slug);
     return new RunHandle(run.run_id, run.flow_slug, this);
   }
 
@@ -116,6 +122,7 @@ export class FlowClient implements OnApplicationShutdown {
     } catch (error) {
       throw await this.startError(error, slug, runIds ?? []);
     }
+    this.workers.started(slug);
     return rows.map((run) => new RunHandle(run.run_id, run.flow_slug, this));
   }
 
@@ -136,6 +143,7 @@ export class FlowClient implements OnApplicationShutdown {
       });
     }
     signal?.throwIfAborted();
+    if (this.shuttingDown) throw new PgflowShutdownError(runId);
 
     return waitForRun<TOutput, TInput>(runId, options, {
       listener: this.listener,
@@ -180,8 +188,18 @@ export class FlowClient implements OnApplicationShutdown {
     };
   }
 
-  onApplicationShutdown(): void {
+  /**
+   * Ends every pending wait() with PgflowShutdownError at the start of shutdown, before Nest closes
+   * the HTTP server: that waits for the requests in progress, and a request holding a wait would
+   * otherwise hold the shutdown until the wait's own timeout.
+   */
+  beforeApplicationShutdown(): void {
+    this.shuttingDown = true;
     for (const reject of [...this.pendingWaits]) reject();
+  }
+
+  onApplicationShutdown(): void {
+    this.beforeApplicationShutdown();
   }
 
   private async readOutcome(runId: string): Promise<RunOutcomeRow | undefined> {

@@ -6,6 +6,7 @@ import { RunFailedError } from '../errors/run-failed.error.ts';
 import { RunNotFoundError } from '../errors/run-not-found.error.ts';
 import { WaitTimeoutError } from '../errors/wait-timeout.error.ts';
 import { Backoff } from '../support/backoff.ts';
+import { LongTimeout } from '../support/long-timeout.ts';
 import type { CompletedRun, WaitOptions } from './run.types.ts';
 import type { RunRow } from './run-rows.ts';
 
@@ -44,7 +45,7 @@ export function waitForRun<TOutput, TInput>(
   const { timeoutMs, signal } = options;
   return new Promise<CompletedRun<TOutput, TInput>>((resolve, reject) => {
     let finished = false;
-    let timer: NodeJS.Timeout | undefined;
+    let timer: LongTimeout | undefined;
     let retryTimer: NodeJS.Timeout | undefined;
     let unsubscribe: (() => Promise<void>) | undefined;
     let reading = false;
@@ -56,7 +57,7 @@ export function waitForRun<TOutput, TInput>(
     const finish = (settle: () => void): void => {
       if (finished) return;
       finished = true;
-      clearTimeout(timer);
+      timer?.clear();
       clearTimeout(retryTimer);
       signal?.removeEventListener('abort', onAbort);
       stopReconnect();
@@ -108,7 +109,8 @@ export function waitForRun<TOutput, TInput>(
 
     removeShutdown = context.onShutdown(() => fail(new PgflowShutdownError(runId)));
     signal?.addEventListener('abort', onAbort, { once: true });
-    if (timeoutMs !== undefined) timer = setTimeout(() => fail(new WaitTimeoutError(runId, timeoutMs)), timeoutMs);
+    // timeoutMs may exceed what one Node.js timer can wait (about 24.8 days).
+    if (timeoutMs !== undefined) timer = new LongTimeout(() => fail(new WaitTimeoutError(runId, timeoutMs)), timeoutMs);
     stopReconnect = context.listener.onReconnect(check);
     context.listener
       .subscribe(runChannel(runId), (payload) => {

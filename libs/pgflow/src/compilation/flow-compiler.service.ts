@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { sql } from '../db/engine.sql.ts';
+import { MigrationsCheck } from '../db/migrations.check.ts';
 import { PgflowDatabase } from '../db/pgflow-database.ts';
 import type { FlowDefinition } from '../definition/flow-definition.ts';
 import { toFlowShape } from '../definition/flow-shape.ts';
@@ -25,11 +26,15 @@ export class FlowCompiler {
     @Inject(PGFLOW_MODULE_OPTIONS) private readonly options: ResolvedPgflowOptions,
     private readonly registry: FlowRegistry,
     private readonly database: PgflowDatabase,
+    private readonly migrations: MigrationsCheck,
   ) {}
 
-  /** Compiles (or verifies) every flow once; later calls return the same promise. */
+  /**
+   * Checks that the library's migrations are applied, then compiles (or verifies) every flow, once;
+   * later calls return the same promise.
+   */
   compileAll(): Promise<void> {
-    this.compiled ??= this.compileEach(this.registry.getAll());
+    this.compiled ??= this.migrations.verify().then(() => this.compileEach(this.registry.getAll()));
     return this.compiled;
   }
 

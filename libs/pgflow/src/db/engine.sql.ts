@@ -47,6 +47,11 @@ export const sql = {
 
   markWorkersStopped: 'select pgflow.mark_worker_stopped(w) from unnest($1::uuid[]) w',
 
+  /** Whether a worker that is not stopped and beat within $2 seconds serves queue $1. */
+  liveWorkerServes: `select exists (select 1 from pgflow.workers
+                                     where queue_name = $1 and stopped_at is null
+                                       and last_heartbeat_at > now() - make_interval(secs => $2)) as served`,
+
   runInputs: 'select run_id, input from pgflow.runs where run_id = any($1::uuid[])',
 
   /** Which of the run ids $1 committed runs have (after start_flows refused a batch with PF008). */
@@ -89,6 +94,21 @@ export const sql = {
                      where s.run_id = r.run_id and s.status = 'failed'
                      order by s.failed_at limit 1) failed on true
                  where r.run_id = $1::uuid`,
+
+  /**
+   * What the boot check needs: the database's name, whether the pgflow schema exists, and TypeORM's
+   * migrations table ($1 schema, or the current one; $2 name) as a regclass text, null when absent or
+   * when this role may not read it (an API role granted only the engine's functions).
+   */
+  migrationsState: `select current_database() as database,
+                            to_regnamespace('pgflow') is not null as has_engine,
+                            case when has_table_privilege(t.oid, 'select') then t.oid::regclass::text end
+                              as migrations_table
+                       from (select to_regclass(format('%I.%I', coalesce($1::text, current_schema()), $2::text))::oid
+                               as oid) as t`,
+
+  /** The migrations TypeORM recorded; `table` is a regclass text from migrationsState (quoted by PostgreSQL). */
+  appliedMigrations: (table: string) => `select name from ${table}`,
 
   listen: (channel: string) => `listen ${quoteIdentifier(channel)}`,
   unlisten: (channel: string) => `unlisten ${quoteIdentifier(channel)}`,

@@ -45,7 +45,7 @@ class AnalyzeWebsiteFlow {
     return `${this.greeter.greet(ctx.stepSlug)}: ${deps.website.links.length}`;
   }
 
-  @Step({ slug: 'check_link', dependsOn: ['website'], map: true, maxAttempts: 0, ifNot: { skip: true } })
+  @Step({ slug: 'check_link', dependsOn: ['website'], map: true, maxAttempts: 1, ifNot: { skip: true } })
   checkLink(url: string, _ctx: MapStepContext): boolean {
     return url.startsWith('https');
   }
@@ -97,7 +97,7 @@ describe('buildFlowDefinition (a valid flow)', () => {
     });
     expect(step('check_link')).toMatchObject({
       stepType: 'map',
-      options: { maxAttempts: 0 },
+      options: { maxAttempts: 1 },
       forbiddenInputPattern: { skip: true },
     });
     expect(step('save')?.options).toEqual({ baseDelay: 2, startDelay: 1 });
@@ -111,7 +111,7 @@ describe('buildFlowDefinition (a valid flow)', () => {
       timeout: 30,
       startDelay: 0,
     });
-    expect(step('check_link')?.effectiveOptions.maxAttempts).toBe(0);
+    expect(step('check_link')?.effectiveOptions.maxAttempts).toBe(1);
     expect(step('save')?.effectiveOptions).toEqual({ maxAttempts: 5, baseDelay: 2, timeout: 30, startDelay: 1 });
   });
 
@@ -174,15 +174,15 @@ describe('buildFlowDefinition (other shapes)', () => {
     expect(flowDefinitionOf(new RootMapFlow()).rootMapSteps).toEqual(['double']);
   });
 
-  it('accepts maxAttempts 0, baseDelay 0 and startDelay 0', () => {
-    @Flow({ slug: 'zeros', maxAttempts: 0, baseDelay: 0 })
+  it('accepts maxAttempts 1, baseDelay 0 and startDelay 0', () => {
+    @Flow({ slug: 'zeros', maxAttempts: 1, baseDelay: 0 })
     class ZerosFlow {
       @Step({ startDelay: 0, baseDelay: 0 })
       only(): void {}
     }
     const definition = flowDefinitionOf(new ZerosFlow());
-    expect(definition.options).toEqual({ maxAttempts: 0, baseDelay: 0 });
-    expect(definition.steps[0]?.effectiveOptions).toEqual({ maxAttempts: 0, baseDelay: 0, timeout: 60, startDelay: 0 });
+    expect(definition.options).toEqual({ maxAttempts: 1, baseDelay: 0 });
+    expect(definition.steps[0]?.effectiveOptions).toEqual({ maxAttempts: 1, baseDelay: 0, timeout: 60, startDelay: 0 });
   });
 
   it('includes steps inherited from a base class, and a subclass inherits @Flow()', () => {

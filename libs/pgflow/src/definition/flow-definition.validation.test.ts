@@ -139,6 +139,7 @@ describe('flow-level problems', () => {
   });
 
   it.each([
+    ['maxAttempts', 0],
     ['maxAttempts', -1],
     ['maxAttempts', 2.5],
     ['baseDelay', -1],
@@ -154,6 +155,18 @@ describe('flow-level problems', () => {
     const message = onlyProblem(BadOptionFlow, 'INVALID_OPTION');
     expect(message).toContain(`@Flow({ ${name} })`);
     expect(message).toMatch(/expected an integer/);
+  });
+
+  it('maxAttempts 0, which the engine would run once anyway, naming the option and that 1 means no retry', () => {
+    @Flow({ slug: 'zero_attempts', maxAttempts: 0 })
+    class ZeroAttemptsFlow {
+      @Step()
+      only(): void {}
+    }
+    expect(onlyProblem(ZeroAttemptsFlow, 'INVALID_OPTION')).toContain(
+      '@Flow({ maxAttempts }) is 0; expected an integer from 1 to 2147483647 (attempts in all, the first one ' +
+        'included: 1 means no retry), or no maxAttempts for the default.',
+    );
   });
 
   it('@Step() methods on a class without @Flow()', () => {
@@ -347,6 +360,7 @@ describe('step-level problems', () => {
   });
 
   it.each([
+    ['maxAttempts', 0],
     ['maxAttempts', -1],
     ['maxAttempts', 1.5],
     ['baseDelay', -5],

@@ -19,7 +19,7 @@ class ShapeOnEngineFlow {
     return [];
   }
 
-  @Step({ dependsOn: ['items'], map: true, startDelay: 1, maxAttempts: 0 })
+  @Step({ dependsOn: ['items'], map: true, startDelay: 1, maxAttempts: 1 })
   each(item: number, _ctx: MapStepContext): number {
     return item;
   }
@@ -61,7 +61,7 @@ describe('toFlowShape on the engine', () => {
     expect(steps.map((step) => step.step_slug)).toEqual(shape.steps.map((step) => step.slug));
     expect(steps.find((step) => step.step_slug === 'each')).toMatchObject({
       step_type: 'map',
-      opt_max_attempts: 0,
+      opt_max_attempts: 1,
       opt_start_delay: 1,
       opt_timeout: null,
     });

@@ -4,7 +4,14 @@ import { closest } from './problem-list.ts';
 
 /** The numeric options of flows and steps, with their ranges and what they mean. */
 export const NUMERIC_OPTION_RULES = {
-  maxAttempts: { min: 0, max: PG_INT_MAX, unit: '', meaning: 'attempts in all, the first one included' },
+  // The engine's CHECK allows 0, but it still runs a task once then (a failure after the first attempt
+  // exhausts it), so 0 would only pretend to mean "never run": 1 is how to say "no retries".
+  maxAttempts: {
+    min: 1,
+    max: PG_INT_MAX,
+    unit: '',
+    meaning: 'attempts in all, the first one included: 1 means no retry',
+  },
   baseDelay: { min: 0, max: MAX_SECONDS_OPTION, unit: 'seconds', meaning: 'the delay before the first retry' },
   timeout: {
     min: 1,

@@ -1,4 +1,4 @@
-import { Inject, Injectable, type LoggerService, Module, Scope } from '@nestjs/common';
+import { Inject, Injectable, type LoggerService, Module, type Provider, Scope } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { Flow } from '../decorators/flow.decorator.ts';
 import { Step } from '../decorators/step.decorator.ts';
@@ -104,10 +104,6 @@ class ScraperModule {}
       inject: [ScraperService],
     },
     { provide: 'CLASS_FLOW_ALIAS', useExisting: ClassFlow },
-    RequestScopedFlow,
-    RequestContext,
-    ImplicitlyRequestScopedFlow,
-    { provide: TransientFlow, useClass: TransientFlow, scope: Scope.TRANSIENT },
     { provide: 'PLAIN_VALUE', useValue: { some: 'config' } },
     { provide: 'NULL_VALUE', useValue: null },
   ],
@@ -181,18 +177,6 @@ describe('flow discovery in a Nest application', () => {
     expect((definition.instance as FactoryFlow).scraper).toBeInstanceOf(ScraperService);
   });
 
-  it('warns about request-scoped and transient flows, naming the class, and skips them', () => {
-    const skipped = (name: string) =>
-      logger.warnings.filter((warning) => warning.includes(`Flow class ${name} is skipped`));
-    expect(skipped('RequestScopedFlow')).toEqual([expect.stringMatching(/request scope.*singletons/)]);
-    expect(skipped('ImplicitlyRequestScopedFlow')).toEqual([
-      expect.stringMatching(/request scope \(Scope\.REQUEST, or a dependency on a request-scoped provider\)/),
-    ]);
-    expect(skipped('TransientFlow')).toEqual([expect.stringMatching(/transient scope/)]);
-    expect(registry.find('request_flow')).toBeUndefined();
-    expect(registry.find(TransientFlow)).toBeUndefined();
-  });
-
   it('does not warn about a useExisting alias of a flow', () => {
     expect(logger.warnings.filter((warning) => warning.includes('ClassFlow is registered'))).toEqual([]);
   });
@@ -210,7 +194,7 @@ describe('flow discovery in a Nest application', () => {
       /No flow for class NotAFlow is registered\. Class NotAFlow has no @Flow\(\{ slug \}\) decorator\./,
     );
     expect(catchError(() => registry.get(RequestScopedFlow)).message).toMatch(
-      /Class RequestScopedFlow has @Flow\(\{ slug: 'request_flow' \}\) but no instance of it was discovered/,
+      /Class RequestScopedFlow has @Flow\(\{ slug: 'request_flow' \}\) but no instance of it was discovered: list it/,
     );
   });
 
@@ -314,6 +298,18 @@ describe('flow discovery errors and edge cases', () => {
     expect(error.problems[0]?.code).toBe('MISSING_FLOW_DECORATOR');
   });
 
+  it.each<[string, Provider[], RegExp]>([
+    ['RequestScopedFlow', [RequestScopedFlow], /has request scope \(Scope\.REQUEST/],
+    ['ImplicitlyRequestScopedFlow', [ImplicitlyRequestScopedFlow, RequestContext], /a dependency on a request-scoped/],
+    ['TransientFlow', [{ provide: TransientFlow, useClass: TransientFlow, scope: Scope.TRANSIENT }], /transient scope/],
+  ])('refuses to boot on a flow that is not a singleton: %s', async (name, providers, scope) => {
+    const error = await initError(providers);
+    expect(error.flowClass).toBe(name);
+    expect(error.problems).toEqual([expect.objectContaining({ code: 'FLOW_NOT_SINGLETON' })]);
+    expect(error.message).toMatch(scope);
+    expect(error.message).toMatch(/flows must be singleton-scoped/);
+  });
+
   it('throws the first invalid flow and logs the others', async () => {
     @Flow({ slug: 'bad_one' })
     class BadOneFlow {}
@@ -344,10 +340,7 @@ describe('flow discovery errors and edge cases', () => {
   });
 });
 
-async function initError(
-  providers: Array<new (...args: never[]) => object>,
-  logger?: CapturingLogger,
-): Promise<InvalidFlowDefinitionError> {
+async function initError(providers: Provider[], logger?: CapturingLogger): Promise<InvalidFlowDefinitionError> {
   const booted = await boot({ providers });
   if (logger !== undefined) booted.app.useLogger(logger);
   try {

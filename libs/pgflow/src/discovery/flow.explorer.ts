@@ -19,8 +19,10 @@ export interface DiscoveredFlow {
  * classes, `useClass`, `useValue` (an instance of the class) or `useFactory` (returning one). Runs
  * after every provider is instantiated (call it from `onModuleInit` or later).
  *
- * - Request-scoped and transient providers are skipped with a warning: a worker runs steps outside
- *   any request, on one instance.
+ * - A request-scoped or transient flow (or one depending on a request-scoped provider) is an error:
+ *   a worker runs steps outside any request, on one instance, so such a flow could never run, and
+ *   skipping it would only move the failure to every start().
+ * - A provider that was not instantiated is skipped with a warning.
  * - A provider with `@Step()` methods but no `@Flow()` is an error (its steps would silently never
  *   run), like any invalid flow.
  * - Two classes with the same flow slug are an error naming both.
@@ -55,7 +57,13 @@ export class FlowExplorer {
       const flowClass = providerClass(wrapper);
       if (flowClass === undefined) continue;
       const metadata = this.accessor.read(flowClass);
-      if (metadata === undefined || !this.isDrivable(wrapper, flowClass)) continue;
+      if (metadata === undefined) continue;
+      const notSingleton = notSingletonError(wrapper, flowClass, metadata.flowOptions);
+      if (notSingleton !== undefined) {
+        errors.push(notSingleton);
+        continue;
+      }
+      if (!this.hasInstance(wrapper, flowClass)) continue;
       const known = byClass.get(flowClass);
       if (known !== undefined) {
         this.logger.warn(
@@ -89,23 +97,38 @@ export class FlowExplorer {
     return flows;
   }
 
-  /** Whether the provider has one instance steps can run on; warns when it has not. */
-  private isDrivable(wrapper: InstanceWrapper, flowClass: FlowClass): boolean {
-    let scope: string | undefined;
-    if (wrapper.isTransient) scope = 'transient scope (a new instance per injection)';
-    else if (!wrapper.isDependencyTreeStatic()) {
-      scope = 'request scope (Scope.REQUEST, or a dependency on a request-scoped provider)';
-    }
-    if (scope === undefined && (wrapper.instance === null || typeof wrapper.instance !== 'object')) {
-      scope = 'no instance (the provider was not instantiated)';
-    }
-    if (scope === undefined) return true;
+  /** Whether the provider has an instance steps can run on; warns when it has not. */
+  private hasInstance(wrapper: InstanceWrapper, flowClass: FlowClass): boolean {
+    if (wrapper.instance !== null && typeof wrapper.instance === 'object') return true;
     this.logger.warn(
-      `Flow class ${flowClass.name} is skipped: its provider has ${scope}. A worker runs steps outside any ` +
-        'request, on one long-lived instance: make the flow and its dependencies singletons (the default scope).',
+      `Flow class ${flowClass.name} is skipped: its provider has no instance (it was not instantiated).`,
     );
     return false;
   }
+}
+
+/** The error for a flow provider that is not a singleton (request-scoped or transient), if it is not. */
+function notSingletonError(
+  wrapper: InstanceWrapper,
+  flowClass: FlowClass,
+  flowOptions: unknown,
+): InvalidFlowDefinitionError | undefined {
+  let scope: string | undefined;
+  if (wrapper.isTransient) scope = 'transient scope (Scope.TRANSIENT: a new instance per injection)';
+  else if (!wrapper.isDependencyTreeStatic()) {
+    scope = 'request scope (Scope.REQUEST, or a dependency on a request-scoped provider)';
+  }
+  if (scope === undefined) return undefined;
+  const slug = (flowOptions as { slug?: unknown } | undefined)?.slug;
+  return new InvalidFlowDefinitionError(flowClass.name, typeof slug === 'string' ? slug : undefined, [
+    {
+      code: 'FLOW_NOT_SINGLETON',
+      message:
+        `the provider of ${flowClass.name} has ${scope}, but flows must be singleton-scoped: a worker runs steps ` +
+        'outside any request, on one long-lived instance. Register the flow and everything it injects with the ' +
+        'default scope; pass per-run data in the run input instead of through request-scoped providers.',
+    },
+  ]);
 }
 
 /**

@@ -65,8 +65,7 @@ export class FlowRegistry implements OnModuleInit {
     const slug = this.accessor.getDeclaredSlug(flow);
     return (
       `Class ${name} has @Flow(${slug === undefined ? '' : `{ slug: '${slug}' }`}) but no instance of it was ` +
-      'discovered: list it in the providers of a module of the application that imports PgflowModule (a ' +
-      'request-scoped or transient flow is skipped, with a warning at boot).'
+      'discovered: list it in the providers of a module of the application that imports PgflowModule.'
     );
   }
 

@@ -1,3 +1,4 @@
+export { DataSourceNotFoundError } from './data-source-not-found.error.ts';
 export { FlowNotFoundError, type FlowReferenceKind } from './flow-not-found.error.ts';
 export { FlowShapeMismatchError } from './flow-shape-mismatch.error.ts';
 export {
@@ -7,6 +8,7 @@ export {
 } from './invalid-flow-definition.error.ts';
 export { describeValue, InvalidOptionsError } from './invalid-options.error.ts';
 export { InvalidRunInputError } from './invalid-run-input.error.ts';
+export { MigrationsNotAppliedError } from './migrations-not-applied.error.ts';
 export { NotJsonError } from './not-json.error.ts';
 export { PgflowError, PgflowErrorCode, type PgflowErrorOptions } from './pgflow.error.ts';
 export { PgflowShutdownError } from './pgflow-shutdown.error.ts';

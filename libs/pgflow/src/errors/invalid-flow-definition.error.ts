@@ -3,6 +3,7 @@ import { PgflowError, PgflowErrorCode } from './pgflow.error.ts';
 /** What kind of mistake a {@link FlowDefinitionProblem} is; stable, for code that branches on it. */
 export type FlowDefinitionProblemCode =
   | 'MISSING_FLOW_DECORATOR'
+  | 'FLOW_NOT_SINGLETON'
   | 'DUPLICATE_FLOW_SLUG'
   | 'INVALID_FLOW_SLUG'
   | 'INVALID_OPTION'

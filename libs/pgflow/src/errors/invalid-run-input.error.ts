@@ -1,6 +1,7 @@
 import { describeValue } from './invalid-options.error.ts';
 import type { NotJsonError } from './not-json.error.ts';
 import { PgflowError, PgflowErrorCode } from './pgflow.error.ts';
+import { endSentence } from './sentence.ts';
 
 /** The input given to start a run cannot be used; nothing was started. */
 export class InvalidRunInputError extends PgflowError {
@@ -14,7 +15,7 @@ export class InvalidRunInputError extends PgflowError {
   constructor(flowSlug: string, reason: string, options: { path?: string; cause?: unknown } = {}) {
     super(
       PgflowErrorCode.InvalidInput,
-      `Invalid input for flow '${flowSlug}': ${reason}. No run was started.`,
+      `${endSentence(`Invalid input for flow '${flowSlug}': ${reason}`)} No run was started.`,
       'cause' in options ? { cause: options.cause } : {},
     );
     this.flowSlug = flowSlug;

@@ -15,6 +15,8 @@ export const PgflowErrorCode = {
   RunAlreadyExists: 'PGFLOW_RUN_EXISTS',
   ShuttingDown: 'PGFLOW_SHUTTING_DOWN',
   TaskTimeout: 'PGFLOW_TASK_TIMEOUT',
+  MigrationsNotApplied: 'PGFLOW_MIGRATIONS_NOT_APPLIED',
+  DataSourceNotFound: 'PGFLOW_DATA_SOURCE_NOT_FOUND',
 } as const;
 
 export type PgflowErrorCode = (typeof PgflowErrorCode)[keyof typeof PgflowErrorCode];

@@ -1,4 +1,5 @@
 import { PgflowError, PgflowErrorCode } from './pgflow.error.ts';
+import { endSentence } from './sentence.ts';
 
 /** A run that ended in `failed`: what `wait()` rejects with. */
 export class RunFailedError extends PgflowError {
@@ -14,7 +15,7 @@ export class RunFailedError extends PgflowError {
     const why = errorMessage === null ? '' : `: ${errorMessage}`;
     super(
       PgflowErrorCode.RunFailed,
-      `Run '${runId}' failed${where}${why}. Its step states and tasks (FlowClient.getRun('${runId}')) hold ` +
+      `${endSentence(`Run '${runId}' failed${where}${why}`)} Its step states and tasks (FlowClient.getRun('${runId}')) hold ` +
         'the errors of every attempt.',
     );
     this.runId = runId;
