@@ -113,3 +113,48 @@ it('sends step:<slug>:skipped with the skip reason', async () => {
   });
   expect(sent.map((s) => s.event)).toEqual(['run:started', 'step:gated:skipped', 'run:completed']);
 });
+
+/** The keys of each event payload that pgflow 0.14's own client reads (its engine sends these). */
+const PGFLOW_PAYLOAD_KEYS: Record<string, readonly string[]> = {
+  'run:started': ['event_type', 'run_id', 'flow_slug', 'input', 'status', 'remaining_steps', 'started_at'],
+  'step:started': ['event_type', 'run_id', 'step_slug', 'status', 'started_at', 'remaining_tasks', 'remaining_deps'],
+  'step:completed': ['event_type', 'run_id', 'step_slug', 'status', 'output', 'completed_at'],
+  'step:failed': ['event_type', 'run_id', 'step_slug', 'status', 'error_message', 'failed_at'],
+  'step:skipped': ['event_type', 'run_id', 'step_slug', 'status', 'skip_reason', 'skipped_at'],
+  'run:completed': ['event_type', 'run_id', 'flow_slug', 'status', 'output', 'completed_at'],
+  'run:failed': ['event_type', 'run_id', 'flow_slug', 'status', 'error_message', 'failed_at'],
+};
+
+it("carries every key of pgflow's payloads, for every kind of event", async () => {
+  const completed = randomUUID();
+  await startRun(db, 'broadcast', { user: 'ann' }, completed);
+  for (const step of ['first', 'second']) {
+    await pollOne(db, 'broadcast', step, { runId: completed });
+    await completeTask(db, completed, step, 0, { step });
+  }
+  const failed = randomUUID();
+  await startRun(db, 'broadcast_failure', {}, failed);
+  await pollOne(db, 'broadcast_failure', 'doomed');
+  await failTask(db, failed, 'doomed', 0, 'kaput');
+  const skipped = randomUUID();
+  await startRun(db, 'broadcast_skip', { go: false }, skipped);
+
+  const sent = [
+    ...lifecycle(await sentFor(completed)),
+    ...lifecycle(await sentFor(failed)),
+    ...lifecycle(await sentFor(skipped)),
+  ];
+  const seen = new Set<string>();
+  for (const { payload } of sent) {
+    const type = payload.event_type as string;
+    seen.add(type);
+    expect({ type, missing: (PGFLOW_PAYLOAD_KEYS[type] ?? []).filter((key) => !(key in payload)) }).toEqual({
+      type,
+      missing: [],
+    });
+  }
+  expect([...seen].sort()).toEqual(Object.keys(PGFLOW_PAYLOAD_KEYS).sort());
+  expect(sent.find((s) => s.event === 'run:started' && s.topic.endsWith(completed))?.payload.input).toEqual({
+    user: 'ann',
+  });
+});

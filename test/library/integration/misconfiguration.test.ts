@@ -11,6 +11,7 @@ import {
   InvalidFlowDefinitionError,
   MigrationsNotAppliedError,
   PgflowModule,
+  pgflowMigrations,
   Step,
 } from 'nestjs-pgflow';
 import { createTestDatabase, useTestDatabase } from '../../support/test-database.ts';
@@ -84,7 +85,9 @@ describe('migrations not applied', () => {
 
     expect(error).toBeInstanceOf(MigrationsNotAppliedError);
     expect(error).toMatchObject({ code: 'PGFLOW_MIGRATIONS_NOT_APPLIED', database: empty.name });
-    expect((error as MigrationsNotAppliedError).missing).toEqual(['QueueLayer1764150000000', 'Engine1764150100000']);
+    expect((error as MigrationsNotAppliedError).missing).toEqual(
+      pgflowMigrations.map((migration) => new migration().name),
+    );
     const { message } = error as Error;
     expect(message).toContain(`The database '${empty.name}' has no schema pgflow`);
     expect(message).toContain('migrations: [...pgflowMigrations], migrationsRun: true');
@@ -108,7 +111,8 @@ describe('migrations not applied', () => {
   it('says in the log that the migrations are applied', async () => {
     const { logger } = await apps.start({ url: db.url, providers: [EchoFlow] });
     expect(logger.logs).toContainEqual([
-      `Database '${db.name}' ready: the 2 migrations of nestjs-pgflow are applied (latest: Engine1764150100000).`,
+      `Database '${db.name}' ready: the ${pgflowMigrations.length} migrations of nestjs-pgflow are applied ` +
+        `(latest: ${new (pgflowMigrations.at(-1) as new () => { name: string })().name}).`,
       'PgflowModule',
     ]);
   });
