@@ -4,10 +4,18 @@
  * own, installed on demand (support/peers-package.ts).
  */
 import { engineSuite } from './engine/engine.suite.ts';
+import { notificationsSuite } from './engine/notifications.suite.ts';
 import { floorSuite } from './floor/floor.suite.ts';
 import { queueSuite } from './queue/queue.suite.ts';
 import { peersSuite } from './support/peers-package.ts';
 import type { BenchSuite } from './support/suite.ts';
 import { workerSuite } from './worker/worker.suite.ts';
 
-export const suites: readonly BenchSuite[] = [floorSuite, queueSuite, engineSuite, workerSuite, peersSuite];
+export const suites: readonly BenchSuite[] = [
+  floorSuite,
+  queueSuite,
+  engineSuite,
+  notificationsSuite,
+  workerSuite,
+  peersSuite,
+];

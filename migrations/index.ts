@@ -4,15 +4,19 @@
  */
 import type { MigrationInterface } from 'typeorm';
 import { QueueLayer1764150000000 } from './1764150000000-queue-layer.ts';
+import { AdoptPgflow1764150050000 } from './1764150050000-adopt-pgflow.ts';
 import { Engine1764150100000 } from './1764150100000-engine.ts';
 import { SqlHelpers1796403403634 } from './1796403403634-sql-helpers.ts';
 import { Hardening1796404397409 } from './1796404397409-hardening.ts';
 import { PgflowCompatibility1796405279742 } from './1796405279742-pgflow-compatibility.ts';
+import { AdoptPgflowData1796406357120 } from './1796406357120-adopt-pgflow-data.ts';
 
 export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   QueueLayer1764150000000,
+  AdoptPgflow1764150050000,
   Engine1764150100000,
   SqlHelpers1796403403634,
   Hardening1796404397409,
   PgflowCompatibility1796405279742,
+  AdoptPgflowData1796406357120,
 ];

@@ -59,6 +59,8 @@ export function writeFrozen(entries: readonly MigrationChecksum[]): void {
 export function frozenProblems(current: readonly MigrationChecksum[], frozen: readonly MigrationChecksum[]): string[] {
   const problems: string[] = [];
   const byName = new Map(current.map((entry) => [entry.name, entry]));
+  // Released migrations keep their order; a new one may go between them (TypeORM orders by timestamp).
+  const releasedOrder = current.filter((entry) => frozen.some((f) => f.name === entry.name));
   for (const [index, entry] of frozen.entries()) {
     const now = byName.get(entry.name);
     if (now === undefined) {
@@ -73,7 +75,7 @@ export function frozenProblems(current: readonly MigrationChecksum[], frozen: re
           'revert the change, edit the current definitions in migrations/sql instead, and write a new migration ' +
           'with `npm run migration:generate -- <name>`.',
       );
-    } else if (current[index]?.name !== entry.name) {
+    } else if (releasedOrder[index]?.name !== entry.name) {
       problems.push(
         `Released migration ${entry.name} moved in pgflowMigrations: migrations apply in the order they were ` +
           'released. Put new migrations at the end of the list.',

@@ -20,8 +20,10 @@ begin
     into v_events
     from unnest(p_run_ids, p_payloads) with ordinality as x(run_id, payload, n);
 
-  -- One statement for the whole batch, in the given order. A run's input is never notified (it is
-  -- in the tables, and a notification is read by every listener of the server, not only the run's).
+  -- One statement for the whole batch, in the given order. A notification carries only what a
+  -- listener's event holds (the library's RunEvent): not the run's input (it is in the tables, and
+  -- every notification is read by every listener of the server) nor the state's timestamps and
+  -- counters, which only take room in the server's notification queue (about 1 kB per task with them).
   -- 7,500 bytes leave room under NOTIFY's 8,000-byte limit for the channel name and framing. What
   -- does not fit is left out: the output first, then the error.
   perform pg_notify('pgflow:run:' || (e.payload ->> 'run_id'),
@@ -31,8 +33,13 @@ begin
                          else (e.payload - 'output' - 'error_message'
                                || '{"output_omitted": true, "error_message_omitted": true}'::jsonb)::text
                     end)
-    from (select v.payload - 'input' as payload, (v.payload - 'input')::text as body
+    from (select k.payload, k.payload::text as body
             from unnest(v_events) with ordinality as v(payload, n)
+            cross join lateral (
+              select jsonb_object_agg(f.key, f.value) as payload
+                from jsonb_each(v.payload) f
+               where f.key in ('event_type', 'run_id', 'flow_slug', 'step_slug', 'status', 'output', 'error_message',
+                               'skip_reason', 'task_index', 'attempt', 'retry_at', 'at')) k
            where pgflow._notifications_allowed()
            order by v.n) e;
 
