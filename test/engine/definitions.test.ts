@@ -1,6 +1,8 @@
 /**
  * Flow definitions: create_flow, add_step, slugs, retry delays, and delete_flow_and_data.
  */
+
+import { ENGINE_DEFAULTS } from '../../libs/pgflow/src/pgflow.constants.ts';
 import { useTestDatabase } from '../support/test-database.ts';
 import { waitFor } from '../support/wait-for.ts';
 import {
@@ -229,6 +231,15 @@ describe('flow defaults', () => {
     for (const row of [direct, created]) {
       expect(row).toMatchObject({ opt_max_attempts: 3, opt_base_delay: 5, opt_timeout: 60 });
     }
+  });
+
+  it("agree with the library's ENGINE_DEFAULTS (which it needs before the database answers)", async () => {
+    const [defaults] = await db.query('select * from pgflow._flow_defaults()');
+    expect(defaults).toEqual({
+      max_attempts: ENGINE_DEFAULTS.maxAttempts,
+      base_delay: ENGINE_DEFAULTS.baseDelay,
+      timeout: ENGINE_DEFAULTS.timeout,
+    });
   });
 });
 

@@ -37,6 +37,7 @@ describe('resolvePgflowOptions', () => {
         shutdownTimeoutMs: 30_000,
       },
       compilation: 'verify',
+      limits: { maxInputBytes: undefined, maxOutputBytes: undefined },
     });
     expect(resolvePgflowOptions({})).toEqual(PGFLOW_DEFAULT_OPTIONS);
     expect(resolvePgflowOptions({ worker: {} })).toEqual(PGFLOW_DEFAULT_OPTIONS);

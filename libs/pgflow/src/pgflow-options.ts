@@ -5,6 +5,12 @@
  */
 import type { FactoryProvider, ModuleMetadata, Type } from '@nestjs/common';
 import { InvalidOptionsError } from './errors/invalid-options.error.ts';
+import {
+  NO_PROCESS_LIMITS,
+  type PgflowLimitsOptions,
+  type ResolvedPgflowLimits,
+  resolveLimits,
+} from './limits/payload-limits.ts';
 import { PG_INT_MAX } from './pgflow.constants.ts';
 import { MAX_TIMER_DELAY_MS } from './support/long-timeout.ts';
 import type { FlowReference } from './types/flow-class.ts';
@@ -47,6 +53,8 @@ export interface PgflowModuleOptions {
   readonly worker?: PgflowWorkerOptions;
   /** See {@link CompilationMode} ['verify']. */
   readonly compilation?: CompilationMode;
+  /** Payload limits of this process, stricter than the engine's (pgflow.limits) [none]. */
+  readonly limits?: PgflowLimitsOptions;
 }
 
 /** A class that creates the options, for `forRootAsync({ useClass | useExisting })`. */
@@ -83,6 +91,7 @@ export interface ResolvedPgflowOptions {
   readonly dataSource: string | undefined;
   readonly worker: ResolvedPgflowWorkerOptions;
   readonly compilation: CompilationMode;
+  readonly limits: ResolvedPgflowLimits;
 }
 
 /** The defaults, as documented on each option. */
@@ -100,6 +109,7 @@ export const PGFLOW_DEFAULT_OPTIONS: ResolvedPgflowOptions = Object.freeze({
     shutdownTimeoutMs: 30_000,
   }),
   compilation: 'verify',
+  limits: NO_PROCESS_LIMITS,
 });
 
 type IntegerOption = Exclude<keyof ResolvedPgflowWorkerOptions, 'enabled' | 'flows'>;
@@ -122,7 +132,7 @@ const INTEGER_RULES: Record<IntegerOption, { min: number; max: number; unit: str
   shutdownTimeoutMs: { min: 0, max: MAX_TIMER_DELAY_MS, unit: 'milliseconds' },
 };
 
-const TOP_LEVEL_KEYS = ['dataSource', 'worker', 'compilation'];
+const TOP_LEVEL_KEYS = ['dataSource', 'worker', 'compilation', 'limits'];
 const WORKER_KEYS = Object.keys(PGFLOW_DEFAULT_OPTIONS.worker);
 
 /**
@@ -153,6 +163,7 @@ export function resolvePgflowOptions(options: PgflowModuleOptions | undefined = 
     dataSource: dataSource as string | undefined,
     worker: resolveWorker(raw.worker),
     compilation,
+    limits: resolveLimits(raw.limits),
   });
 }
 

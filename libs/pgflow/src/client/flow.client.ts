@@ -1,4 +1,4 @@
-import { type BeforeApplicationShutdown, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { FlowCompiler } from '../compilation/flow-compiler.service.ts';
 import { sql } from '../db/engine.sql.ts';
 import { NotificationListener } from '../db/notification-listener.ts';
@@ -14,6 +14,9 @@ import { PgflowShutdownError } from '../errors/pgflow-shutdown.error.ts';
 import { RunAlreadyExistsError } from '../errors/run-already-exists.error.ts';
 import { RunNotFoundError } from '../errors/run-not-found.error.ts';
 import { toJsonValue } from '../json/to-json-value.ts';
+import { jsonBytes } from '../limits/payload-limits.ts';
+import { PGFLOW_MODULE_OPTIONS } from '../pgflow.constants.ts';
+import type { ResolvedPgflowOptions } from '../pgflow-options.ts';
 import type { FlowReference } from '../types/flow-class.ts';
 import type { FlowInput, FlowOutput } from '../types/flow-types.ts';
 import type {
@@ -52,6 +55,7 @@ export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutd
     private readonly listener: NotificationListener,
     private readonly compiler: FlowCompiler,
     private readonly workers: WorkerPresenceCheck,
+    @Inject(PGFLOW_MODULE_OPTIONS) private readonly options: ResolvedPgflowOptions,
   ) {}
 
   /**
@@ -65,7 +69,7 @@ export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutd
   ): Promise<RunHandle<FlowOutput<F>, FlowInput<F>>> {
     const { slug, definition } = flowOf(this.registry, flow);
     if (options.runId !== undefined) assertNewRunId(options.runId, 'runId', 'FlowClient.start() option');
-    const json = runInput(slug, definition, input, 'input');
+    const json = runInput(slug, definition, input, 'input', this.options.limits.maxInputBytes);
     await this.compiler.compileAll();
 
     let rows: Array<{ run_id: string; flow_slug: string }>;
@@ -112,7 +116,9 @@ export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutd
       }
       assertDistinctRunIds(runIds);
     }
-    const json = inputs.map((input, i) => runInput(slug, definition, input, `inputs[${i}]`));
+    const json = inputs.map((input, i) =>
+      runInput(slug, definition, input, `inputs[${i}]`, this.options.limits.maxInputBytes),
+    );
     if (json.length === 0) return [];
     await this.compiler.compileAll();
 
@@ -231,6 +237,8 @@ export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutd
           'The database has no flow with this slug.',
         );
       case EngineSqlState.RootMapInputNotArray:
+      case EngineSqlState.InputTooLarge:
+      case EngineSqlState.MapTooLarge:
         return new InvalidRunInputError(slug, (error as Error).message, { cause: error });
       case EngineSqlState.RunAlreadyExists:
         return new RunAlreadyExistsError(await this.existingRunId(error, runIds), { cause: error });
@@ -272,7 +280,13 @@ function flowOf<F extends object>(
 }
 
 /** A run input as the JSON the engine stores, or InvalidRunInputError naming what is wrong. */
-function runInput(slug: string, definition: FlowDefinition | undefined, input: unknown, path: string): unknown {
+function runInput(
+  slug: string,
+  definition: FlowDefinition | undefined,
+  input: unknown,
+  path: string,
+  maxBytes: number | undefined,
+): unknown {
   let json: unknown;
   try {
     json = toJsonValue(input, path);
@@ -282,6 +296,14 @@ function runInput(slug: string, definition: FlowDefinition | undefined, input: u
   }
   if (definition !== undefined && definition.rootMapSteps.length > 0 && !Array.isArray(json)) {
     throw InvalidRunInputError.notAnArray(slug, definition.rootMapSteps, input, path);
+  }
+  if (maxBytes !== undefined && jsonBytes(json) > maxBytes) {
+    throw new InvalidRunInputError(
+      slug,
+      `${path} is ${jsonBytes(json)} bytes of JSON, more than this process's limit of ${maxBytes} ` +
+        '(PgflowModule limits.maxInputBytes); pass a reference to large data (a key, a URL) instead, or raise the limit',
+      { path },
+    );
   }
   return json;
 }

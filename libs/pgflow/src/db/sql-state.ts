@@ -14,6 +14,8 @@ export const EngineSqlState = {
   RunAlreadyExists: 'PF008',
   RunNotFound: 'PF009',
   TaskNotFound: 'PF010',
+  InputTooLarge: 'PF011',
+  MapTooLarge: 'PF012',
 } as const;
 
 /** The SQLSTATE of an error from pg or from TypeORM (which wraps pg's error as driverError). */

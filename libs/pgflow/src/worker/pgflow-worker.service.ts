@@ -56,7 +56,14 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
     this.settings = options.worker;
     this.results = new ResultBuffer(database, this.logger);
     const wake = (): void => this.wakeUp?.();
-    this.dispatcher = new TaskDispatcher(database, this.results, this.logger, this.settings.batchSize, wake);
+    this.dispatcher = new TaskDispatcher(
+      database,
+      this.results,
+      this.logger,
+      this.settings.batchSize,
+      options.limits.maxOutputBytes,
+      wake,
+    );
     this.roundTrips = new RoundTrips(database, this.settings, this.results, this.dispatcher, this.logger, wake);
   }
 

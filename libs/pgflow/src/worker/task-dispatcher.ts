@@ -42,6 +42,8 @@ export class TaskDispatcher {
     private readonly results: ResultBuffer,
     private readonly logger: Logger,
     batchSize: number,
+    /** The process's limit on an output's JSON (PgflowModule limits.maxOutputBytes), if any. */
+    private readonly maxOutputBytes: number | undefined,
     private readonly onSettled: () => void,
   ) {
     this.inputs = new FlowInputCache(Math.max(256, batchSize + 2 * KNOWN_RUNS_PER_CLAIM));
@@ -172,7 +174,14 @@ export class TaskDispatcher {
       return;
     }
     const flowInput = this.inputs.has(task.run_id) ? this.inputs.get(task.run_id) : null;
-    const execution = new TaskExecution(poller.definition.slug, task, step, flowInput, this.logger);
+    const execution = new TaskExecution(
+      poller.definition.slug,
+      task,
+      step,
+      flowInput,
+      this.logger,
+      this.maxOutputBytes,
+    );
     this.running.add(execution);
     void execution.outcome.then((outcome) => this.settled(execution, outcome));
   }

@@ -3,6 +3,7 @@ import type { StepDefinition } from '../definition/flow-definition.ts';
 import { NotJsonError } from '../errors/not-json.error.ts';
 import { TaskTimeoutError } from '../errors/task-timeout.error.ts';
 import { toStepOutputJson } from '../json/to-json-value.ts';
+import { jsonBytes, outputTooLargeMessage } from '../limits/payload-limits.ts';
 import { LongTimeout } from '../support/long-timeout.ts';
 import type { StepContext } from '../types/step-context.ts';
 import { describeThrown, type TaskOutcome } from './task-outcome.ts';
@@ -45,6 +46,7 @@ export class TaskExecution {
     readonly step: StepDefinition,
     flowInput: unknown,
     private readonly logger: Logger,
+    maxOutputBytes?: number,
   ) {
     this.outcome = new Promise((resolve) => {
       this.settle = resolve;
@@ -84,7 +86,14 @@ export class TaskExecution {
       .then(
         (value) => {
           try {
-            this.finish({ kind: 'completed', output: toStepOutputJson(value) });
+            const output = toStepOutputJson(value);
+            const bytes = maxOutputBytes === undefined ? 0 : jsonBytes(output);
+            if (maxOutputBytes !== undefined && bytes > maxOutputBytes) {
+              const message = outputTooLargeMessage(step.slug, bytes, maxOutputBytes);
+              this.finish({ kind: 'failed', errorMessage: message, error: new Error(message) });
+              return;
+            }
+            this.finish({ kind: 'completed', output });
           } catch (error) {
             const message =
               error instanceof NotJsonError
