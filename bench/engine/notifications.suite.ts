@@ -69,7 +69,7 @@ export const notificationsSuite: BenchSuite = {
       context.log(`notifications: ${formatNumber(perTask)} bytes per task, ${formatNumber(done)} tasks`);
       return [
         `${formatNumber(runs)} runs of a 3-step chain (${formatNumber(done)} tasks), driven in batches of 100 by`,
-        'pgflow._report_and_claim, with one session LISTENing inside an open transaction:',
+        '`pgflow._report_and_claim`, with one session LISTENing inside an open transaction:',
         '',
         table(
           ['figure', 'value'],
