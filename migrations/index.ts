@@ -10,6 +10,7 @@ import { SqlHelpers1796403403634 } from './1796403403634-sql-helpers.ts';
 import { Hardening1796404397409 } from './1796404397409-hardening.ts';
 import { PgflowCompatibility1796405279742 } from './1796405279742-pgflow-compatibility.ts';
 import { AdoptPgflowData1796406357120 } from './1796406357120-adopt-pgflow-data.ts';
+import { DeadWorkers1796406907140 } from './1796406907140-dead-workers.ts';
 
 export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   QueueLayer1764150000000,
@@ -19,4 +20,5 @@ export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   Hardening1796404397409,
   PgflowCompatibility1796405279742,
   AdoptPgflowData1796406357120,
+  DeadWorkers1796406907140,
 ];

@@ -88,3 +88,7 @@ export class ChangedFanoutFlow extends FanoutFlow {
     return deps.split.length;
   }
 }
+
+/** The fanout flow with a 10-minute step timeout: a dead worker's tasks come back through its heartbeat. */
+@Flow({ slug: FANOUT_SLUG, maxAttempts: 3, baseDelay: 0, timeout: 600 })
+export class PatientFanoutFlow extends FanoutFlow {}

@@ -7,7 +7,7 @@
  * `{"type":"boot-failed",...}` (exit code 1) when the application refuses to start.
  *
  * Environment: DATABASE_URL (required); RELIABILITY_WORKER (a label, stored with executions);
- * RELIABILITY_FLOW (`fanout` [default] or `changed`); RELIABILITY_DELAY_MS (`min-max`, the
+ * RELIABILITY_FLOW (`fanout` [default], `changed` or `patient`); RELIABILITY_DELAY_MS (`min-max`, the
  * handlers' duration [0-0]); PGFLOW_MAX_CONCURRENT, PGFLOW_BATCH_SIZE, PGFLOW_VISIBILITY_TIMEOUT,
  * PGFLOW_HEARTBEAT_MS, PGFLOW_SHUTDOWN_TIMEOUT_MS, PGFLOW_POLL_INTERVAL_MS, PGFLOW_MAX_POLL_SECONDS.
  */
@@ -22,6 +22,7 @@ import {
   FanoutFlow,
   HANDLER_BEHAVIOUR,
   type HandlerBehaviour,
+  PatientFanoutFlow,
 } from './reliability-flows.ts';
 
 function emit(line: Record<string, unknown>): void {
@@ -78,6 +79,7 @@ const worker: PgflowWorkerOptions = Object.fromEntries(
     shutdownTimeoutMs: integer('PGFLOW_SHUTDOWN_TIMEOUT_MS'),
     pollIntervalMs: integer('PGFLOW_POLL_INTERVAL_MS'),
     maxPollSeconds: integer('PGFLOW_MAX_POLL_SECONDS'),
+    declareDeadAfterMs: integer('PGFLOW_DECLARE_DEAD_AFTER_MS'),
   }).filter(([, value]) => value !== undefined),
 );
 const behaviour: HandlerBehaviour = {
@@ -93,7 +95,7 @@ const behaviour: HandlerBehaviour = {
   providers: [
     { provide: HANDLER_BEHAVIOUR, useValue: behaviour },
     ExecutionLog,
-    process.env.RELIABILITY_FLOW === 'changed' ? ChangedFanoutFlow : FanoutFlow,
+    { changed: ChangedFanoutFlow, patient: PatientFanoutFlow }[process.env.RELIABILITY_FLOW ?? ''] ?? FanoutFlow,
   ],
 })
 class WorkerProcessModule {}

@@ -9,13 +9,15 @@ const current = currentChecksums();
 const frozen = readFrozen();
 const frozenNames = new Set(frozen.map((entry) => entry.name));
 const added = current.filter((entry) => !frozenNames.has(entry.name));
-const problems = frozenProblems(current, [...frozen, ...added]);
+// In the order of pgflowMigrations: a new migration may sort between released ones (its timestamp).
+const next = current.filter((entry) => frozenNames.has(entry.name) || added.includes(entry));
+const problems = frozenProblems(current, next);
 if (problems.length > 0) {
   for (const problem of problems) console.error(problem);
   process.exitCode = 1;
 } else if (added.length === 0) {
   console.log(`Every migration is frozen already (${frozen.length} in ${FROZEN_FILE}).`);
 } else {
-  writeFrozen([...frozen, ...added]);
+  writeFrozen(next);
   for (const entry of added) console.log(`Froze ${entry.name} (${entry.checksum.slice(0, 12)}).`);
 }

@@ -35,12 +35,21 @@ describe('resolvePgflowOptions', () => {
         visibilityTimeout: 5,
         heartbeatIntervalMs: 5000,
         shutdownTimeoutMs: 30_000,
+        declareDeadAfterMs: 15_000,
       },
       compilation: 'verify',
       limits: { maxInputBytes: undefined, maxOutputBytes: undefined },
     });
     expect(resolvePgflowOptions({})).toEqual(PGFLOW_DEFAULT_OPTIONS);
     expect(resolvePgflowOptions({ worker: {} })).toEqual(PGFLOW_DEFAULT_OPTIONS);
+  });
+
+  it('declares a worker dead after 3 heartbeat intervals unless told otherwise, and refuses less than one', () => {
+    expect(resolvePgflowOptions({ worker: { heartbeatIntervalMs: 1000 } }).worker.declareDeadAfterMs).toBe(3000);
+    expect(resolvePgflowOptions({ worker: { declareDeadAfterMs: 60_000 } }).worker.declareDeadAfterMs).toBe(60_000);
+    expect(() => resolvePgflowOptions({ worker: { heartbeatIntervalMs: 1000, declareDeadAfterMs: 1000 } })).toThrow(
+      /worker\.declareDeadAfterMs.*above worker\.heartbeatIntervalMs \(1000\)/,
+    );
   });
 
   it('keeps the values given, filling in the rest', () => {

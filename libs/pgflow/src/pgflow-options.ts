@@ -44,6 +44,13 @@ export interface PgflowWorkerOptions {
   readonly heartbeatIntervalMs?: number;
   /** Milliseconds running tasks get to finish at shutdown before they are handed back [30000]. */
   readonly shutdownTimeoutMs?: number;
+  /**
+   * Milliseconds of heartbeat silence after which any other worker declares this one dead and hands
+   * its started tasks to others at once [3 × heartbeatIntervalMs]. Lower finds a crashed worker
+   * sooner; too low declares a worker dead while a CPU-bound handler blocks its event loop (its
+   * tasks then run twice; completion stays exactly once).
+   */
+  readonly declareDeadAfterMs?: number;
 }
 
 /** The options of `PgflowModule.forRoot()`. */
@@ -83,6 +90,7 @@ export interface ResolvedPgflowWorkerOptions {
   readonly visibilityTimeout: number;
   readonly heartbeatIntervalMs: number;
   readonly shutdownTimeoutMs: number;
+  readonly declareDeadAfterMs: number;
 }
 
 /** The module options with every default applied and every value checked. Frozen. */
@@ -107,12 +115,13 @@ export const PGFLOW_DEFAULT_OPTIONS: ResolvedPgflowOptions = Object.freeze({
     visibilityTimeout: 5,
     heartbeatIntervalMs: 5000,
     shutdownTimeoutMs: 30_000,
+    declareDeadAfterMs: 15_000,
   }),
   compilation: 'verify',
   limits: NO_PROCESS_LIMITS,
 });
 
-type IntegerOption = Exclude<keyof ResolvedPgflowWorkerOptions, 'enabled' | 'flows'>;
+type IntegerOption = Exclude<keyof ResolvedPgflowWorkerOptions, 'enabled' | 'flows' | 'declareDeadAfterMs'>;
 
 /**
  * Ranges of the worker's integer options, with the reason for each bound. The millisecond options
@@ -190,7 +199,27 @@ function resolveWorker(value: unknown): ResolvedPgflowWorkerOptions {
     }
     resolved[name] = option;
   }
+  resolved.declareDeadAfterMs = resolveDeadAfter(raw.declareDeadAfterMs, resolved.heartbeatIntervalMs as number);
   return Object.freeze(resolved as unknown as ResolvedPgflowWorkerOptions);
+}
+
+/** More than one heartbeat interval (a live worker is silent that long between beats); 3 by default. */
+function resolveDeadAfter(value: unknown, heartbeatIntervalMs: number): number {
+  if (value === undefined) return Math.min(3 * heartbeatIntervalMs, MAX_TIMER_DELAY_MS);
+  if (
+    typeof value !== 'number' ||
+    !Number.isInteger(value) ||
+    value <= heartbeatIntervalMs ||
+    value > MAX_TIMER_DELAY_MS
+  ) {
+    throw new InvalidOptionsError(
+      'worker.declareDeadAfterMs',
+      value,
+      `an integer number of milliseconds above worker.heartbeatIntervalMs (${heartbeatIntervalMs}) and at most ` +
+        `${MAX_TIMER_DELAY_MS} (default 3 × heartbeatIntervalMs)`,
+    );
+  }
+  return value;
 }
 
 function resolveFlows(value: unknown): readonly FlowReference[] | undefined {

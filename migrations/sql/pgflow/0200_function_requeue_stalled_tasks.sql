@@ -1,6 +1,9 @@
--- Puts back tasks started longer ago than their step's timeout (else the flow's) + 30 seconds,
--- up to 3 times; the 4th stall fails the task like an exhausted one, so the run always ends.
--- Rows are taken with skip locked: many workers can sweep at once without doing the same work.
+-- Puts tasks back in the queue whose worker is gone: every started task of a worker whose heartbeat
+-- is later than its dead_after (the worker is then declared dead: stopped_at, stop_reason
+-- 'declared_dead'), and any task started longer ago than its step's timeout (else the flow's) + 30
+-- seconds, the worker alive or not. Up to 3 times; the 4th stall fails the task like an exhausted
+-- one, so the run always ends. Rows are taken with skip locked: many workers can sweep at once
+-- without doing the same work. Wakes the flows' workers when it requeued something.
 create function pgflow.requeue_stalled_tasks()
 returns int
 language plpgsql
@@ -18,7 +21,12 @@ as $$
 declare
   v_task record;
   v_requeued int := 0;
+  v_flows text[] := '{}';
 begin
+  update pgflow.workers w
+     set stopped_at = now(), stop_reason = 'declared_dead'
+   where w.stopped_at is null and w.dead_after is not null and w.last_heartbeat_at < now() - w.dead_after;
+
   for v_task in
     select t.run_id, t.step_slug, t.task_index, t.flow_slug, t.message_id, t.requeued_count, t.started_at,
            coalesce(step.opt_timeout, flow.opt_timeout) as timeout
@@ -27,7 +35,12 @@ begin
       join pgflow.flows flow on flow.flow_slug = t.flow_slug
       join pgflow.step_states s on s.run_id = t.run_id and s.step_slug = t.step_slug and s.status = 'started'
      where t.status = 'started'
-       and t.started_at < now() - make_interval(secs => coalesce(step.opt_timeout, flow.opt_timeout) + 30)
+       and (t.started_at < now() - make_interval(secs => coalesce(step.opt_timeout, flow.opt_timeout) + 30)
+            -- Its worker was declared dead after it started the task (a worker declared dead that
+            -- comes back and starts new tasks keeps those).
+            or exists (select 1 from pgflow.workers w
+                        where w.worker_id = t.last_worker_id and w.stop_reason = 'declared_dead'
+                          and w.stopped_at > t.started_at))
      order by t.run_id, t.step_slug, t.task_index
   loop
     perform 1 from pgflow.runs r where r.run_id = v_task.run_id and r.status = 'started' for update skip locked;
@@ -44,13 +57,18 @@ begin
        where t.run_id = v_task.run_id and t.step_slug = v_task.step_slug and t.task_index = v_task.task_index;
       perform pgmq.set_vt(v_task.flow_slug, v_task.message_id, 0);
       v_requeued := v_requeued + 1;
+      v_flows := v_flows || v_task.flow_slug;
     else
       perform pgflow._fail_tasks(array[v_task.run_id], array[v_task.step_slug], array[v_task.task_index],
-        array[format('Task %s of step %L stalled: not completed within its %s-second timeout, and already requeued %s times.',
-                     v_task.task_index, v_task.step_slug, v_task.timeout, v_task.requeued_count)],
+        array[format('Task %s of step %L stalled: not completed (its worker gone, or past its %s-second timeout), '
+                     'and already requeued %s times.', v_task.task_index, v_task.step_slug, v_task.timeout,
+                     v_task.requeued_count)],
         true);
     end if;
   end loop;
+  if v_requeued > 0 and pgflow._notifications_allowed() then
+    perform pg_notify('pgflow:work', f) from (select distinct unnest(v_flows) as f) flows;
+  end if;
   return v_requeued;
 end;
 $$;

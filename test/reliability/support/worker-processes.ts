@@ -14,6 +14,9 @@ const FAST_WORKER = {
   maxPollSeconds: 1,
   heartbeatIntervalMs: 250,
   shutdownTimeoutMs: 5_000,
+  // Frequent beats, but a worker is declared dead only after 10 s of silence: a busy test machine
+  // can hold an event loop longer than 3 short beats (tests of dead workers set their own).
+  declareDeadAfterMs: 10_000,
 } as const;
 
 export interface WorkerSpec {
@@ -22,14 +25,14 @@ export interface WorkerSpec {
   /** A label for the process, stored with each execution [worker-<pid>]. */
   readonly label?: string;
   /** Which fanout flow the deployment has ['fanout']. */
-  readonly flow?: 'fanout' | 'changed';
+  readonly flow?: 'fanout' | 'changed' | 'patient';
   /** Each handler takes a random time in this range, in ms [0, 0]. */
   readonly delayMs?: readonly [number, number];
   /** PgflowModule worker options, over fast test timings. */
   readonly worker?: Partial<Record<keyof typeof FAST_WORKER | WorkerOption, number>>;
 }
 
-type WorkerOption = 'maxConcurrent' | 'batchSize' | 'visibilityTimeout';
+type WorkerOption = 'maxConcurrent' | 'batchSize' | 'visibilityTimeout' | 'declareDeadAfterMs';
 
 const OPTION_ENV: Record<string, string> = {
   maxConcurrent: 'PGFLOW_MAX_CONCURRENT',
@@ -39,6 +42,7 @@ const OPTION_ENV: Record<string, string> = {
   shutdownTimeoutMs: 'PGFLOW_SHUTDOWN_TIMEOUT_MS',
   pollIntervalMs: 'PGFLOW_POLL_INTERVAL_MS',
   maxPollSeconds: 'PGFLOW_MAX_POLL_SECONDS',
+  declareDeadAfterMs: 'PGFLOW_DECLARE_DEAD_AFTER_MS',
 };
 
 /** One line the program wrote: a log line, `ready`, or `boot-failed`. */

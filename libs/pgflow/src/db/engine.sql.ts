@@ -40,10 +40,12 @@ export const sql = {
 
   requeueStalledTasks: 'select pgflow.requeue_stalled_tasks() as requeued',
 
-  registerWorkers: `insert into pgflow.workers (worker_id, queue_name, function_name)
-                    select * from unnest($1::uuid[], $2::text[], $3::text[])`,
+  /** $4: milliseconds of silence after which other workers declare these workers dead. */
+  registerWorkers: `insert into pgflow.workers (worker_id, queue_name, function_name, dead_after)
+                    select w.id, w.queue, w.name, make_interval(secs => $4::int / 1000.0)
+                      from unnest($1::uuid[], $2::text[], $3::text[]) as w(id, queue, name)`,
 
-  heartbeat: 'update pgflow.workers set last_heartbeat_at = now() where worker_id = any($1::uuid[])',
+  heartbeat: 'select worker_id, was_declared_dead from pgflow._heartbeat($1::uuid[])',
 
   markWorkersStopped: 'select pgflow.mark_worker_stopped(w) from unnest($1::uuid[]) w',
 

@@ -42,7 +42,14 @@ export class Heartbeat {
 
   private async beat(): Promise<void> {
     try {
-      await this.database.query(sql.heartbeat, [this.workerIds]);
+      const beats = await this.database.query<{ was_declared_dead: boolean }>(sql.heartbeat, [this.workerIds]);
+      if (beats.some((beat) => beat.was_declared_dead)) {
+        this.logger.warn(
+          'This worker was declared dead by another one: its heartbeat came later than worker.declareDeadAfterMs ' +
+            '(an event loop blocked by CPU-bound work, a paused machine?). Its started tasks were handed to other ' +
+            'workers; a result it reports for one of them counts only if no other attempt took that task over.',
+        );
+      }
       const [row] = await this.database.query<{ requeued: number }>(sql.requeueStalledTasks);
       if ((row?.requeued ?? 0) > 0) this.logger.warn(`Requeued ${row?.requeued} stalled task(s).`);
       this.failing = false;

@@ -99,6 +99,7 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
           this.pollers.map((p) => p.workerId),
           this.pollers.map((p) => p.definition.slug),
           this.pollers.map(() => name),
+          this.settings.declareDeadAfterMs,
         ]);
         this.unsubscribes.push(await this.listener.subscribe(WORK_CHANNEL, (queue) => this.onWork(queue)));
         this.unsubscribes.push(this.listener.onReconnect(() => this.wakeAll()));
