@@ -24,6 +24,7 @@ export type {
 export { RunHandle } from './client/run-handle.ts';
 export {
   Flow,
+  InjectFlowClient,
   // The return types of Step()'s overloads: a user's own decorator that wraps Step() names them.
   type MapStepDecorator,
   type SingleStepDecorator,
@@ -49,7 +50,11 @@ export {
   WorkerEntity,
 } from './entities/index.ts';
 export {
+  type AssignedFlow,
   DataSourceNotFoundError,
+  DuplicateRegistrationError,
+  FlowAssignmentError,
+  type FlowAssignmentProblem,
   type FlowDefinitionProblem,
   type FlowDefinitionProblemCode,
   FlowNotFoundError,
@@ -72,6 +77,7 @@ export {
   WaitTimeoutError,
 } from './errors/index.ts';
 export type { JsonObject, JsonValue } from './json/index.ts';
+export { DEFAULT_REGISTRATION, getFlowClientToken, getPgflowWorkerToken } from './pgflow.constants.ts';
 export { PgflowModule } from './pgflow.module.ts';
 export type {
   CompilationMode,

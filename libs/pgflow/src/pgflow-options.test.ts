@@ -76,6 +76,18 @@ describe('resolvePgflowOptions', () => {
     });
   });
 
+  it("keeps a registration's flows, frozen, apart from the flows its worker executes", () => {
+    const resolved = resolvePgflowOptions({
+      dataSource: 'billing',
+      flows: [SomeFlow, 'b_flow'],
+      worker: { flows: ['b_flow'] },
+    });
+    expect(resolved.flows).toEqual([SomeFlow, 'b_flow']);
+    expect(Object.isFrozen(resolved.flows)).toBe(true);
+    expect(resolved.worker.flows).toEqual(['b_flow']);
+    expect(resolvePgflowOptions({}).flows).toBeUndefined();
+  });
+
   it('accepts compilation: false', () => {
     expect(resolvePgflowOptions({ compilation: false }).compilation).toBe(false);
   });
@@ -93,7 +105,7 @@ describe('resolvePgflowOptions', () => {
       'an unknown top-level option',
       { workers: {} },
       'workers',
-      /one of the known options: dataSource, worker, compilation/,
+      /one of the known options: dataSource, flows, worker, compilation/,
     ],
     ['an empty dataSource name', { dataSource: '' }, 'dataSource', /name of a TypeORM DataSource/],
     ['a dataSource that is not a string', { dataSource: 42 }, 'dataSource', /name of a TypeORM DataSource/],
@@ -103,6 +115,9 @@ describe('resolvePgflowOptions', () => {
     ['worker that is not an object', { worker: true }, 'worker', /an object of worker options/],
     ['an unknown worker option', { worker: { concurrency: 5 } }, 'worker.concurrency', /worker\.maxConcurrent/],
     ['worker.enabled that is not a boolean', { worker: { enabled: 'yes' } }, 'worker.enabled', /true or false/],
+    ['flows that is not an array', { flows: SomeFlow }, 'flows', /non-empty array .* flows of this registration/],
+    ['an empty flows', { flows: [] }, 'flows', /non-empty array/],
+    ['a flows entry that is neither', { flows: [SomeFlow, {}] }, 'flows[1]', /a flow slug/],
     ['worker.flows that is not an array', { worker: { flows: 'a_flow' } }, 'worker.flows', /non-empty array/],
     ['an empty worker.flows', { worker: { flows: [] } }, 'worker.flows', /set worker\.enabled to false/],
     ['a worker.flows entry that is neither', { worker: { flows: ['a', 3] } }, 'worker.flows[1]', /a flow slug/],

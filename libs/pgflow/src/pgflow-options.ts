@@ -24,11 +24,11 @@ import type { FlowReference } from './types/flow-class.ts';
  */
 export type CompilationMode = 'verify' | 'recompile' | false;
 
-/** The worker: one per process, serving every discovered flow (or `flows`). */
+/** The worker: one per registration and process, serving the registration's flows (or `flows`). */
 export interface PgflowWorkerOptions {
   /** Run a worker in this process [true]. An API-only process sets false and can still start and watch runs. */
   readonly enabled?: boolean;
-  /** The flows this worker serves, by slug or class [every discovered flow]. */
+  /** The flows this worker serves, by slug or class, among the registration's flows [all of them]. */
   readonly flows?: readonly FlowReference[];
   /** Tasks executing at once, at most [10]. */
   readonly maxConcurrent?: number;
@@ -57,6 +57,12 @@ export interface PgflowWorkerOptions {
 export interface PgflowModuleOptions {
   /** The name of the TypeORM DataSource to use (`TypeOrmModule.forRoot({ name })`) [the default one]. */
   readonly dataSource?: string;
+  /**
+   * The flows whose runs live in this registration's database, by slug or class [every discovered
+   * flow]. Required when PgflowModule is registered once per DataSource (several databases): each
+   * discovered flow then belongs to exactly one registration, and FlowClient routes to its database.
+   */
+  readonly flows?: readonly FlowReference[];
   readonly worker?: PgflowWorkerOptions;
   /** See {@link CompilationMode} ['verify']. */
   readonly compilation?: CompilationMode;
@@ -97,6 +103,8 @@ export interface ResolvedPgflowWorkerOptions {
 export interface ResolvedPgflowOptions {
   /** undefined: the default DataSource. */
   readonly dataSource: string | undefined;
+  /** undefined: every discovered flow (allowed only when PgflowModule is registered once). */
+  readonly flows: readonly FlowReference[] | undefined;
   readonly worker: ResolvedPgflowWorkerOptions;
   readonly compilation: CompilationMode;
   readonly limits: ResolvedPgflowLimits;
@@ -105,6 +113,7 @@ export interface ResolvedPgflowOptions {
 /** The defaults, as documented on each option. */
 export const PGFLOW_DEFAULT_OPTIONS: ResolvedPgflowOptions = Object.freeze({
   dataSource: undefined,
+  flows: undefined,
   worker: Object.freeze({
     enabled: true,
     flows: undefined,
@@ -141,14 +150,15 @@ const INTEGER_RULES: Record<IntegerOption, { min: number; max: number; unit: str
   shutdownTimeoutMs: { min: 0, max: MAX_TIMER_DELAY_MS, unit: 'milliseconds' },
 };
 
-const TOP_LEVEL_KEYS = ['dataSource', 'worker', 'compilation', 'limits'];
+const TOP_LEVEL_KEYS = ['dataSource', 'flows', 'worker', 'compilation', 'limits'];
 const WORKER_KEYS = Object.keys(PGFLOW_DEFAULT_OPTIONS.worker);
 
 /**
  * Applies the defaults to the options and checks every value, throwing an
  * {@link InvalidOptionsError} that names the option, the value given and what is allowed. Unknown
  * keys are errors too (a misspelled option would otherwise be silently ignored). Which flows
- * `worker.flows` names can only be checked once the flows are discovered (see FlowRegistry.getMany).
+ * `flows` and `worker.flows` name can only be checked once the flows are discovered (see
+ * PgflowRegistrations).
  */
 export function resolvePgflowOptions(options: PgflowModuleOptions | undefined = {}): ResolvedPgflowOptions {
   const raw = expectObject(options, 'options', 'an options object, like { worker: { maxConcurrent: 10 } }');
@@ -170,6 +180,7 @@ export function resolvePgflowOptions(options: PgflowModuleOptions | undefined = 
 
   return Object.freeze({
     dataSource: dataSource as string | undefined,
+    flows: resolveFlows(raw.flows, 'flows'),
     worker: resolveWorker(raw.worker),
     compilation,
     limits: resolveLimits(raw.limits),
@@ -185,7 +196,7 @@ function resolveWorker(value: unknown): ResolvedPgflowWorkerOptions {
   const enabled = raw.enabled === undefined ? defaults.enabled : raw.enabled;
   if (typeof enabled !== 'boolean') throw new InvalidOptionsError('worker.enabled', enabled, 'true or false');
 
-  const resolved: Record<string, unknown> = { enabled, flows: resolveFlows(raw.flows) };
+  const resolved: Record<string, unknown> = { enabled, flows: resolveFlows(raw.flows, 'worker.flows') };
   for (const [name, rule] of Object.entries(INTEGER_RULES) as Array<
     [IntegerOption, (typeof INTEGER_RULES)[IntegerOption]]
   >) {
@@ -222,20 +233,24 @@ function resolveDeadAfter(value: unknown, heartbeatIntervalMs: number): number {
   return value;
 }
 
-function resolveFlows(value: unknown): readonly FlowReference[] | undefined {
+/** A list of flows (`flows`, `worker.flows`): non-empty, each a slug or a class. */
+function resolveFlows(value: unknown, option: 'flows' | 'worker.flows'): readonly FlowReference[] | undefined {
   if (value === undefined) return undefined;
-  const expected = 'a non-empty array of flow slugs or @Flow() classes, or no flows option to serve every flow';
-  if (!Array.isArray(value)) throw new InvalidOptionsError('worker.flows', value, expected);
+  const expected =
+    option === 'flows'
+      ? "a non-empty array of flow slugs or @Flow() classes: the flows of this registration's database, or no flows option for every flow"
+      : 'a non-empty array of flow slugs or @Flow() classes, or no flows option to serve every flow';
+  if (!Array.isArray(value)) throw new InvalidOptionsError(option, value, expected);
   if (value.length === 0) {
     throw new InvalidOptionsError(
-      'worker.flows',
+      option,
       value,
-      `${expected} (to run no worker in this process, set worker.enabled to false)`,
+      option === 'flows' ? expected : `${expected} (to run no worker in this process, set worker.enabled to false)`,
     );
   }
   value.forEach((flow: unknown, index) => {
     if (!(typeof flow === 'string' && flow.length > 0) && typeof flow !== 'function') {
-      throw new InvalidOptionsError(`worker.flows[${index}]`, flow, 'a flow slug (string) or a @Flow() class');
+      throw new InvalidOptionsError(`${option}[${index}]`, flow, 'a flow slug (string) or a @Flow() class');
     }
   });
   return Object.freeze([...value]);

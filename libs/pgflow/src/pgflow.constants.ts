@@ -9,6 +9,31 @@ export const PGFLOW_MODULE_OPTIONS = 'PGFLOW_MODULE_OPTIONS';
 /** Injection token of the options as the user gave them, before defaults and validation. */
 export const PGFLOW_RAW_OPTIONS = 'PGFLOW_RAW_OPTIONS';
 
+/**
+ * The name of the registration on the default TypeORM DataSource (as @nestjs/typeorm names that
+ * DataSource). A registration is named after its DataSource: one per DataSource.
+ */
+export const DEFAULT_REGISTRATION = 'default';
+
+/** The name of the PgflowModule registration on DataSource `dataSource` (undefined: the default one). */
+export function registrationName(dataSource: string | undefined): string {
+  return dataSource ?? DEFAULT_REGISTRATION;
+}
+
+/**
+ * Injection token of the FlowClient of one registration, the one on DataSource `dataSource` [the
+ * default one]: it starts and reads runs in that database only. Inject `FlowClient` itself for the
+ * client that routes every flow to its registration's database.
+ */
+export function getFlowClientToken(dataSource?: string): string {
+  return `PgflowFlowClient:${registrationName(dataSource)}`;
+}
+
+/** Injection token of the PgflowWorker of the registration on DataSource `dataSource` [the default one]. */
+export function getPgflowWorkerToken(dataSource?: string): string {
+  return `PgflowWorker:${registrationName(dataSource)}`;
+}
+
 /** Reflect metadata key of `@Flow()` (on the class). */
 export const FLOW_METADATA = 'pgflow:flow';
 

@@ -6,9 +6,15 @@ import { FlowCompiler } from './compilation/flow-compiler.service.ts';
 import { pgflowDatabaseProvider, pgflowEntitiesModule } from './db/data-source.providers.ts';
 import { MigrationsCheck } from './db/migrations.check.ts';
 import { NotificationListener } from './db/notification-listener.ts';
-import { PgflowDiscoveryModule } from './discovery/pgflow-discovery.module.ts';
+import { PgflowDatabase } from './db/pgflow-database.ts';
+import { FlowRegistry } from './discovery/flow.registry.ts';
 import { InvalidOptionsError } from './errors/invalid-options.error.ts';
-import { PGFLOW_MODULE_OPTIONS, PGFLOW_RAW_OPTIONS } from './pgflow.constants.ts';
+import {
+  getFlowClientToken,
+  getPgflowWorkerToken,
+  PGFLOW_MODULE_OPTIONS,
+  PGFLOW_RAW_OPTIONS,
+} from './pgflow.constants.ts';
 import {
   assertValidAsyncOptions,
   type PgflowModuleAsyncOptions,
@@ -16,10 +22,18 @@ import {
   type PgflowOptionsFactory,
   resolvePgflowOptions,
 } from './pgflow-options.ts';
+import { PgflowCoreModule } from './registration/pgflow-core.module.ts';
+import { PgflowRegistration } from './registration/pgflow-registration.ts';
+import { PgflowRegistrations } from './registration/pgflow-registrations.ts';
+import { singleRegistrationRouter } from './registration/run-router.ts';
 import { PgflowWorker } from './worker/pgflow-worker.service.ts';
 
-/** The providers every registration shares. */
-function coreProviders(dataSourceName: string | undefined): Provider[] {
+/**
+ * The providers of one registration, on DataSource `dataSourceName`: its own database access, LISTEN
+ * connection, migrations check, compiler, worker and FlowClient, local to the registration's module
+ * except for the tokens named after its DataSource.
+ */
+function registrationProviders(dataSourceName: string | undefined): Provider[] {
   return [
     pgflowDatabaseProvider(dataSourceName),
     NotificationListener,
@@ -27,17 +41,55 @@ function coreProviders(dataSourceName: string | undefined): Provider[] {
     FlowCompiler,
     PgflowWorker,
     WorkerPresenceCheck,
-    FlowClient,
+    {
+      provide: PgflowRegistration,
+      inject: [
+        PgflowRegistrations,
+        PGFLOW_MODULE_OPTIONS,
+        PgflowDatabase,
+        NotificationListener,
+        FlowCompiler,
+        WorkerPresenceCheck,
+      ],
+      useFactory: (
+        registrations: PgflowRegistrations,
+        ...parts: ConstructorParameters<typeof PgflowRegistration>
+      ): PgflowRegistration => registrations.add(new PgflowRegistration(...parts)),
+    },
+    {
+      provide: getFlowClientToken(dataSourceName),
+      inject: [FlowRegistry, PgflowRegistration],
+      useFactory: (registry: FlowRegistry, registration: PgflowRegistration) =>
+        new FlowClient(registry, singleRegistrationRouter(registration)),
+    },
+    { provide: getPgflowWorkerToken(dataSourceName), useExisting: PgflowWorker },
   ];
 }
 
-// FlowRegistry comes with PgflowDiscoveryModule, exported whole.
-const exportedProviders = [FlowClient, PgflowWorker, PGFLOW_MODULE_OPTIONS, PgflowDiscoveryModule];
+/**
+ * What a registration exports (it is global): the shared core (FlowClient, FlowRegistry), its worker
+ * and options (the only ones with a single registration), and its tokens named after its DataSource.
+ */
+function registrationExports(dataSourceName: string | undefined): DynamicModule['exports'] {
+  return [
+    PgflowCoreModule,
+    PgflowWorker,
+    PGFLOW_MODULE_OPTIONS,
+    getFlowClientToken(dataSourceName),
+    getPgflowWorkerToken(dataSourceName),
+    TypeOrmModule,
+  ];
+}
 
 /**
- * Durable DAG workflows in PostgreSQL for a Nest application. Import it once, next to
+ * Durable DAG workflows in PostgreSQL for a Nest application. Import it next to
  * TypeOrmModule.forRoot(); it is global. It discovers every `@Flow()` provider, compiles the flows at
  * bootstrap, runs a worker (unless `worker.enabled` is false) and provides {@link FlowClient}.
+ *
+ * Several databases: import it once per TypeORM DataSource (`dataSource`), each with the `flows`
+ * whose runs live there. Each registration has its own worker, compiler, listener and database
+ * access; the one FlowClient routes each flow and run to its registration's database, and
+ * `@InjectFlowClient(dataSource)` injects the client of one registration.
  */
 @Module({})
 export class PgflowModule {
@@ -46,9 +98,12 @@ export class PgflowModule {
     return {
       module: PgflowModule,
       global: true,
-      imports: [PgflowDiscoveryModule, pgflowEntitiesModule(resolved.dataSource)],
-      providers: [{ provide: PGFLOW_MODULE_OPTIONS, useValue: resolved }, ...coreProviders(resolved.dataSource)],
-      exports: [...exportedProviders, TypeOrmModule],
+      imports: [PgflowCoreModule, pgflowEntitiesModule(resolved.dataSource)],
+      providers: [
+        { provide: PGFLOW_MODULE_OPTIONS, useValue: resolved },
+        ...registrationProviders(resolved.dataSource),
+      ],
+      exports: registrationExports(resolved.dataSource),
     };
   }
 
@@ -86,14 +141,14 @@ export class PgflowModule {
     return {
       module: PgflowModule,
       global: true,
-      imports: [...(options.imports ?? []), PgflowDiscoveryModule, pgflowEntitiesModule(options.dataSource)],
+      imports: [...(options.imports ?? []), PgflowCoreModule, pgflowEntitiesModule(options.dataSource)],
       providers: [
         rawOptions,
         resolvedOptions,
         ...(options.useClass ? [options.useClass] : []),
-        ...coreProviders(options.dataSource),
+        ...registrationProviders(options.dataSource),
       ],
-      exports: [...exportedProviders, TypeOrmModule],
+      exports: registrationExports(options.dataSource),
     };
   }
 }

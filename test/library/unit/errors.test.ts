@@ -1,6 +1,8 @@
 import * as pgflow from 'nestjs-pgflow';
 import {
   DataSourceNotFoundError,
+  DuplicateRegistrationError,
+  FlowAssignmentError,
   FlowNotFoundError,
   FlowShapeMismatchError,
   InvalidFlowDefinitionError,
@@ -47,6 +49,12 @@ describe('error classes', () => {
     ],
     [new MigrationsNotAppliedError('app', ['A1'], true), 'MigrationsNotAppliedError', 'PGFLOW_MIGRATIONS_NOT_APPLIED'],
     [new DataSourceNotFoundError('jobs', []), 'DataSourceNotFoundError', 'PGFLOW_DATA_SOURCE_NOT_FOUND'],
+    [new DuplicateRegistrationError('billing'), 'DuplicateRegistrationError', 'PGFLOW_DUPLICATE_REGISTRATION'],
+    [
+      FlowAssignmentError.unclaimed([{ slug: 'a_flow' }], ['billing', 'reports']),
+      'FlowAssignmentError',
+      'PGFLOW_FLOW_ASSIGNMENT',
+    ],
   ];
 
   it.each(cases)('%s extends PgflowError and Error, with its name and stable code', (error, name, code) => {
@@ -136,6 +144,44 @@ describe('error classes', () => {
     });
   });
 
+  it('DuplicateRegistrationError names the DataSource and says to register once per DataSource', () => {
+    expect(new DuplicateRegistrationError('billing')).toMatchObject({
+      dataSource: 'billing',
+      message: expect.stringMatching(/registered twice on the TypeORM DataSource 'billing'.*once per DataSource/),
+    });
+    expect(new DuplicateRegistrationError('default').message).toMatch(/twice on the default TypeORM DataSource/);
+  });
+
+  it('FlowAssignmentError names the flows, the registrations and the fix of each problem', () => {
+    const invoice = { slug: 'invoice', className: 'InvoiceFlow' };
+    expect(FlowAssignmentError.flowsMissing('reports', ['billing', 'reports'])).toMatchObject({
+      problem: 'flows_missing',
+      flows: [],
+      registrations: ['reports'],
+      message: expect.stringMatching(/'billing', 'reports'.*on 'reports' has no flows option.*dataSource: 'reports'/),
+    });
+    expect(FlowAssignmentError.claimedTwice(invoice, 'billing', 'reports')).toMatchObject({
+      problem: 'claimed_twice',
+      flows: ['invoice'],
+      registrations: ['billing', 'reports'],
+      message: expect.stringMatching(
+        /^Flow 'invoice' \(class InvoiceFlow\) is in the flows of two .*'billing' and 'reports'.*Remove it/,
+      ),
+    });
+    expect(FlowAssignmentError.unclaimed([invoice, { slug: 'other' }], ['billing', 'reports'])).toMatchObject({
+      problem: 'unclaimed',
+      flows: ['invoice', 'other'],
+      message: expect.stringMatching(
+        /^Flows 'invoice' \(class InvoiceFlow\), 'other' are in the flows of no .*Add each/,
+      ),
+    });
+    expect(FlowAssignmentError.notInRegistration(invoice, 'reports', 'billing')).toMatchObject({
+      problem: 'not_in_registration',
+      registrations: ['reports', 'billing'],
+      message: expect.stringMatching(/^worker\.flows of .* on 'reports' names flow 'invoice'.*dataSource: 'billing'/),
+    });
+  });
+
   it('InvalidOptionsError names the option, the value and what is allowed', () => {
     const error = new InvalidOptionsError('worker.batchSize', -1, 'an integer from 1 to 10000');
     expect(error).toMatchObject({ option: 'worker.batchSize', value: -1, expected: 'an integer from 1 to 10000' });
@@ -174,6 +220,11 @@ describe('the public API', () => {
         'InvalidOptionsError',
         'MigrationsNotAppliedError',
         'DataSourceNotFoundError',
+        'DuplicateRegistrationError',
+        'FlowAssignmentError',
+        'InjectFlowClient',
+        'getFlowClientToken',
+        'getPgflowWorkerToken',
       ]),
     );
   });

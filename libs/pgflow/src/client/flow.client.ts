@@ -1,11 +1,9 @@
-import { type BeforeApplicationShutdown, Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { FlowCompiler } from '../compilation/flow-compiler.service.ts';
+import type { BeforeApplicationShutdown, OnApplicationShutdown } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import { sql } from '../db/engine.sql.ts';
-import { NotificationListener } from '../db/notification-listener.ts';
-import { PgflowDatabase } from '../db/pgflow-database.ts';
 import { EngineSqlState, sqlStateOf } from '../db/sql-state.ts';
 import type { FlowDefinition } from '../definition/flow-definition.ts';
-import { FlowRegistry } from '../discovery/flow.registry.ts';
+import type { FlowRegistry } from '../discovery/flow.registry.ts';
 import { FlowNotFoundError } from '../errors/flow-not-found.error.ts';
 import { InvalidOptionsError } from '../errors/invalid-options.error.ts';
 import { InvalidRunInputError } from '../errors/invalid-run-input.error.ts';
@@ -15,8 +13,8 @@ import { RunAlreadyExistsError } from '../errors/run-already-exists.error.ts';
 import { RunNotFoundError } from '../errors/run-not-found.error.ts';
 import { toJsonValue } from '../json/to-json-value.ts';
 import { jsonBytes } from '../limits/payload-limits.ts';
-import { PGFLOW_MODULE_OPTIONS } from '../pgflow.constants.ts';
-import type { ResolvedPgflowOptions } from '../pgflow-options.ts';
+import type { PgflowRegistration } from '../registration/pgflow-registration.ts';
+import type { RunRouter } from '../registration/run-router.ts';
 import type { FlowReference } from '../types/flow-class.ts';
 import type { FlowInput, FlowOutput } from '../types/flow-types.ts';
 import type {
@@ -29,33 +27,35 @@ import type {
   WaitOptions,
 } from './run.types.ts';
 import { type ReplayState, RunEventStream } from './run-event-stream.ts';
-import { RunHandle } from './run-handle.ts';
+import { RunHandle, type RunWatcher } from './run-handle.ts';
 import { type SnapshotRow, toRunSnapshot } from './run-rows.ts';
 import { type RunOutcomeRow, waitForRun } from './run-wait.ts';
-import { WorkerPresenceCheck } from './worker-presence.check.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * Starts runs and watches them. Waiting and events use database notifications on the process's one
- * LISTEN connection (no polling), so they work in a process that runs no worker, and a lost
- * connection is followed by a re-read of the run's state, so no completion is missed.
+ * Starts runs and watches them. Waiting and events use database notifications on the LISTEN
+ * connection of the run's database (no polling), so they work in a process that runs no worker, and
+ * a lost connection is followed by a re-read of the run's state, so no completion is missed.
+ *
+ * With PgflowModule registered once per database, the injected FlowClient sends each call to the
+ * database of its flow's registration, and a call by run id to the database that holds the run
+ * (asking each, once per run, when no handle says); `@InjectFlowClient(dataSource)` gives the client
+ * of one registration.
  */
-@Injectable()
 export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly streams = new Map<string, Promise<RunEventStream>>();
   /** Waits in progress, rejected at shutdown (the runs go on). */
   private readonly pendingWaits = new Set<() => void>();
   /** Set when the application starts shutting down: a wait() from then on is refused at once. */
   private shuttingDown = false;
+  /** Per registration, what the handles of its runs wait and watch through (no look-up of the run). */
+  private readonly watchers = new Map<PgflowRegistration, RunWatcher>();
 
+  /** Created by PgflowModule: inject it (or `@InjectFlowClient(dataSource)`) rather than constructing one. */
   constructor(
     private readonly registry: FlowRegistry,
-    private readonly database: PgflowDatabase,
-    private readonly listener: NotificationListener,
-    private readonly compiler: FlowCompiler,
-    private readonly workers: WorkerPresenceCheck,
-    @Inject(PGFLOW_MODULE_OPTIONS) private readonly options: ResolvedPgflowOptions,
+    private readonly router: RunRouter,
   ) {}
 
   /**
@@ -68,24 +68,26 @@ export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutd
     options: StartRunOptions = {},
   ): Promise<RunHandle<FlowOutput<F>, FlowInput<F>>> {
     const { slug, definition } = flowOf(this.registry, flow);
+    const target = this.router.forFlow(slug);
     if (options.runId !== undefined) assertNewRunId(options.runId, 'runId', 'FlowClient.start() option');
-    const json = runInput(slug, definition, input, 'input', this.options.limits.maxInputBytes);
-    await this.compiler.compileAll();
+    assertManagerOf(this.router, target, slug, options.manager, 'FlowClient.start() option');
+    const json = runInput(slug, definition, input, 'input', target.options.limits.maxInputBytes);
+    await target.compiler.compileAll();
 
     let rows: Array<{ run_id: string; flow_slug: string }>;
     try {
-      rows = await this.database.query(
+      rows = await target.database.query(
         sql.startFlow,
         [slug, JSON.stringify(json), options.runId ?? null],
         options.manager,
       );
     } catch (error) {
-      throw await this.startError(error, slug, options.runId === undefined ? [] : [options.runId]);
+      throw await this.startError(target, error, slug, options.runId === undefined ? [] : [options.runId]);
     }
     const [run] = rows;
     if (run === undefined) throw new Error(`pgflow.start_flow('${slug}') returned no run.`);
-    this.workers.started(slug);
-    return new RunHandle(run.run_id, run.flow_slug, this);
+    target.workers.started(slug);
+    return new RunHandle(run.run_id, run.flow_slug, this.watcherOf(target));
   }
 
   /**
@@ -99,6 +101,7 @@ export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutd
     options: StartManyOptions = {},
   ): Promise<RunHandle<FlowOutput<F>, FlowInput<F>>[]> {
     const { slug, definition } = flowOf(this.registry, flow);
+    const target = this.router.forFlow(slug);
     if (!Array.isArray(inputs)) {
       throw new InvalidOptionsError('inputs', inputs, 'an array with one run input per run', {
         subject: 'FlowClient.startMany() argument',
@@ -116,20 +119,22 @@ export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutd
       }
       assertDistinctRunIds(runIds);
     }
+    assertManagerOf(this.router, target, slug, options.manager, 'FlowClient.startMany() option');
     const json = inputs.map((input, i) =>
-      runInput(slug, definition, input, `inputs[${i}]`, this.options.limits.maxInputBytes),
+      runInput(slug, definition, input, `inputs[${i}]`, target.options.limits.maxInputBytes),
     );
     if (json.length === 0) return [];
-    await this.compiler.compileAll();
+    await target.compiler.compileAll();
 
     let rows: Array<{ run_id: string; flow_slug: string }>;
     try {
-      rows = await this.database.query(sql.startFlows, [slug, JSON.stringify(json), runIds ?? null], options.manager);
+      rows = await target.database.query(sql.startFlows, [slug, JSON.stringify(json), runIds ?? null], options.manager);
     } catch (error) {
-      throw await this.startError(error, slug, runIds ?? []);
+      throw await this.startError(target, error, slug, runIds ?? []);
     }
-    this.workers.started(slug);
-    return rows.map((run) => new RunHandle(run.run_id, run.flow_slug, this));
+    target.workers.started(slug);
+    const watcher = this.watcherOf(target);
+    return rows.map((run) => new RunHandle(run.run_id, run.flow_slug, watcher));
   }
 
   /**
@@ -142,29 +147,15 @@ export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutd
     options: WaitOptions = {},
   ): Promise<CompletedRun<TOutput, TInput>> {
     assertRunId(runId);
-    const { timeoutMs, signal } = options;
-    if (timeoutMs !== undefined && (!Number.isFinite(timeoutMs) || timeoutMs < 0)) {
-      throw new InvalidOptionsError('timeoutMs', timeoutMs, 'a number of milliseconds, 0 or more', {
-        subject: 'wait() option',
-      });
-    }
-    signal?.throwIfAborted();
-    if (this.shuttingDown) throw new PgflowShutdownError(runId);
-
-    return waitForRun<TOutput, TInput>(runId, options, {
-      listener: this.listener,
-      readOutcome: (id) => this.readOutcome(id),
-      onShutdown: (rejectWait) => {
-        this.pendingWaits.add(rejectWait);
-        return () => this.pendingWaits.delete(rejectWait);
-      },
-    });
+    this.assertCanWait(runId, options);
+    return this.waitIn(await this.router.forRun(runId), runId, options);
   }
 
   /** The run with its step states and their tasks, in step order; throws RunNotFoundError. */
   async getRun(runId: string): Promise<RunSnapshot> {
     assertRunId(runId);
-    const [row] = await this.database.query<SnapshotRow>(sql.runSnapshot, [runId, true]);
+    const target = await this.router.forRun(runId);
+    const [row] = await target.database.query<SnapshotRow>(sql.runSnapshot, [runId, true]);
     if (row === undefined) throw new RunNotFoundError(runId);
     return toRunSnapshot(row);
   }
@@ -176,22 +167,7 @@ export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutd
    */
   async watch(runId: string, type: RunEventType | '*', listener: RunEventListener): Promise<() => void> {
     assertRunId(runId);
-    let stream = this.streams.get(runId);
-    if (stream === undefined) {
-      const created = new RunEventStream(runId, this.listener, (id) => this.readReplayState(id));
-      stream = created.open().then(() => created);
-      this.streams.set(runId, stream);
-      stream.catch(() => this.streams.delete(runId));
-    }
-    const opened = await stream;
-    const remove = opened.add(type, listener);
-    return () => {
-      remove();
-      if (opened.size === 0 && this.streams.get(runId) === stream) {
-        this.streams.delete(runId);
-        void opened.close();
-      }
-    };
+    return this.watchIn(await this.router.forRun(runId), runId, type, listener);
   }
 
   /**
@@ -208,13 +184,79 @@ export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutd
     this.beforeApplicationShutdown();
   }
 
-  private async readOutcome(runId: string): Promise<RunOutcomeRow | undefined> {
-    const [row] = await this.database.query<RunOutcomeRow>(sql.runOutcome, [runId]);
+  /** What the handles of runs in `target`'s database wait and watch through. */
+  private watcherOf(target: PgflowRegistration): RunWatcher {
+    let watcher = this.watchers.get(target);
+    if (watcher === undefined) {
+      watcher = {
+        wait: (runId, options = {}) => this.waitIn(target, runId, options),
+        watch: (runId, type, listener) => this.watchIn(target, runId, type, listener),
+      };
+      this.watchers.set(target, watcher);
+    }
+    return watcher;
+  }
+
+  /** wait() once the run's database is known. */
+  private async waitIn<TOutput, TInput>(
+    target: PgflowRegistration,
+    runId: string,
+    options: WaitOptions,
+  ): Promise<CompletedRun<TOutput, TInput>> {
+    // Again after a look-up of the run: the signal may have fired, or the shutdown begun, meanwhile.
+    this.assertCanWait(runId, options);
+    return waitForRun<TOutput, TInput>(runId, options, {
+      listener: target.listener,
+      readOutcome: (id) => this.readOutcome(target, id),
+      onShutdown: (rejectWait) => {
+        this.pendingWaits.add(rejectWait);
+        return () => this.pendingWaits.delete(rejectWait);
+      },
+    });
+  }
+
+  private assertCanWait(runId: string, { timeoutMs, signal }: WaitOptions): void {
+    if (timeoutMs !== undefined && (!Number.isFinite(timeoutMs) || timeoutMs < 0)) {
+      throw new InvalidOptionsError('timeoutMs', timeoutMs, 'a number of milliseconds, 0 or more', {
+        subject: 'wait() option',
+      });
+    }
+    signal?.throwIfAborted();
+    if (this.shuttingDown) throw new PgflowShutdownError(runId);
+  }
+
+  /** watch() once the run's database is known. */
+  private async watchIn(
+    target: PgflowRegistration,
+    runId: string,
+    type: RunEventType | '*',
+    listener: RunEventListener,
+  ): Promise<() => void> {
+    let stream = this.streams.get(runId);
+    if (stream === undefined) {
+      const created = new RunEventStream(runId, target.listener, (id) => this.readReplayState(target, id));
+      stream = created.open().then(() => created);
+      this.streams.set(runId, stream);
+      stream.catch(() => this.streams.delete(runId));
+    }
+    const opened = await stream;
+    const remove = opened.add(type, listener);
+    return () => {
+      remove();
+      if (opened.size === 0 && this.streams.get(runId) === stream) {
+        this.streams.delete(runId);
+        void opened.close();
+      }
+    };
+  }
+
+  private async readOutcome(target: PgflowRegistration, runId: string): Promise<RunOutcomeRow | undefined> {
+    const [row] = await target.database.query<RunOutcomeRow>(sql.runOutcome, [runId]);
     return row;
   }
 
-  private async readReplayState(runId: string): Promise<ReplayState | undefined> {
-    const [row] = await this.database.query<SnapshotRow>(sql.runSnapshot, [runId, false]);
+  private async readReplayState(target: PgflowRegistration, runId: string): Promise<ReplayState | undefined> {
+    const [row] = await target.database.query<SnapshotRow>(sql.runSnapshot, [runId, false]);
     if (row === undefined) return undefined;
     const snapshot = toRunSnapshot(row);
     return {
@@ -227,21 +269,28 @@ export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutd
   }
 
   /** The library's error for a refused start, decided by the engine's SQLSTATE. */
-  private async startError(error: unknown, slug: string, runIds: readonly string[]): Promise<unknown> {
+  private async startError(
+    target: PgflowRegistration,
+    error: unknown,
+    slug: string,
+    runIds: readonly string[],
+  ): Promise<unknown> {
     switch (sqlStateOf(error)) {
       case EngineSqlState.FlowNotFound:
         return new FlowNotFoundError(
           slug,
           'slug',
           this.registry.getSlugs(),
-          'The database has no flow with this slug.',
+          target.options.dataSource !== undefined || this.router.all().length > 1
+            ? `The database of the PgflowModule registration on '${target.name}' has no flow with this slug.`
+            : 'The database has no flow with this slug.',
         );
       case EngineSqlState.RootMapInputNotArray:
       case EngineSqlState.InputTooLarge:
       case EngineSqlState.MapTooLarge:
         return new InvalidRunInputError(slug, (error as Error).message, { cause: error });
       case EngineSqlState.RunAlreadyExists:
-        return new RunAlreadyExistsError(await this.existingRunId(error, runIds), { cause: error });
+        return new RunAlreadyExistsError(await this.existingRunId(target, error, runIds), { cause: error });
       default:
         return error;
     }
@@ -253,14 +302,18 @@ export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutd
    * a committed run has (read outside the caller's transaction, which the error has aborted). Null
    * when none does: the run was started earlier in the caller's own transaction.
    */
-  private async existingRunId(error: unknown, runIds: readonly string[]): Promise<string | null> {
+  private async existingRunId(
+    target: PgflowRegistration,
+    error: unknown,
+    runIds: readonly string[],
+  ): Promise<string | null> {
     if (runIds.length === 1) return runIds[0] as string;
     const detail = errorDetail(error)?.toLowerCase();
     const named = runIds.find((runId) => runId.toLowerCase() === detail);
     if (named !== undefined) return named;
     if (runIds.length === 0) return null;
     try {
-      const rows = await this.database.query<{ run_id: string }>(sql.existingRunIds, [runIds]);
+      const rows = await target.database.query<{ run_id: string }>(sql.existingRunIds, [runIds]);
       const existing = new Set(rows.map((row) => row.run_id.toLowerCase()));
       return runIds.find((runId) => existing.has(runId.toLowerCase())) ?? null;
     } catch {
@@ -306,6 +359,29 @@ function runInput(
     );
   }
   return json;
+}
+
+/**
+ * A caller's transaction must be on the flow's database: the run is created in it. A manager of
+ * another DataSource would put the run where no worker of its flow looks (or fail).
+ */
+function assertManagerOf(
+  router: RunRouter,
+  target: PgflowRegistration,
+  slug: string,
+  manager: EntityManager | undefined,
+  subject: string,
+): void {
+  if (manager === undefined || manager.dataSource === target.database.dataSource) return;
+  const other = router.all().find((registration) => registration.database.dataSource === manager.dataSource);
+  throw new InvalidOptionsError(
+    'manager',
+    manager,
+    `an EntityManager of the DataSource '${target.name}', where the runs of flow '${slug}' live (its PgflowModule ` +
+      `registration); this one is of ${other === undefined ? 'another DataSource' : `DataSource '${other.name}'`}. ` +
+      'Start the run in a transaction of that DataSource, or without manager',
+    { subject },
+  );
 }
 
 function assertNewRunId(runId: unknown, option: string, subject: string): void {

@@ -8,8 +8,11 @@ import type {
   WaitOptions,
 } from './run.types.ts';
 
-/** What a RunHandle needs from FlowClient (kept narrow to avoid a circular import). */
-interface RunWatcher {
+/**
+ * What a RunHandle needs from FlowClient (kept narrow to avoid a circular import): FlowClient gives a
+ * handle the one of its run's database, so that the handle needs no look-up of the run.
+ */
+export interface RunWatcher {
   wait<TOutput, TInput>(runId: string, options?: WaitOptions): Promise<CompletedRun<TOutput, TInput>>;
   watch(runId: string, type: RunEventType | '*', listener: RunEventListener): Promise<() => void>;
 }

@@ -4,10 +4,10 @@ import { MigrationsCheck } from '../db/migrations.check.ts';
 import { PgflowDatabase } from '../db/pgflow-database.ts';
 import type { FlowDefinition } from '../definition/flow-definition.ts';
 import { toFlowShape } from '../definition/flow-shape.ts';
-import { FlowRegistry } from '../discovery/flow.registry.ts';
 import { FlowShapeMismatchError } from '../errors/flow-shape-mismatch.error.ts';
 import { PGFLOW_MODULE_OPTIONS } from '../pgflow.constants.ts';
 import type { ResolvedPgflowOptions } from '../pgflow-options.ts';
+import { PgflowRegistrations } from '../registration/pgflow-registrations.ts';
 
 type CompileStatus = 'compiled' | 'verified' | 'recompiled' | 'mismatch';
 
@@ -24,17 +24,19 @@ export class FlowCompiler {
 
   constructor(
     @Inject(PGFLOW_MODULE_OPTIONS) private readonly options: ResolvedPgflowOptions,
-    private readonly registry: FlowRegistry,
+    private readonly registrations: PgflowRegistrations,
     private readonly database: PgflowDatabase,
     private readonly migrations: MigrationsCheck,
   ) {}
 
   /**
-   * Checks that the library's migrations are applied, then compiles (or verifies) every flow, once;
-   * later calls return the same promise.
+   * Checks that the library's migrations are applied, then compiles (or verifies) every flow of this
+   * registration's database, once; later calls return the same promise.
    */
   compileAll(): Promise<void> {
-    this.compiled ??= this.migrations.verify().then(() => this.compileEach(this.registry.getAll()));
+    this.compiled ??= this.migrations
+      .verify()
+      .then(() => this.compileEach(this.registrations.flowsOf(this.options.dataSource)));
     return this.compiled;
   }
 

@@ -56,6 +56,9 @@ export const sql = {
 
   runInputs: 'select run_id, input from pgflow.runs where run_id = any($1::uuid[])',
 
+  /** The flow of run $1: whether this database holds it (FlowClient with several registrations). */
+  runFlow: 'select flow_slug from pgflow.runs where run_id = $1::uuid',
+
   /** Which of the run ids $1 committed runs have (after start_flows refused a batch with PF008). */
   existingRunIds: 'select run_id from pgflow.runs where run_id = any($1::uuid[])',
 

@@ -1,4 +1,6 @@
 export { DataSourceNotFoundError } from './data-source-not-found.error.ts';
+export { DuplicateRegistrationError } from './duplicate-registration.error.ts';
+export { type AssignedFlow, FlowAssignmentError, type FlowAssignmentProblem } from './flow-assignment.error.ts';
 export { FlowNotFoundError, type FlowReferenceKind } from './flow-not-found.error.ts';
 export { FlowShapeMismatchError } from './flow-shape-mismatch.error.ts';
 export {

@@ -17,6 +17,8 @@ export const PgflowErrorCode = {
   TaskTimeout: 'PGFLOW_TASK_TIMEOUT',
   MigrationsNotApplied: 'PGFLOW_MIGRATIONS_NOT_APPLIED',
   DataSourceNotFound: 'PGFLOW_DATA_SOURCE_NOT_FOUND',
+  DuplicateRegistration: 'PGFLOW_DUPLICATE_REGISTRATION',
+  FlowAssignment: 'PGFLOW_FLOW_ASSIGNMENT',
 } as const;
 
 export type PgflowErrorCode = (typeof PgflowErrorCode)[keyof typeof PgflowErrorCode];

@@ -11,9 +11,9 @@ import { FlowCompiler } from '../compilation/flow-compiler.service.ts';
 import { sql, WORK_CHANNEL } from '../db/engine.sql.ts';
 import { NotificationListener } from '../db/notification-listener.ts';
 import { PgflowDatabase } from '../db/pgflow-database.ts';
-import { FlowRegistry } from '../discovery/flow.registry.ts';
 import { PGFLOW_MODULE_OPTIONS } from '../pgflow.constants.ts';
 import type { ResolvedPgflowOptions, ResolvedPgflowWorkerOptions } from '../pgflow-options.ts';
+import { PgflowRegistrations } from '../registration/pgflow-registrations.ts';
 import { sleep } from '../support/sleep.ts';
 import { type FlowPoller, newPoller } from './flow-poller.ts';
 import { Heartbeat } from './heartbeat.ts';
@@ -23,7 +23,7 @@ import { TaskDispatcher } from './task-dispatcher.ts';
 import { type WorkerState, WorkerStateMachine } from './worker-state.ts';
 
 /**
- * The worker: one per process, serving every discovered flow (or `worker.flows`). It keeps up to
+ * The worker: one per registration and process, serving the registration's flows (or `worker.flows`). It keeps up to
  * `maxConcurrent` tasks running, refilling slots as they free up; each round trip ({@link RoundTrips})
  * reports the results of the tasks that finished meanwhile and claims new tasks, which the
  * {@link TaskDispatcher} runs. This class holds the lifecycle and the loop that decides when to
@@ -36,6 +36,8 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
   private readonly logger = new Logger('PgflowWorker');
   private readonly machine = new WorkerStateMachine();
   private readonly settings: ResolvedPgflowWorkerOptions;
+  /** The DataSource of this worker's registration (undefined: the default one). */
+  private readonly dataSource: string | undefined;
   private readonly results: ResultBuffer;
   private readonly dispatcher: TaskDispatcher;
   private readonly roundTrips: RoundTrips;
@@ -48,12 +50,13 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
 
   constructor(
     @Inject(PGFLOW_MODULE_OPTIONS) options: ResolvedPgflowOptions,
-    private readonly registry: FlowRegistry,
+    private readonly registrations: PgflowRegistrations,
     private readonly database: PgflowDatabase,
     private readonly listener: NotificationListener,
     private readonly compiler: FlowCompiler,
   ) {
     this.settings = options.worker;
+    this.dataSource = options.dataSource;
     this.results = new ResultBuffer(database, this.logger);
     const wake = (): void => this.wakeUp?.();
     this.dispatcher = new TaskDispatcher(
@@ -90,8 +93,7 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
   async start(): Promise<void> {
     this.machine.transition('starting');
     try {
-      const flows =
-        this.settings.flows === undefined ? this.registry.getAll() : this.registry.getMany(this.settings.flows);
+      const flows = this.registrations.workerFlowsOf(this.dataSource, this.settings.flows);
       this.pollers = flows.map((definition) => newPoller(definition, randomUUID()));
       if (this.pollers.length > 0) {
         const name = `nestjs-pgflow@${hostname()}:${process.pid}`;
