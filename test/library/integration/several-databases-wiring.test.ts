@@ -39,7 +39,8 @@ const apps = useApps();
 let one: TestDatabase;
 let two: TestDatabase;
 
-beforeAll(async () => {
+// Fresh databases for each test: what a refused boot leaves in them is its own doing.
+beforeEach(async () => {
   [one, two] = await Promise.all([createTestDatabase(), createTestDatabase()]);
 });
 
@@ -56,15 +57,13 @@ function boot(registrations: PgflowModuleOptions[], providers: unknown[] = [Alph
 }
 
 async function bootError(registrations: PgflowModuleOptions[], providers?: unknown[]): Promise<Error> {
-  const before = await Promise.all([one, two].map((db) => db.query('select flow_slug from pgflow.flows')));
   const error = await boot(registrations, providers).then(
     () => undefined,
     (thrown: unknown) => thrown,
   );
   if (!(error instanceof Error)) throw new Error('expected the application to refuse to boot');
   // Refused before the library compiled anything in either database.
-  const after = await Promise.all([one, two].map((db) => db.query('select flow_slug from pgflow.flows')));
-  expect(after).toEqual(before);
+  for (const db of [one, two]) expect(await db.query('select flow_slug from pgflow.flows')).toEqual([]);
   return error;
 }
 
@@ -157,9 +156,7 @@ describe('assigning flows to registrations', () => {
     await expect(beta.wait({ timeoutMs: 10_000 })).resolves.toMatchObject({ output: { only: 42 } });
     await expect(alpha.wait({ timeoutMs: 10_000 })).resolves.toMatchObject({ output: { only: 2 } });
     expect(await two.query('select run_id from pgflow.runs')).toEqual([{ run_id: beta.runId }]);
-    expect(await one.query('select run_id from pgflow.runs where flow_slug = $1', ['wiring_alpha'])).toEqual([
-      { run_id: alpha.runId },
-    ]);
+    expect(await one.query('select run_id from pgflow.runs')).toEqual([{ run_id: alpha.runId }]);
     expect(app.get(getFlowClientToken('two'))).not.toBe(client);
   });
 });
