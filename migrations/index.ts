@@ -12,6 +12,7 @@ import { PgflowCompatibility1796405279742 } from './1796405279742-pgflow-compati
 import { AdoptPgflowData1796406357120 } from './1796406357120-adopt-pgflow-data.ts';
 import { DeadWorkers1796406907140 } from './1796406907140-dead-workers.ts';
 import { DeploySafety1796407330739 } from './1796407330739-deploy-safety.ts';
+import { FlowEvents1796407918837 } from './1796407918837-flow-events.ts';
 
 export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   QueueLayer1764150000000,
@@ -23,4 +24,5 @@ export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   AdoptPgflowData1796406357120,
   DeadWorkers1796406907140,
   DeploySafety1796407330739,
+  FlowEvents1796407918837,
 ];

@@ -8,6 +8,7 @@ import { MigrationsCheck } from './db/migrations.check.ts';
 import { NotificationListener } from './db/notification-listener.ts';
 import { PgflowDiscoveryModule } from './discovery/pgflow-discovery.module.ts';
 import { InvalidOptionsError } from './errors/invalid-options.error.ts';
+import { FlowEventDispatcher } from './events/flow-event-dispatcher.ts';
 import { PGFLOW_MODULE_OPTIONS, PGFLOW_RAW_OPTIONS } from './pgflow.constants.ts';
 import {
   assertValidAsyncOptions,
@@ -28,6 +29,7 @@ function coreProviders(dataSourceName: string | undefined): Provider[] {
     PgflowWorker,
     WorkerPresenceCheck,
     FlowClient,
+    FlowEventDispatcher,
   ];
 }
 
