@@ -11,6 +11,8 @@ import { Hardening1796404397409 } from './1796404397409-hardening.ts';
 import { PgflowCompatibility1796405279742 } from './1796405279742-pgflow-compatibility.ts';
 import { AdoptPgflowData1796406357120 } from './1796406357120-adopt-pgflow-data.ts';
 import { DeadWorkers1796406907140 } from './1796406907140-dead-workers.ts';
+import { DeploySafety1796407330739 } from './1796407330739-deploy-safety.ts';
+import { FlowEvents1796407918837 } from './1796407918837-flow-events.ts';
 
 export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   QueueLayer1764150000000,
@@ -21,4 +23,6 @@ export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   PgflowCompatibility1796405279742,
   AdoptPgflowData1796406357120,
   DeadWorkers1796406907140,
+  DeploySafety1796407330739,
+  FlowEvents1796407918837,
 ];

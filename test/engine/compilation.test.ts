@@ -202,7 +202,11 @@ describe('ensure_flow_compiled', () => {
   it('verifies a flow of the same shape and changes nothing', async () => {
     await ensureCompiled('verified_flow', template);
     const before = await snapshotTables(db);
-    expect(await ensureCompiled('verified_flow', template)).toEqual({ status: 'verified', differences: [] });
+    expect(await ensureCompiled('verified_flow', template)).toEqual({
+      status: 'verified',
+      differences: [],
+      options_changed: [],
+    });
     expect(await snapshotTables(db)).toEqual(before);
   });
 

@@ -48,7 +48,7 @@ describe("pgflow's DSL (compileFlow)", () => {
     for (const statement of compileFlow(dslFlow)) await db.query(statement);
 
     const shape = toFlowShape(flowDefinitionOf(new DslTwinFlow()));
-    expect(await ensure('interop_dsl', shape)).toEqual({ status: 'verified', differences: [] });
+    expect(await ensure('interop_dsl', shape)).toEqual({ status: 'verified', differences: [], options_changed: [] });
     const rows = await db.query(
       `select step_slug, step_type, deps_count, opt_max_attempts, opt_timeout from pgflow.steps
         where flow_slug = 'interop_dsl' order by step_index`,
@@ -118,7 +118,11 @@ class ShapeTwinFlow {
 describe("pgflow 0.14's shape format", () => {
   it('compiles a flow, then verifies it, and reads back the same structure', async () => {
     expect(await ensure('interop_shape', PGFLOW_014_SHAPE)).toEqual({ status: 'compiled', differences: [] });
-    expect(await ensure('interop_shape', PGFLOW_014_SHAPE)).toEqual({ status: 'verified', differences: [] });
+    expect(await ensure('interop_shape', PGFLOW_014_SHAPE)).toEqual({
+      status: 'verified',
+      differences: [],
+      options_changed: [],
+    });
     const [row] = await db.query<{ shape: typeof PGFLOW_014_SHAPE }>(
       `select pgflow._get_flow_shape(p_flow_slug => 'interop_shape') as shape`,
     );
@@ -136,8 +140,16 @@ describe("pgflow 0.14's shape format", () => {
 
   it('verifies against the same flow written with @Flow/@Step, both ways', async () => {
     const library = toFlowShape(flowDefinitionOf(new ShapeTwinFlow()));
-    expect(await ensure('interop_shape', library)).toEqual({ status: 'verified', differences: [] });
-    expect(await ensure('interop_shape', PGFLOW_014_SHAPE)).toEqual({ status: 'verified', differences: [] });
+    expect(await ensure('interop_shape', library)).toEqual({
+      status: 'verified',
+      differences: [],
+      options_changed: [],
+    });
+    expect(await ensure('interop_shape', PGFLOW_014_SHAPE)).toEqual({
+      status: 'verified',
+      differences: [],
+      options_changed: [],
+    });
   });
 
   it('reports a changed pattern as a mismatch, naming the step', async () => {
@@ -160,6 +172,6 @@ describe("pgflow 0.14's shape format", () => {
         forbiddenInputPattern: step.forbiddenInputPattern.defined ? step.forbiddenInputPattern.value : null,
       })),
     };
-    expect(await ensure('interop_shape', legacy)).toEqual({ status: 'verified', differences: [] });
+    expect(await ensure('interop_shape', legacy)).toEqual({ status: 'verified', differences: [], options_changed: [] });
   });
 });

@@ -32,6 +32,11 @@ export {
   type StepDecorator,
 } from './decorators/index.ts';
 // What FlowRegistry's methods return.
+export {
+  type FlowEventType,
+  OnFlowEvent,
+  type OnFlowEventOptions,
+} from './decorators/on-flow-event.decorator.ts';
 export type { FlowDefinition, StepDefinition } from './definition/flow-definition.ts';
 // Kept: the only way for an application to list its flows and their steps (the example app's GET /flows).
 export { FlowRegistry } from './discovery/flow.registry.ts';
@@ -76,6 +81,7 @@ export {
   type TimedOutTask,
   WaitTimeoutError,
 } from './errors/index.ts';
+export type { FlowEvent } from './events/flow-event-dispatcher.ts';
 export type { JsonObject, JsonValue } from './json/index.ts';
 export { DEFAULT_REGISTRATION, getFlowClientToken, getPgflowWorkerToken } from './pgflow.constants.ts';
 export { PgflowModule } from './pgflow.module.ts';

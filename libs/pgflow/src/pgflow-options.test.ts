@@ -39,6 +39,7 @@ describe('resolvePgflowOptions', () => {
       },
       compilation: 'verify',
       limits: { maxInputBytes: undefined, maxOutputBytes: undefined },
+      forceRecompileInProduction: false,
     });
     expect(resolvePgflowOptions({})).toEqual(PGFLOW_DEFAULT_OPTIONS);
     expect(resolvePgflowOptions({ worker: {} })).toEqual(PGFLOW_DEFAULT_OPTIONS);

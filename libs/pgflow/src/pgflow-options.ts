@@ -68,6 +68,11 @@ export interface PgflowModuleOptions {
   readonly compilation?: CompilationMode;
   /** Payload limits of this process, stricter than the engine's (pgflow.limits) [none]. */
   readonly limits?: PgflowLimitsOptions;
+  /**
+   * Allows compilation 'recompile' when NODE_ENV is 'production' [false]: it deletes the runs of every
+   * flow whose definition changed, so production refuses it unless this says so too.
+   */
+  readonly forceRecompileInProduction?: boolean;
 }
 
 /** A class that creates the options, for `forRootAsync({ useClass | useExisting })`. */
@@ -108,6 +113,7 @@ export interface ResolvedPgflowOptions {
   readonly worker: ResolvedPgflowWorkerOptions;
   readonly compilation: CompilationMode;
   readonly limits: ResolvedPgflowLimits;
+  readonly forceRecompileInProduction: boolean;
 }
 
 /** The defaults, as documented on each option. */
@@ -128,6 +134,7 @@ export const PGFLOW_DEFAULT_OPTIONS: ResolvedPgflowOptions = Object.freeze({
   }),
   compilation: 'verify',
   limits: NO_PROCESS_LIMITS,
+  forceRecompileInProduction: false,
 });
 
 type IntegerOption = Exclude<keyof ResolvedPgflowWorkerOptions, 'enabled' | 'flows' | 'declareDeadAfterMs'>;
@@ -150,7 +157,7 @@ const INTEGER_RULES: Record<IntegerOption, { min: number; max: number; unit: str
   shutdownTimeoutMs: { min: 0, max: MAX_TIMER_DELAY_MS, unit: 'milliseconds' },
 };
 
-const TOP_LEVEL_KEYS = ['dataSource', 'flows', 'worker', 'compilation', 'limits'];
+const TOP_LEVEL_KEYS = ['dataSource', 'flows', 'worker', 'compilation', 'limits', 'forceRecompileInProduction'];
 const WORKER_KEYS = Object.keys(PGFLOW_DEFAULT_OPTIONS.worker);
 
 /**
@@ -184,7 +191,14 @@ export function resolvePgflowOptions(options: PgflowModuleOptions | undefined = 
     worker: resolveWorker(raw.worker),
     compilation,
     limits: resolveLimits(raw.limits),
+    forceRecompileInProduction: resolveForce(raw.forceRecompileInProduction),
   });
+}
+
+function resolveForce(value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw new InvalidOptionsError('forceRecompileInProduction', value, 'true or false');
+  return value;
 }
 
 function resolveWorker(value: unknown): ResolvedPgflowWorkerOptions {

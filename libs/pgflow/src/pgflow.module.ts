@@ -9,6 +9,7 @@ import { NotificationListener } from './db/notification-listener.ts';
 import { PgflowDatabase } from './db/pgflow-database.ts';
 import { FlowRegistry } from './discovery/flow.registry.ts';
 import { InvalidOptionsError } from './errors/invalid-options.error.ts';
+import { FlowEventDispatcher } from './events/flow-event-dispatcher.ts';
 import {
   getFlowClientToken,
   getPgflowWorkerToken,
@@ -63,6 +64,7 @@ function registrationProviders(dataSourceName: string | undefined): Provider[] {
         new FlowClient(registry, singleRegistrationRouter(registration)),
     },
     { provide: getPgflowWorkerToken(dataSourceName), useExisting: PgflowWorker },
+    FlowEventDispatcher,
   ];
 }
 

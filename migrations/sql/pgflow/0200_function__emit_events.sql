@@ -43,6 +43,18 @@ begin
            where pgflow._notifications_allowed()
            order by v.n) e;
 
+  -- Run events also go to the flow's channel, 'pgflow:flow:<flow_slug>', for listeners of every run of
+  -- a flow (the library's @OnFlowEvent): small, and one per run event only.
+  perform pg_notify('pgflow:flow:' || (e.payload ->> 'flow_slug'), e.payload::text)
+    from (select jsonb_strip_nulls(jsonb_build_object(
+                   'event_type', v.payload -> 'event_type', 'run_id', v.payload -> 'run_id',
+                   'flow_slug', v.payload -> 'flow_slug', 'status', v.payload -> 'status',
+                   'error_message', left(v.payload ->> 'error_message', 2000), 'at', v.payload -> 'at')) as payload
+            from unnest(v_events) with ordinality as v(payload, n)
+           where v.payload ->> 'event_type' like 'run:%' and v.payload ? 'flow_slug'
+             and pgflow._notifications_allowed()
+           order by v.n) e;
+
   -- Supabase Realtime, where its schema exists (the lookups are cache hits); not for task events.
   if to_regnamespace('realtime') is not null
      and to_regprocedure('realtime.send(jsonb,text,text,boolean)') is not null then

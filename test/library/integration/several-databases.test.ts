@@ -10,11 +10,13 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import {
   Flow,
   FlowClient,
+  type FlowEvent,
   FlowNotFoundError,
   getPgflowWorkerToken,
   InjectFlowClient,
   InvalidOptionsError,
   type MapStepContext,
+  OnFlowEvent,
   PgflowModule,
   type PgflowWorker,
   pgflowMigrations,
@@ -54,6 +56,17 @@ class ReportFlow {
   page(page: string, ctx: MapStepContext) {
     executed.push({ flow: ctx.flowSlug, runId: ctx.runId });
     return page.length;
+  }
+}
+
+/** Run events of every flow: each registration listens to its own flows, on its own database. */
+@Injectable()
+class Completions {
+  readonly events: FlowEvent[] = [];
+
+  @OnFlowEvent('run:completed')
+  completed(event: FlowEvent) {
+    this.events.push(event);
   }
 }
 
@@ -108,7 +121,7 @@ function startApp(): Promise<TestApp> {
     typeOrm: dataSources(),
     pgflowModule: PgflowModule.forRoot({ dataSource: 'billing', flows: [InvoiceFlow], worker: FAST_WORKER }),
     imports: [PgflowModule.forRoot({ dataSource: 'reports', flows: [ReportFlow], worker: FAST_WORKER })],
-    providers: [InvoiceFlow, ReportFlow, Clients],
+    providers: [InvoiceFlow, ReportFlow, Clients, Completions],
   });
 }
 
@@ -162,6 +175,14 @@ describe('PgflowModule registered once per database, on two servers', () => {
       'md_report',
       'md_report',
     ]);
+    const completions = app.get(Completions).events;
+    await waitFor(() => completions.length === 2, { description: 'run:completed of both runs, one each' });
+    expect(completions.map((event) => [event.flow_slug, event.run_id]).sort()).toEqual(
+      [
+        ['md_invoice', invoice.runId],
+        ['md_report', report.runId],
+      ].sort(),
+    );
     expect(app.get<PgflowWorker>(getPgflowWorkerToken('billing')).state).toBe('running');
     expect(app.get<PgflowWorker>(getPgflowWorkerToken('reports')).state).toBe('running');
   });

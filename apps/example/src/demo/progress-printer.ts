@@ -48,6 +48,8 @@ function describe(event: RunEvent): string | undefined {
       return `${step} failed: ${event.error_message}`;
     case 'step:skipped':
       return `${step} skipped (${event.skip_reason})`;
+    case 'run:deleted':
+      return `run ${event.run_id} deleted with its flow`;
     case 'run:completed':
     case 'run:failed':
       return undefined;

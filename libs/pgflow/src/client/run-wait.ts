@@ -25,8 +25,14 @@ export interface RunWaitContext {
   onShutdown(reject: () => void): () => void;
 }
 
-/** The run ends: the only events after which a read of the run can settle a wait. */
-const END_EVENTS: ReadonlySet<unknown> = new Set(['run:completed', 'run:failed']);
+/** The run ends (or is deleted): the only events after which a read of the run can settle a wait. */
+const END_EVENTS: ReadonlySet<unknown> = new Set(['run:completed', 'run:failed', 'run:deleted']);
+
+/**
+ * A wait also reads its run this often: when the engine sheds notifications (the server's
+ * notification queue nearly full, see pgflow.limits) none arrives, and the wait must still end.
+ */
+const SAFETY_READ_MS = 15_000;
 
 /**
  * One `wait()` for a run to end. The outcome always comes from the tables (sql.runOutcome), never
@@ -59,6 +65,7 @@ export function waitForRun<TOutput, TInput>(
       finished = true;
       timer?.clear();
       clearTimeout(retryTimer);
+      clearInterval(safetyTimer);
       signal?.removeEventListener('abort', onAbort);
       stopReconnect();
       removeShutdown();
@@ -66,6 +73,7 @@ export function waitForRun<TOutput, TInput>(
       settle();
     };
     const fail = (error: unknown): void => finish(() => reject(error));
+    let safetyTimer: NodeJS.Timeout | undefined;
     const onAbort = (): void => fail(signal?.reason);
 
     const settleFrom = (outcome: RunOutcomeRow | undefined): void => {
@@ -112,6 +120,8 @@ export function waitForRun<TOutput, TInput>(
     // timeoutMs may exceed what one Node.js timer can wait (about 24.8 days).
     if (timeoutMs !== undefined) timer = new LongTimeout(() => fail(new WaitTimeoutError(runId, timeoutMs)), timeoutMs);
     stopReconnect = context.listener.onReconnect(check);
+    safetyTimer = setInterval(check, SAFETY_READ_MS);
+    safetyTimer.unref();
     context.listener
       .subscribe(runChannel(runId), (payload) => {
         if (isEndEvent(payload)) check();

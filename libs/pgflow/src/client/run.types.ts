@@ -78,6 +78,8 @@ export type RunEventType =
   | 'run:started'
   | 'run:completed'
   | 'run:failed'
+  /** The run was deleted with its flow (delete_flow_and_data, compilation 'recompile'). */
+  | 'run:deleted'
   | 'step:started'
   | 'step:completed'
   | 'step:failed'

@@ -5,6 +5,7 @@ import { PgflowDatabase } from '../db/pgflow-database.ts';
 import type { FlowDefinition } from '../definition/flow-definition.ts';
 import { toFlowShape } from '../definition/flow-shape.ts';
 import { FlowShapeMismatchError } from '../errors/flow-shape-mismatch.error.ts';
+import { InvalidOptionsError } from '../errors/invalid-options.error.ts';
 import { PGFLOW_MODULE_OPTIONS } from '../pgflow.constants.ts';
 import type { ResolvedPgflowOptions } from '../pgflow-options.ts';
 import { PgflowRegistrations } from '../registration/pgflow-registrations.ts';
@@ -43,14 +44,26 @@ export class FlowCompiler {
   private async compileEach(flows: readonly FlowDefinition[]): Promise<void> {
     const mode = this.options.compilation;
     if (mode === false) return;
-    for (const flow of flows) {
-      const [row] = await this.database.query<{ result: { status: CompileStatus; differences: string[] } }>(
-        sql.ensureFlowCompiled,
-        [flow.slug, JSON.stringify(toFlowShape(flow)), mode === 'recompile'],
+    if (mode === 'recompile' && process.env.NODE_ENV === 'production' && !this.options.forceRecompileInProduction) {
+      throw new InvalidOptionsError(
+        'compilation',
+        mode,
+        "'verify' in production: NODE_ENV is 'production', and 'recompile' deletes the runs of every flow whose " +
+          'definition changed. Use it in development only, or, if you really mean to delete production runs, also ' +
+          'set forceRecompileInProduction: true',
       );
+    }
+    for (const flow of flows) {
+      const [row] = await this.database.query<{
+        result: { status: CompileStatus; differences: string[]; options_changed?: string[] };
+      }>(sql.ensureFlowCompiled, [flow.slug, JSON.stringify(toFlowShape(flow)), mode === 'recompile']);
       const { status, differences } = row?.result ?? { status: 'mismatch', differences: [] };
       if (status === 'mismatch') throw new FlowShapeMismatchError(flow.slug, differences);
       if (status === 'compiled') this.logger.log(`Flow '${flow.slug}' created in the database.`);
+      const changed = row?.result.options_changed ?? [];
+      if (changed.length > 0) {
+        this.logger.log(`Flow '${flow.slug}': options updated in the database to the code's: ${changed.join('; ')}.`);
+      }
       if (status === 'recompiled') {
         this.logger.warn(
           `Flow '${flow.slug}' recompiled (compilation: 'recompile'): its previous definition and runs were ` +

@@ -7,6 +7,11 @@
 /** Channel the engine notifies when it sends work to a queue (payload: the queue name). */
 export const WORK_CHANNEL = 'pgflow:work';
 
+/** Channel of the run events of every run of one flow (for @OnFlowEvent). */
+export function flowChannel(flowSlug: string): string {
+  return `pgflow:flow:${flowSlug}`;
+}
+
 /** Channel of one run's events. */
 export function runChannel(runId: string): string {
   return `pgflow:run:${runId}`;

@@ -45,7 +45,7 @@ describe('toFlowShape on the engine', () => {
 
   it('compiles, then verifies against the same definition', async () => {
     await expect(ensure(shape)).resolves.toEqual({ status: 'compiled', differences: [] });
-    await expect(ensure(shape)).resolves.toEqual({ status: 'verified', differences: [] });
+    await expect(ensure(shape)).resolves.toEqual({ status: 'verified', differences: [], options_changed: [] });
   });
 
   it('creates the steps in step order with their structure and options', async () => {

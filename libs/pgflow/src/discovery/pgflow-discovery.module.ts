@@ -11,6 +11,6 @@ import { PgflowMetadataAccessor } from './pgflow-metadata.accessor.ts';
 @Module({
   imports: [DiscoveryModule],
   providers: [PgflowMetadataAccessor, FlowExplorer, FlowRegistry],
-  exports: [PgflowMetadataAccessor, FlowExplorer, FlowRegistry],
+  exports: [PgflowMetadataAccessor, FlowExplorer, FlowRegistry, DiscoveryModule],
 })
 export class PgflowDiscoveryModule {}

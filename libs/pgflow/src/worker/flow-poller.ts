@@ -14,11 +14,16 @@ export interface FlowPoller {
   backlog: boolean;
   /** Notifications of new work received (a claim that read before one arrived must not delay the next). */
   notified: number;
+  /**
+   * The flow in the database has a step this process's class does not define (another deployment
+   * changed it): this worker no longer claims its tasks, leaving them to processes with the new code.
+   */
+  retired: boolean;
 }
 
 /** A poller for a flow, due at once. */
 export function newPoller(definition: FlowDefinition, workerId: string): FlowPoller {
-  return { definition, workerId, dueAt: 0, claiming: 0, backlog: false, notified: 0 };
+  return { definition, workerId, dueAt: 0, claiming: 0, backlog: false, notified: 0, retired: false };
 }
 
 /**

@@ -189,7 +189,9 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
       }
       const free = this.freeSlots();
       // A flow's queue is read by one round trip at a time, or by two when its last read found a backlog.
-      const ready = this.pollers.filter((p) => p.claiming === 0 || (p.backlog && p.claiming < MAX_ROUND_TRIPS));
+      const ready = this.pollers.filter(
+        (p) => !p.retired && (p.claiming === 0 || (p.backlog && p.claiming < MAX_ROUND_TRIPS)),
+      );
       const due = free > 0 ? ready.filter((p) => p.dueAt <= now) : [];
       // Rotate between due flows so that a busy flow cannot starve the others. Reported results may
       // make their flow's next steps ready: a round trip that reports them also claims for that flow.

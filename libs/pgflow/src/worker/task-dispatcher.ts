@@ -2,6 +2,7 @@ import type { Logger } from '@nestjs/common';
 import { sql } from '../db/engine.sql.ts';
 import type { PgflowDatabase } from '../db/pgflow-database.ts';
 import { isRetryableError } from '../db/sql-state.ts';
+import type { StepDefinition } from '../definition/flow-definition.ts';
 import { Backoff } from '../support/backoff.ts';
 import { sleep } from '../support/sleep.ts';
 import { FlowInputCache } from './flow-input-cache.ts';
@@ -81,8 +82,36 @@ export class TaskDispatcher {
     const unread =
       failure === undefined ? [] : tasks.filter((t) => t.flow_input === null && !this.inputs.has(t.run_id));
     if (unread.length > 0) await this.handBackUnread(poller, unread, failure);
+    const unknown: ClaimedTask[] = [];
     for (const task of tasks) {
-      if (!unread.includes(task)) this.start(poller, task);
+      if (unread.includes(task)) continue;
+      if (poller.definition.stepsBySlug.has(task.step_slug)) this.start(poller, task);
+      else unknown.push(task);
+    }
+    if (unknown.length > 0) await this.retire(poller, unknown);
+  }
+
+  /**
+   * The flow in the database has steps this process does not know: another deployment changed it
+   * while this one runs. Running their tasks would burn their attempts ('not defined'), so they go
+   * back to the queue untouched (no attempt counted) and this worker stops serving the flow; the
+   * processes with the new code run them.
+   */
+  private async retire(poller: FlowPoller, tasks: readonly ClaimedTask[]): Promise<void> {
+    const steps = [...new Set(tasks.map((t) => t.step_slug))];
+    const firstTime = !poller.retired;
+    poller.retired = true;
+    await this.release(
+      poller,
+      tasks.map((t) => t.msg_id),
+    );
+    if (firstTime) {
+      this.logger.error(
+        `Flow '${poller.definition.slug}' in the database has step(s) ${steps.map((s) => `'${s}'`).join(', ')} that ` +
+          `class ${poller.definition.className} of this process does not define: another deployment changed the ` +
+          'flow. This worker stopped serving it and handed its tasks back untouched; deploy the new code to this ' +
+          'process to serve it again.',
+      );
     }
   }
 
@@ -163,16 +192,7 @@ export class TaskDispatcher {
   }
 
   private start(poller: FlowPoller, task: ClaimedTask): void {
-    const step = poller.definition.stepsBySlug.get(task.step_slug);
-    if (step === undefined) {
-      this.results.fail(
-        poller.definition.slug,
-        task,
-        `Step '${task.step_slug}' is not defined in flow class ${poller.definition.className} of this process ` +
-          `(flow '${poller.definition.slug}'): the code and the database disagree.`,
-      );
-      return;
-    }
+    const step = poller.definition.stepsBySlug.get(task.step_slug) as StepDefinition;
     const flowInput = this.inputs.has(task.run_id) ? this.inputs.get(task.run_id) : null;
     const execution = new TaskExecution(
       poller.definition.slug,
