@@ -140,6 +140,26 @@ describe('assigning flows to registrations', () => {
     expect(error).toMatchObject({ problem: 'unclaimed', flows: ['wiring_beta'] });
   });
 
+  it("spreads one flow's work over two databases: a subclass per database, under its own slug", async () => {
+    @Flow({ slug: 'wiring_alpha_two', maxAttempts: 1 })
+    class AlphaInTwoFlow extends AlphaFlow {}
+    const { client } = await boot(
+      [
+        { dataSource: 'one', flows: [AlphaFlow] },
+        { dataSource: 'two', flows: [AlphaInTwoFlow] },
+      ],
+      [AlphaFlow, AlphaInTwoFlow],
+    );
+    const [inOne, inTwo] = await Promise.all([
+      client.start(AlphaFlow, { n: 1 }),
+      client.start(AlphaInTwoFlow, { n: 2 }),
+    ]);
+    await expect(inOne.wait({ timeoutMs: 10_000 })).resolves.toMatchObject({ output: { only: 2 } });
+    await expect(inTwo.wait({ timeoutMs: 10_000 })).resolves.toMatchObject({ output: { only: 3 } });
+    expect(await one.query('select run_id from pgflow.runs')).toEqual([{ run_id: inOne.runId }]);
+    expect(await two.query('select run_id from pgflow.runs')).toEqual([{ run_id: inTwo.runId }]);
+  });
+
   it('registers with forRootAsync (the DataSource given up front, the flows from the factory)', async () => {
     const { app, client } = await apps.start({
       url: one.url,
