@@ -1,5 +1,4 @@
 import type { BeforeApplicationShutdown, OnApplicationShutdown } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
 import { sql } from '../db/engine.sql.ts';
 import { EngineSqlState, sqlStateOf } from '../db/sql-state.ts';
 import type { FlowDefinition } from '../definition/flow-definition.ts';
@@ -14,7 +13,7 @@ import { RunNotFoundError } from '../errors/run-not-found.error.ts';
 import { toJsonValue } from '../json/to-json-value.ts';
 import { jsonBytes } from '../limits/payload-limits.ts';
 import type { PgflowRegistration } from '../registration/pgflow-registration.ts';
-import type { RunRouter } from '../registration/run-router.ts';
+import { assertManagerOf, type RunRouter } from '../registration/run-router.ts';
 import type { FlowReference } from '../types/flow-class.ts';
 import type { FlowInput, FlowOutput } from '../types/flow-types.ts';
 import type {
@@ -359,29 +358,6 @@ function runInput(
     );
   }
   return json;
-}
-
-/**
- * A caller's transaction must be on the flow's database: the run is created in it. A manager of
- * another DataSource would put the run where no worker of its flow looks (or fail).
- */
-function assertManagerOf(
-  router: RunRouter,
-  target: PgflowRegistration,
-  slug: string,
-  manager: EntityManager | undefined,
-  subject: string,
-): void {
-  if (manager === undefined || manager.dataSource === target.database.dataSource) return;
-  const other = router.all().find((registration) => registration.database.dataSource === manager.dataSource);
-  throw new InvalidOptionsError(
-    'manager',
-    manager,
-    `an EntityManager of the DataSource '${target.name}', where the runs of flow '${slug}' live (its PgflowModule ` +
-      `registration); this one is of ${other === undefined ? 'another DataSource' : `DataSource '${other.name}'`}. ` +
-      'Start the run in a transaction of that DataSource, or without manager',
-    { subject },
-  );
 }
 
 function assertNewRunId(runId: unknown, option: string, subject: string): void {

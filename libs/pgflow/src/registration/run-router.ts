@@ -1,3 +1,5 @@
+import type { EntityManager } from 'typeorm';
+import { InvalidOptionsError } from '../errors/invalid-options.error.ts';
 import type { PgflowRegistration } from './pgflow-registration.ts';
 
 /**
@@ -21,4 +23,27 @@ export function singleRegistrationRouter(registration: PgflowRegistration): RunR
     forFlow: () => registration,
     forRun: async () => registration,
   };
+}
+
+/**
+ * A caller's transaction must be on the flow's database: the run is created in it. A manager of
+ * another DataSource would put the run where no worker of its flow looks (or fail).
+ */
+export function assertManagerOf(
+  router: RunRouter,
+  target: PgflowRegistration,
+  slug: string,
+  manager: EntityManager | undefined,
+  subject: string,
+): void {
+  if (manager === undefined || manager.dataSource === target.database.dataSource) return;
+  const other = router.all().find((registration) => registration.database.dataSource === manager.dataSource);
+  throw new InvalidOptionsError(
+    'manager',
+    manager,
+    `an EntityManager of the DataSource '${target.name}', where the runs of flow '${slug}' live (its PgflowModule ` +
+      `registration); this one is of ${other === undefined ? 'another DataSource' : `DataSource '${other.name}'`}. ` +
+      'Start the run in a transaction of that DataSource, or without manager',
+    { subject },
+  );
 }
