@@ -3,7 +3,7 @@
  * clone) and copying it into an extension folder, as `npm run pgmq:install`, .ci/run and the test
  * harness do.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -104,18 +104,25 @@ describe('embeddedExtensionDir', () => {
 describe('the test harness with PGFLOW_PGMQ=extension', () => {
   it('does nothing for other modes, whatever the server offers', async () => {
     const database = await createEmptyDatabaseOffering(server.offerStates[0] ?? false);
-    const target = { url: database.url, source: 'DATABASE_URL', dataDir: undefined, stop: async () => {} } as const;
-    await expect(withPgmqMode('fallback', () => preparePgmqForTests(target))).resolves.toBeUndefined();
+    const target = { url: database.url, source: 'DATABASE_URL' } as const;
+    const embedded = join(scratch, 'embedded-extension');
+    mkdirSync(embedded);
+    await expect(withPgmqMode('fallback', () => preparePgmqForTests(target, embedded))).resolves.toBeUndefined();
+    expect(readdirSync(embedded)).toEqual([]);
   });
 
   if (server.offerStates.includes(false)) {
-    it('never changes a DATABASE_URL server that lacks pgmq: it names the command that installs it', async () => {
+    it('installs pgmq into the embedded binaries, but never changes a DATABASE_URL server that lacks it: it names the command', async () => {
       const database = await createEmptyDatabaseOffering(false);
-      const target = { url: database.url, source: 'DATABASE_URL', dataDir: undefined, stop: async () => {} } as const;
-      await expect(withPgmqMode('extension', () => preparePgmqForTests(target))).rejects.toThrow(
+      const target = { url: database.url, source: 'DATABASE_URL' } as const;
+      // The embedded binaries' folder stands in a scratch folder here: this run's server stays as it is.
+      const embedded = join(scratch, 'embedded-extension');
+      mkdirSync(embedded);
+      await expect(withPgmqMode('extension', () => preparePgmqForTests(target, embedded))).rejects.toThrow(
         'PGFLOW_PGMQ=extension, but the PostgreSQL server in DATABASE_URL does not offer the pgmq extension. ' +
           'Install it with `npm run pgmq:install`',
       );
+      expect(readdirSync(embedded).sort()).toEqual([...PGMQ_EXTENSION_FILES].sort());
     });
   }
 });

@@ -1,7 +1,8 @@
 /**
- * The queue layer a test run asks for (PGFLOW_PGMQ, read by the template's migration) must be
- * possible on its server. With PGFLOW_PGMQ=extension, the embedded server gets the real pgmq
- * installed when it lacks it (its binaries are this checkout's own); a DATABASE_URL server is never
+ * The queue layer a test run asks for (PGFLOW_PGMQ, read by every migration the tests run) must be
+ * possible on its servers. With PGFLOW_PGMQ=extension, the embedded PostgreSQL's binaries (this
+ * checkout's own, used by the embedded test server and by the tests that start servers of their own:
+ * restarts, `npm start`) get the real pgmq installed when they lack it; a DATABASE_URL server is never
  * changed by the tests: a clear error names the command that installs it.
  */
 import pg from 'pg';
@@ -14,15 +15,18 @@ import {
   pgmqVendorDir,
 } from '../../tools/pgmq-extension.ts';
 
-export async function preparePgmqForTests(server: LocalPostgres): Promise<void> {
+/** `embeddedDir`: the embedded binaries' extension folder (a test of this function gives another). */
+export async function preparePgmqForTests(
+  server: Pick<LocalPostgres, 'url' | 'source'>,
+  embeddedDir?: string,
+): Promise<void> {
   if (pgmqMode() !== 'extension') return;
+  installPgmqFiles(pgmqVendorDir(), embeddedDir ?? (await embeddedExtensionDir()));
   const client = new pg.Client({ connectionString: server.url, application_name: 'pgflow test harness' });
   await client.connect();
   try {
     if ((await offeredPgmqVersion(client)) !== null) return;
     if (server.source === 'embedded') {
-      installPgmqFiles(pgmqVendorDir(), await embeddedExtensionDir());
-      if ((await offeredPgmqVersion(client)) !== null) return;
       throw new Error('The pgmq extension was copied into the embedded PostgreSQL, which still does not offer it.');
     }
     throw new Error(
