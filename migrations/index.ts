@@ -7,12 +7,12 @@ import { QueueLayer1764150000000 } from './1764150000000-queue-layer.ts';
 import { Engine1764150100000 } from './1764150100000-engine.ts';
 import { SqlHelpers1796403403634 } from './1796403403634-sql-helpers.ts';
 import { Hardening1796404397409 } from './1796404397409-hardening.ts';
-import { PgmqSearchPath1796405753104 } from './1796405753104-pgmq-search-path.ts';
+import { PgmqSearchPath1796408033597 } from './1796408033597-pgmq-search-path.ts';
 
 export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   QueueLayer1764150000000,
   Engine1764150100000,
   SqlHelpers1796403403634,
   Hardening1796404397409,
-  PgmqSearchPath1796405753104,
+  PgmqSearchPath1796408033597,
 ];

@@ -1,6 +1,6 @@
 /**
  * The migration that pins the search_path of the pgmq extension's functions
- * (PgmqSearchPath1796405753104), on every queue layer the server can give a database: it leaves the
+ * (PgmqSearchPath1796408033597), on every queue layer the server can give a database: it leaves the
  * fallback alone, pins every function of the extension (and down unpins them), changes nothing and
  * says why in a NOTICE when the migrating role does not own them, and the statement docs/SECURITY.md
  * gives for pinning them again (after ALTER EXTENSION pgmq UPDATE) is the migration's own.
@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { DataSource, type MigrationInterface } from 'typeorm';
-import { PgmqSearchPath1796405753104 } from '../../../migrations/1796405753104-pgmq-search-path.ts';
+import { PgmqSearchPath1796408033597 } from '../../../migrations/1796408033597-pgmq-search-path.ts';
 import { pgflowMigrations } from '../../../migrations/index.ts';
 import type { PgmqImplementation } from '../../../migrations/queue-layer/detect.ts';
 import { projectRoot, withDatabase } from '../../../tools/local-postgres.ts';
@@ -24,8 +24,8 @@ const server = await pgmqServer();
 const db = useTestDatabase();
 const migrator = useRole(db, 'migrator');
 
-const PIN_STATEMENT = PgmqSearchPath1796405753104.sql.up.extension?.[0] ?? '';
-const BEFORE_PIN = pgflowMigrations.slice(0, pgflowMigrations.indexOf(PgmqSearchPath1796405753104));
+const PIN_STATEMENT = PgmqSearchPath1796408033597.sql.up.extension?.[0] ?? '';
+const BEFORE_PIN = pgflowMigrations.slice(0, pgflowMigrations.indexOf(PgmqSearchPath1796408033597));
 
 async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url, application_name: 'pgflow test pin' });
@@ -144,7 +144,7 @@ describe.each(server.layers)('the pin of pgmq search_path, on the %s', (layer) =
     await migrate(database.url, layer, pgflowMigrations);
     // What ALTER EXTENSION pgmq UPDATE does to the functions it replaces: their settings are gone.
     await withClient(database.url, async (client) => {
-      for (const statement of PgmqSearchPath1796405753104.sql.down.extension ?? []) await client.query(statement);
+      for (const statement of PgmqSearchPath1796408033597.sql.down.extension ?? []) await client.query(statement);
     });
     expect((await pgmqFunctions(database.url)).filter((f) => f.config !== null)).toEqual([]);
 

@@ -11,7 +11,7 @@
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Flow, type MapStepContext, Step, type StepInput } from 'nestjs-pgflow';
 import pg from 'pg';
-import { PgmqSearchPath1796405753104 } from '../../../migrations/1796405753104-pgmq-search-path.ts';
+import { PgmqSearchPath1796408033597 } from '../../../migrations/1796408033597-pgmq-search-path.ts';
 import type { PgmqImplementation } from '../../../migrations/queue-layer/detect.ts';
 import { withDatabase } from '../../../tools/local-postgres.ts';
 import { useApps } from '../../library/fixtures/pgflow-app.ts';
@@ -131,7 +131,7 @@ describe.each(TARGETS)('objects planted in public to shadow built-ins, on $label
     db = target.layer === server.implementation && target.pinned ? template : await createLayerDatabase(target.layer);
     // The pin migration's own way back: what a role that does not own pgmq's functions leaves.
     if (!target.pinned)
-      for (const statement of PgmqSearchPath1796405753104.sql.down.extension ?? []) await db.query(statement);
+      for (const statement of PgmqSearchPath1796408033597.sql.down.extension ?? []) await db.query(statement);
     await plant(db, attacker);
   });
 

@@ -86,9 +86,9 @@ $unpin$
   },
 };
 
-export class PgmqSearchPath1796405753104 implements MigrationInterface {
+export class PgmqSearchPath1796408033597 implements MigrationInterface {
   static readonly sql = sql;
-  readonly name = 'PgmqSearchPath1796405753104';
+  readonly name = 'PgmqSearchPath1796408033597';
 
   up(queryRunner: QueryRunner): Promise<void> {
     return applyMigration(queryRunner, this.name, 'up', sql);
