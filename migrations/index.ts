@@ -13,6 +13,7 @@ import { AdoptPgflowData1796406357120 } from './1796406357120-adopt-pgflow-data.
 import { DeadWorkers1796406907140 } from './1796406907140-dead-workers.ts';
 import { DeploySafety1796407330739 } from './1796407330739-deploy-safety.ts';
 import { FlowEvents1796407918837 } from './1796407918837-flow-events.ts';
+import { PgmqSearchPath1796408033597 } from './1796408033597-pgmq-search-path.ts';
 
 export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   QueueLayer1764150000000,
@@ -25,4 +26,5 @@ export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   DeadWorkers1796406907140,
   DeploySafety1796407330739,
   FlowEvents1796407918837,
+  PgmqSearchPath1796408033597,
 ];

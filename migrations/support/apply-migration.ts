@@ -54,7 +54,7 @@ export async function applyMigration(
 }
 
 /** Advisory lock key of the library's migrations ('pgflowmg' as bytes). */
-const MIGRATION_LOCK_KEY = '8099288377440024423';
+export const MIGRATION_LOCK_KEY = '8099288377440024423';
 
 export async function runMigrationSql(
   queryRunner: QueryRunner,

@@ -1,14 +1,17 @@
-/** The queue layer migration: detection, PGFLOW_PGMQ, the record of the choice, and down. */
+/**
+ * The queue layer migration: detection, PGFLOW_PGMQ, the record of the choice, and down. The tests
+ * of what happens where the server offers pgmq, and where it does not, run on databases made to
+ * offer it or not (see support/pgmq-server.ts): on PostgreSQL 18+ both sets run whatever the server
+ * has installed, on older servers the set of the server's own state.
+ */
 import pg from 'pg';
 import { IMPLEMENTATION_QUERY } from '../../migrations/queue-layer/detect.ts';
 import { useTestDatabase } from '../support/test-database.ts';
 import { createEmptyDatabase, type EmptyDatabase } from './support/empty-database.ts';
 import { migrateQueueLayer } from './support/migrate-queue-layer.ts';
-import { itWhen, pgmqServer } from './support/pgmq-server.ts';
+import { createEmptyDatabaseOffering, pgmqServer } from './support/pgmq-server.ts';
 
 const server = await pgmqServer();
-const withoutExtension = itWhen(server.extensionAvailable === null, 'this server offers the pgmq extension');
-const withExtension = itWhen(server.extensionAvailable !== null, 'this server does not offer the pgmq extension');
 const template = useTestDatabase();
 
 interface DatabaseFacts {
@@ -70,39 +73,12 @@ describe('the queue layer migration', () => {
     expect(row?.pgmq_implementation).toMatch(server.implementation === 'fallback' ? /^fallback$/ : /^extension \d/);
   });
 
-  withoutExtension('by default installs the fallback and records it in the comment on schema pgmq', async () => {
-    const database = await createEmptyDatabase();
-    await migrateQueueLayer(database.url, 'up');
-    const after = await facts(database);
-    expect(after).toMatchObject({ implementation: 'fallback', migrationRecorded: true });
-    expect(after.schemaComment).toMatch(/^pgflow fallback: the pgmq 1\.5 SQL API/);
-    expect(await roundTrip(database)).toEqual([{ msg_id: '1', message: { ok: true } }]);
-  });
-
   it('with PGFLOW_PGMQ=fallback installs the fallback', async () => {
     const database = await createEmptyDatabase();
     await migrateQueueLayer(database.url, 'up', 'fallback');
     expect(await facts(database)).toMatchObject({ implementation: 'fallback', migrationRecorded: true });
     expect(await roundTrip(database)).toHaveLength(1);
   });
-
-  withoutExtension(
-    'with PGFLOW_PGMQ=extension fails on a server without pgmq, says what is missing and how to fix it, and changes nothing',
-    async () => {
-      const database = await createEmptyDatabase();
-      const failure = migrateQueueLayer(database.url, 'up', 'extension');
-      await expect(failure).rejects.toThrow(
-        'PGFLOW_PGMQ=extension requires the pgmq extension (1.5 or newer), but this PostgreSQL server does not offer pgmq',
-      );
-      await expect(failure).rejects.toThrow(/Install pgmq on the server .* or set PGFLOW_PGMQ=auto or fallback/);
-      expect(await facts(database)).toEqual({
-        implementation: 'none',
-        schemaComment: null,
-        migrationRecorded: false,
-        relations: 0,
-      });
-    },
-  );
 
   it('an invalid PGFLOW_PGMQ fails naming the value and the allowed ones, and changes nothing', async () => {
     const database = await createEmptyDatabase();
@@ -142,26 +118,58 @@ describe('the queue layer migration', () => {
       relations: 1,
     });
   });
-
-  withExtension('by default uses the pgmq extension the server offers', async () => {
-    const database = await createEmptyDatabase();
-    await migrateQueueLayer(database.url, 'up');
-    expect((await facts(database)).implementation).toMatch(/^extension \d/);
-    expect(await roundTrip(database)).toHaveLength(1);
-  });
-
-  withExtension('down leaves a real extension in place', async () => {
-    const database = await createEmptyDatabase();
-    await migrateQueueLayer(database.url, 'up', 'extension');
-    await migrateQueueLayer(database.url, 'down');
-    expect(await facts(database)).toMatchObject({ implementation: expect.stringMatching(/^extension/) });
-  });
-
-  withExtension('with PGFLOW_PGMQ=fallback refuses a database that has the pgmq extension', async () => {
-    const database = await createEmptyDatabase();
-    await runSql(database, 'create extension pgmq');
-    await expect(migrateQueueLayer(database.url, 'up', 'fallback')).rejects.toThrow(
-      /PGFLOW_PGMQ=fallback, but this database already has the pgmq extension/,
-    );
-  });
 });
+
+if (server.offerStates.includes(false)) {
+  describe('the queue layer migration where the server does not offer pgmq', () => {
+    it('by default installs the fallback and records it in the comment on schema pgmq', async () => {
+      const database = await createEmptyDatabaseOffering(false);
+      await migrateQueueLayer(database.url, 'up');
+      const after = await facts(database);
+      expect(after).toMatchObject({ implementation: 'fallback', migrationRecorded: true });
+      expect(after.schemaComment).toMatch(/^pgflow fallback: the pgmq 1\.5 SQL API/);
+      expect(await roundTrip(database)).toEqual([{ msg_id: '1', message: { ok: true } }]);
+    });
+
+    it('with PGFLOW_PGMQ=extension fails on a server without pgmq, says what is missing and how to fix it, and changes nothing', async () => {
+      const database = await createEmptyDatabaseOffering(false);
+      const failure = migrateQueueLayer(database.url, 'up', 'extension');
+      await expect(failure).rejects.toThrow(
+        'PGFLOW_PGMQ=extension requires the pgmq extension (1.5 or newer), but this PostgreSQL server does not offer pgmq',
+      );
+      await expect(failure).rejects.toThrow(/Install pgmq on the server .* or set PGFLOW_PGMQ=auto or fallback/);
+      expect(await facts(database)).toEqual({
+        implementation: 'none',
+        schemaComment: null,
+        migrationRecorded: false,
+        relations: 0,
+      });
+    });
+  });
+}
+
+if (server.offerStates.includes(true)) {
+  describe('the queue layer migration where the server offers pgmq', () => {
+    it('by default uses the pgmq extension the server offers', async () => {
+      const database = await createEmptyDatabaseOffering(true);
+      await migrateQueueLayer(database.url, 'up');
+      expect((await facts(database)).implementation).toMatch(/^extension \d/);
+      expect(await roundTrip(database)).toHaveLength(1);
+    });
+
+    it('down leaves a real extension in place', async () => {
+      const database = await createEmptyDatabaseOffering(true);
+      await migrateQueueLayer(database.url, 'up', 'extension');
+      await migrateQueueLayer(database.url, 'down');
+      expect(await facts(database)).toMatchObject({ implementation: expect.stringMatching(/^extension/) });
+    });
+
+    it('with PGFLOW_PGMQ=fallback refuses a database that has the pgmq extension', async () => {
+      const database = await createEmptyDatabaseOffering(true);
+      await runSql(database, 'create extension pgmq');
+      await expect(migrateQueueLayer(database.url, 'up', 'fallback')).rejects.toThrow(
+        /PGFLOW_PGMQ=fallback, but this database already has the pgmq extension/,
+      );
+    });
+  });
+}

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { useTestDatabase } from '../support/test-database.ts';
-import { itWithFallback, pgmqServer } from './support/pgmq-server.ts';
+import { createLayerDatabase, pgmqServer } from './support/pgmq-server.ts';
 import { newQueue, read, sendAll } from './support/queues.ts';
 
 const server = await pgmqServer();
@@ -88,12 +88,43 @@ describe('pgmq.list_queues', () => {
 });
 
 describe('pgmq.detach_archive', () => {
-  itWithFallback(server)('is a no-op that keeps the archive and its rows', async () => {
+  /** Whether `relation` is a member of the pgmq extension (what detach_archive changes there). */
+  async function memberOfExtension(query: typeof db.query, relation: string): Promise<boolean> {
+    const [row] = await query<{ member: boolean }>(
+      `select exists (select from pg_depend d join pg_extension e on e.oid = d.refobjid
+                       where e.extname = 'pgmq' and d.deptype = 'e' and d.classid = 'pg_class'::regclass
+                         and d.objid = $1::regclass) as member`,
+      [relation],
+    );
+    return row?.member ?? false;
+  }
+
+  it('keeps the archive and its rows; on the extension, the archive leaves the extension', async () => {
     const queue = await newQueue(db);
     await sendAll(db, queue, [{ n: 1 }]);
     await db.query('select pgmq.archive($1, 1::bigint)', [queue]);
+    expect(await memberOfExtension(db.query, `pgmq.a_${queue}`)).toBe(server.implementation === 'extension');
+
     await db.query('select pgmq.detach_archive($1)', [queue]);
     expect(await db.query(`select msg_id from pgmq.a_${queue}`)).toEqual([{ msg_id: '1' }]);
+    // pgmq makes queue tables members of the extension, so that DROP EXTENSION drops them; a
+    // detached archive survives it. The fallback is no extension: there is nothing to detach from.
+    expect(await memberOfExtension(db.query, `pgmq.a_${queue}`)).toBe(false);
+  });
+
+  it('is a no-op on the fallback, which only checks that the archive exists', async () => {
+    const fallback = server.implementation === 'fallback' ? db : await createLayerDatabase('fallback');
+    await fallback.query("select pgmq.create('detached')");
+    await fallback.query(`select pgmq.send('detached', '{"n": 1}')`);
+    await fallback.query("select pgmq.archive('detached', 1::bigint)");
+    const catalogBefore = await fallback.query("select * from pg_class where relname = 'a_detached'");
+
+    await fallback.query("select pgmq.detach_archive('detached')");
+    expect(await fallback.query('select msg_id from pgmq.a_detached')).toEqual([{ msg_id: '1' }]);
+    expect(await fallback.query("select * from pg_class where relname = 'a_detached'")).toEqual(catalogBefore);
+    await expect(fallback.query("select pgmq.detach_archive('never_created')")).rejects.toMatchObject({
+      code: '42P01',
+    });
   });
 });
 

@@ -6,8 +6,10 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { pgflowMigrations } from '../../migrations/index.ts';
+import { IMPLEMENTATION_QUERY } from '../../migrations/queue-layer/detect.ts';
 import { type LocalPostgres, startLocalPostgres, withDatabase } from '../../tools/local-postgres.ts';
 import { SERVER_URL_ENV, TEMPLATE_ENV } from './harness-contract.ts';
+import { preparePgmqForTests } from './pgmq-for-tests.ts';
 
 declare global {
   var __pgflowTestServer: { server: LocalPostgres; template: string } | undefined;
@@ -17,6 +19,7 @@ export default async function globalSetup(): Promise<void> {
   const server = await startLocalPostgres({ name: 'test', unsafeFast: true });
   const template = `pgflow_template_${randomBytes(5).toString('hex')}`;
   globalThis.__pgflowTestServer = { server, template };
+  await preparePgmqForTests(server);
 
   const admin = new pg.Client({ connectionString: server.url, application_name: 'pgflow test harness' });
   await admin.connect();
@@ -34,13 +37,17 @@ export default async function globalSetup(): Promise<void> {
     logging: ['error'],
   });
   await dataSource.initialize();
+  let queueLayer: string;
   try {
     await dataSource.runMigrations();
+    const [row] = (await dataSource.query(IMPLEMENTATION_QUERY)) as Array<{ pgmq_implementation: string }>;
+    queueLayer = row?.pgmq_implementation ?? 'none';
   } finally {
     await dataSource.destroy();
   }
 
   process.env[SERVER_URL_ENV] = server.url;
   process.env[TEMPLATE_ENV] = template;
-  if (server.source === 'embedded') process.stdout.write(`\nembedded PostgreSQL at ${server.url}\n`);
+  const where = server.source === 'embedded' ? `embedded PostgreSQL at ${server.url}` : 'PostgreSQL from DATABASE_URL';
+  process.stdout.write(`\n${where}; queue layer: ${queueLayer}\n`);
 }

@@ -2,6 +2,8 @@
  * A Jest reporter that writes the run's totals as JSON to the file named by PGFLOW_TEST_SUMMARY (when
  * set), so that .ci/run can add up several test runs into its `N passed, N failed` line. A test file
  * that fails outside any test (an error in a hook, a leak the harness reports) counts as one failure.
+ * Skipped (and todo) tests are counted apart: .ci/run counts them as failures, since every test must
+ * run on both queue layers.
  * Plain JavaScript: Jest loads reporters without transforming them.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -18,6 +20,7 @@ export default class SummaryReporter {
     ).length;
     const failed = results.numFailedTests + failedOutsideTests;
     mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, `${JSON.stringify({ passed: results.numPassedTests, failed })}\n`);
+    const skipped = results.numPendingTests + results.numTodoTests;
+    writeFileSync(file, `${JSON.stringify({ passed: results.numPassedTests, failed, skipped })}\n`);
   }
 }

@@ -3,6 +3,8 @@
  * whole public surface.
  */
 export { pgflowMigrations } from '../../../migrations/index.ts';
+export type { PgmqImplementation } from '../../../migrations/queue-layer/detect.ts';
+export { type QueueLayerSwitch, switchQueueLayer } from '../../../migrations/queue-layer/switch.ts';
 export { FlowClient } from './client/flow.client.ts';
 export type {
   CompletedRun,

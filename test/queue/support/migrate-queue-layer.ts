@@ -17,7 +17,7 @@ export async function withPgmqMode<T>(mode: string | undefined, action: () => Pr
 }
 
 /** The tests assert on the errors; TypeORM would also print every failed migration. */
-const silentLogger: Logger = {
+export const silentLogger: Logger = {
   logQuery: () => {},
   logQueryError: () => {},
   logQuerySlow: () => {},

@@ -2,6 +2,12 @@
  * Every SQL statement the library sends, in one place (the engine's own SQL lives in the
  * migrations). Values always travel as bind parameters; the only identifiers are channel names,
  * quoted with quoteIdentifier().
+ *
+ * Every function, operator and type is named with its schema (pg_catalog.now(),
+ * operator(pg_catalog.=), ::pg_catalog.jsonb), as inside the engine's functions: the statements run
+ * on the application's connections, whose search_path may put a schema other roles can write to
+ * before pg_catalog, and an object planted there with a built-in's name (a function, an operator,
+ * or a domain whose CHECK calls one) must never run (docs/SECURITY.md).
  */
 
 /** Channel the engine notifies when it sends work to a queue (payload: the queue name). */
@@ -22,10 +28,11 @@ export function quoteIdentifier(identifier: string): string {
 }
 
 export const sql = {
-  ensureFlowCompiled: 'select pgflow.ensure_flow_compiled($1, $2::jsonb, $3) as result',
+  ensureFlowCompiled: 'select pgflow.ensure_flow_compiled($1, $2::pg_catalog.jsonb, $3) as result',
 
-  startFlow: 'select run_id, flow_slug, status, started_at from pgflow.start_flow($1, $2::jsonb, $3::uuid)',
-  startFlows: 'select run_id, flow_slug from pgflow.start_flows($1, $2::jsonb, $3::uuid[])',
+  startFlow: `select run_id, flow_slug, status, started_at
+                from pgflow.start_flow($1, $2::pg_catalog.jsonb, $3::pg_catalog.uuid)`,
+  startFlows: 'select run_id, flow_slug from pgflow.start_flows($1, $2::pg_catalog.jsonb, $3::pg_catalog.uuid[])',
 
   /** The worker's poll: read up to $2 messages of queue $1 and start their tasks. */
 
@@ -35,37 +42,42 @@ export const sql = {
    */
   reportAndClaim: `select run_id, step_slug, task_index, msg_id, input, flow_input, attempt, timeout_seconds,
                           next_visible_at, db_now
-                     from pgflow._report_and_claim($1::jsonb, $2::jsonb, $3, $4::int, $5::int, $6::uuid, $7::uuid[])`,
+                     from pgflow._report_and_claim($1::pg_catalog.jsonb, $2::pg_catalog.jsonb, $3, $4::int, $5::int,
+                                                   $6::pg_catalog.uuid, $7::pg_catalog.uuid[])`,
 
-  completeTasks: 'select pgflow.complete_tasks($1::jsonb) as completed',
+  completeTasks: 'select pgflow.complete_tasks($1::pg_catalog.jsonb) as completed',
 
-  failTasks: 'select pgflow.fail_tasks($1::jsonb) as failed',
+  failTasks: 'select pgflow.fail_tasks($1::pg_catalog.jsonb) as failed',
 
-  releaseTasks: 'select pgflow._release_tasks($1, $2::bigint[], $3::uuid) as released',
+  releaseTasks: 'select pgflow._release_tasks($1, $2::bigint[], $3::pg_catalog.uuid) as released',
 
   requeueStalledTasks: 'select pgflow.requeue_stalled_tasks() as requeued',
 
   /** $4: milliseconds of silence after which other workers declare these workers dead. */
   registerWorkers: `insert into pgflow.workers (worker_id, queue_name, function_name, dead_after)
-                    select w.id, w.queue, w.name, make_interval(secs => $4::int / 1000.0)
-                      from unnest($1::uuid[], $2::text[], $3::text[]) as w(id, queue, name)`,
+                    select w.id, w.queue, w.name,
+                           pg_catalog.make_interval(secs => $4::pg_catalog.float8 operator(pg_catalog./) 1000.0::pg_catalog.float8)
+                      from rows from (pg_catalog.unnest($1::pg_catalog.uuid[]), pg_catalog.unnest($2::pg_catalog.text[]),
+                                      pg_catalog.unnest($3::pg_catalog.text[])) as w(id, queue, name)`,
 
-  heartbeat: 'select worker_id, was_declared_dead from pgflow._heartbeat($1::uuid[])',
+  heartbeat: 'select worker_id, was_declared_dead from pgflow._heartbeat($1::pg_catalog.uuid[])',
 
-  markWorkersStopped: 'select pgflow.mark_worker_stopped(w) from unnest($1::uuid[]) w',
+  markWorkersStopped: 'select pgflow.mark_worker_stopped(w) from pg_catalog.unnest($1::pg_catalog.uuid[]) w',
 
   /** Whether a worker that is not stopped and beat within $2 seconds serves queue $1. */
   liveWorkerServes: `select exists (select 1 from pgflow.workers
-                                     where queue_name = $1 and stopped_at is null
-                                       and last_heartbeat_at > now() - make_interval(secs => $2)) as served`,
+                                     where queue_name operator(pg_catalog.=) $1 and stopped_at is null
+                                       and last_heartbeat_at operator(pg_catalog.>)
+                                           pg_catalog.now() operator(pg_catalog.-) pg_catalog.make_interval(secs => $2))
+                            as served`,
 
-  runInputs: 'select run_id, input from pgflow.runs where run_id = any($1::uuid[])',
+  runInputs: 'select run_id, input from pgflow.runs where run_id operator(pg_catalog.=) any ($1::pg_catalog.uuid[])',
 
   /** The flow of run $1: whether this database holds it (FlowClient with several registrations). */
-  runFlow: 'select flow_slug from pgflow.runs where run_id = $1::uuid',
+  runFlow: 'select flow_slug from pgflow.runs where run_id operator(pg_catalog.=) $1::pg_catalog.uuid',
 
   /** Which of the run ids $1 committed runs have (after start_flows refused a batch with PF008). */
-  existingRunIds: 'select run_id from pgflow.runs where run_id = any($1::uuid[])',
+  existingRunIds: 'select run_id from pgflow.runs where run_id operator(pg_catalog.=) any ($1::pg_catalog.uuid[])',
 
   /** The run's state for wait(): the run, and the first failed step with its error. */
   runOutcome: `select r.run_id, r.flow_slug, r.status, r.input, r.output, r.started_at, r.completed_at,
@@ -73,9 +85,9 @@ export const sql = {
                  from pgflow.runs r
                  left join lateral (
                    select s.step_slug, s.error_message from pgflow.step_states s
-                    where s.run_id = r.run_id and s.status = 'failed'
+                    where s.run_id operator(pg_catalog.=) r.run_id and s.status operator(pg_catalog.=) 'failed'
                     order by s.failed_at limit 1) s on true
-                where r.run_id = $1::uuid`,
+                where r.run_id operator(pg_catalog.=) $1::pg_catalog.uuid`,
 
   /**
    * A run with its steps (in step order) and tasks, in one statement so that it is one consistent
@@ -83,38 +95,41 @@ export const sql = {
    */
   runSnapshot: `select r.run_id, r.flow_slug, r.status, r.input, r.output, r.started_at, r.completed_at, r.failed_at,
                        failed.step_slug as failed_step, failed.error_message,
-                       coalesce((select jsonb_agg(jsonb_build_object(
+                       coalesce((select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
                                   'step_slug', s.step_slug, 'status', s.status, 'output', s.output,
                                   'error_message', s.error_message, 'skip_reason', s.skip_reason,
                                   'started_at', s.started_at, 'completed_at', s.completed_at,
                                   'failed_at', s.failed_at, 'skipped_at', s.skipped_at) order by st.step_index)
                                    from pgflow.step_states s
-                                   join pgflow.steps st on st.flow_slug = s.flow_slug and st.step_slug = s.step_slug
-                                  where s.run_id = r.run_id), '[]'::jsonb) as steps,
-                       coalesce((select jsonb_agg(jsonb_build_object(
+                                   join pgflow.steps st on st.flow_slug operator(pg_catalog.=) s.flow_slug
+                                                       and st.step_slug operator(pg_catalog.=) s.step_slug
+                                  where s.run_id operator(pg_catalog.=) r.run_id), '[]'::pg_catalog.jsonb) as steps,
+                       coalesce((select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
                                   'step_slug', t.step_slug, 'task_index', t.task_index, 'status', t.status,
                                   'attempts_count', t.attempts_count, 'error_message', t.error_message)
                                   order by t.step_slug, t.task_index)
                                    from pgflow.step_tasks t
-                                  where t.run_id = r.run_id and ($2::boolean or t.error_message is not null)),
-                                '[]'::jsonb) as tasks
+                                  where t.run_id operator(pg_catalog.=) r.run_id
+                                    and ($2::boolean or t.error_message is not null)),
+                                '[]'::pg_catalog.jsonb) as tasks
                   from pgflow.runs r
                   left join lateral (
                     select s.step_slug, s.error_message from pgflow.step_states s
-                     where s.run_id = r.run_id and s.status = 'failed'
+                     where s.run_id operator(pg_catalog.=) r.run_id and s.status operator(pg_catalog.=) 'failed'
                      order by s.failed_at limit 1) failed on true
-                 where r.run_id = $1::uuid`,
+                 where r.run_id operator(pg_catalog.=) $1::pg_catalog.uuid`,
 
   /**
    * What the boot check needs: the database's name, whether the pgflow schema exists, and TypeORM's
    * migrations table ($1 schema, or the current one; $2 name) as a regclass text, null when absent or
    * when this role may not read it (an API role granted only the engine's functions).
    */
-  migrationsState: `select current_database() as database,
-                            to_regnamespace('pgflow') is not null as has_engine,
-                            case when has_table_privilege(t.oid, 'select') then t.oid::regclass::text end
-                              as migrations_table
-                       from (select to_regclass(format('%I.%I', coalesce($1::text, current_schema()), $2::text))::oid
+  migrationsState: `select pg_catalog.current_database() as database,
+                            pg_catalog.to_regnamespace('pgflow') is not null as has_engine,
+                            case when pg_catalog.has_table_privilege(t.oid, 'select')
+                                 then t.oid::pg_catalog.regclass::pg_catalog.text end as migrations_table
+                       from (select pg_catalog.to_regclass(pg_catalog.format('%I.%I',
+                                      coalesce($1::pg_catalog.text, pg_catalog.current_schema()), $2::pg_catalog.text))::pg_catalog.oid
                                as oid) as t`,
 
   /** The migrations TypeORM recorded; `table` is a regclass text from migrationsState (quoted by PostgreSQL). */
