@@ -64,11 +64,15 @@ export const sql = {
 
   markWorkersStopped: 'select pgflow.mark_worker_stopped(w) from pg_catalog.unnest($1::pg_catalog.uuid[]) w',
 
-  /** Whether a worker that is not stopped and beat within $2 seconds serves queue $1. */
+  /**
+   * Whether a worker that is not stopped and beat within $2 seconds serves queue $1. The parentheses
+   * matter: OPERATOR(...) has one precedence whatever the operator, so without them `a > b - c`
+   * would read `(a > b) - c`.
+   */
   liveWorkerServes: `select exists (select 1 from pgflow.workers
                                      where queue_name operator(pg_catalog.=) $1 and stopped_at is null
                                        and last_heartbeat_at operator(pg_catalog.>)
-                                           pg_catalog.now() operator(pg_catalog.-) pg_catalog.make_interval(secs => $2))
+                                           (pg_catalog.now() operator(pg_catalog.-) pg_catalog.make_interval(secs => $2)))
                             as served`,
 
   runInputs: 'select run_id, input from pgflow.runs where run_id operator(pg_catalog.=) any ($1::pg_catalog.uuid[])',
