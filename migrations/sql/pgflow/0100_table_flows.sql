@@ -7,7 +7,11 @@ create table pgflow.flows (
   opt_base_delay int not null default 5,
   opt_timeout int not null default 60,
   created_at timestamptz not null default now(),
+  -- An addition to pgflow's columns: the name the flow's versions share (@Flow({ alias })); starting
+  -- by it starts the newest flow (created_at) that has it (pgflow._resolve_flow_slug). Null: none.
+  alias text,
   constraint flows_slug_is_valid check (pgflow.is_valid_slug(flow_slug)),
+  constraint flows_alias_is_valid check (alias is null or (pgflow.is_valid_slug(alias) and length(alias) <= 47)),
   constraint flows_max_attempts_non_negative check (opt_max_attempts >= 0),
   constraint flows_base_delay_non_negative check (opt_base_delay >= 0),
   constraint flows_timeout_positive check (opt_timeout > 0)
@@ -16,3 +20,6 @@ create table pgflow.flows (
 -- Queue tables are named after the lower-cased slug: two flows whose slugs differ only in case would
 -- share one queue. This refuses the second even when both are created at the same moment.
 create unique index flows_slug_lower_key on pgflow.flows (lower(flow_slug));
+
+-- Resolving an alias: the newest of its flows.
+create index flows_alias_created_at_idx on pgflow.flows (alias, created_at desc) where alias is not null;

@@ -17,6 +17,8 @@ begin
   if found then
     return v_flow;
   end if;
+  -- Against an alias given this name at the same moment (pgflow._sync_flow_alias takes the same lock).
+  perform pg_advisory_xact_lock(hashtext('pgflow:flow-name'), hashtext(create_flow.flow_slug));
   perform pgflow._assert_flow_slug(create_flow.flow_slug);
   perform pgflow._assert_option('max_attempts', create_flow.max_attempts, 0);
   perform pgflow._assert_option('base_delay', create_flow.base_delay, 0);

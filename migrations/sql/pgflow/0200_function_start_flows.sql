@@ -38,12 +38,8 @@ begin
       message = format('start_flows got %s inputs but %s run ids.', v_count, coalesce(cardinality(start_flows.run_ids), 0)),
       hint = 'Pass one run id per input (a null element lets the engine choose it), or run_ids => null.';
   end if;
-  perform 1 from pgflow.flows f where f.flow_slug = start_flows.flow_slug;
-  if not found then
-    raise exception using errcode = 'PF002',
-      message = format('Flow %L does not exist.', start_flows.flow_slug),
-      hint = 'Check the slug, or compile the flow first (pgflow.create_flow / ensure_flow_compiled).';
-  end if;
+  -- The flow with this slug, or else the newest flow under this alias (PF002 when there is neither).
+  start_flows.flow_slug := pgflow._resolve_flow_slug(start_flows.flow_slug);
   select s.step_slug into v_root_map from pgflow.steps s
    where s.flow_slug = start_flows.flow_slug and s.step_type = 'map' and s.deps_count = 0
    order by s.step_index limit 1;
