@@ -58,7 +58,8 @@ export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutd
   ) {}
 
   /**
-   * Starts a run of a flow (its class or its slug) with `input`, and returns its handle. With
+   * Starts a run of a flow (its class, its slug, or its alias: the newest version under it) with
+   * `input`, and returns its handle (whose `flowSlug` is the version started). With
    * `manager` the run is created in that transaction and exists only if it commits.
    */
   async start<F extends object>(
@@ -85,7 +86,8 @@ export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutd
     }
     const [run] = rows;
     if (run === undefined) throw new Error(`pgflow.start_flow('${slug}') returned no run.`);
-    target.workers.started(slug);
+    // The flow the engine chose: for an alias, its newest version.
+    target.workers.started(run.flow_slug);
     return new RunHandle(run.run_id, run.flow_slug, this.watcherOf(target));
   }
 
@@ -131,7 +133,7 @@ export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutd
     } catch (error) {
       throw await this.startError(target, error, slug, runIds ?? []);
     }
-    target.workers.started(slug);
+    target.workers.started(rows[0]?.flow_slug ?? slug);
     const watcher = this.watcherOf(target);
     return rows.map((run) => new RunHandle(run.run_id, run.flow_slug, watcher));
   }
@@ -281,8 +283,8 @@ export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutd
           'slug',
           this.registry.getSlugs(),
           target.options.dataSource !== undefined || this.router.all().length > 1
-            ? `The database of the PgflowModule registration on '${target.name}' has no flow with this slug.`
-            : 'The database has no flow with this slug.',
+            ? `The database of the PgflowModule registration on '${target.name}' has no flow with this slug or alias.`
+            : 'The database has no flow with this slug or alias.',
         );
       case EngineSqlState.RootMapInputNotArray:
       case EngineSqlState.InputTooLarge:
@@ -322,7 +324,11 @@ export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutd
   }
 }
 
-/** A run's flow, by class or by slug (a slug the registry does not know is checked by the engine). */
+/**
+ * A run's flow, by class or by slug. A string the registry has no slug for (an alias, or a flow this
+ * application has no class for) goes to the engine as is: it starts the flow with that slug, or the
+ * newest version under that alias, which may be newer than any class of this process.
+ */
 function flowOf<F extends object>(
   registry: FlowRegistry,
   flow: FlowReference<F>,

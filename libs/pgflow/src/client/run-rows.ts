@@ -23,6 +23,7 @@ export interface RunRow {
 export interface SnapshotRow extends RunRow {
   readonly failed_step: string | null;
   readonly error_message: string | null;
+  readonly flow_alias: string | null;
   readonly steps: ReadonlyArray<{
     readonly step_slug: string;
     readonly status: StepStatusValue;
@@ -58,6 +59,7 @@ export function toRunSnapshot(row: SnapshotRow): RunSnapshot {
   return {
     runId: row.run_id,
     flowSlug: row.flow_slug,
+    alias: row.flow_alias,
     status: row.status,
     input: row.input,
     output: row.output,

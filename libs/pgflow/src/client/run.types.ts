@@ -63,7 +63,10 @@ export interface StepSnapshot {
 /** A run with its step states and tasks: what `getRun()` returns. */
 export interface RunSnapshot {
   readonly runId: string;
+  /** The flow the run runs on: with versions under an alias, the version (e.g. 'order_v2'). */
   readonly flowSlug: string;
+  /** The alias of the run's flow (`@Flow({ alias })`, e.g. 'order'), or null when it has none. */
+  readonly alias: string | null;
   readonly status: RunStatusValue;
   readonly input: unknown;
   readonly output: unknown;

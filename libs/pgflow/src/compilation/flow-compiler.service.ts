@@ -2,9 +2,11 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { sql } from '../db/engine.sql.ts';
 import { MigrationsCheck } from '../db/migrations.check.ts';
 import { PgflowDatabase } from '../db/pgflow-database.ts';
+import { EngineSqlState, sqlStateOf } from '../db/sql-state.ts';
 import type { FlowDefinition } from '../definition/flow-definition.ts';
 import { toFlowShape } from '../definition/flow-shape.ts';
 import { FlowShapeMismatchError } from '../errors/flow-shape-mismatch.error.ts';
+import { InvalidFlowDefinitionError } from '../errors/invalid-flow-definition.error.ts';
 import { InvalidOptionsError } from '../errors/invalid-options.error.ts';
 import { PGFLOW_MODULE_OPTIONS } from '../pgflow.constants.ts';
 import type { ResolvedPgflowOptions } from '../pgflow-options.ts';
@@ -54,9 +56,13 @@ export class FlowCompiler {
       );
     }
     for (const flow of flows) {
-      const [row] = await this.database.query<{
-        result: { status: CompileStatus; differences: string[]; options_changed?: string[] };
-      }>(sql.ensureFlowCompiled, [flow.slug, JSON.stringify(toFlowShape(flow)), mode === 'recompile']);
+      const [row] = await this.database
+        .query<{
+          result: { status: CompileStatus; differences: string[]; options_changed?: string[] };
+        }>(sql.ensureFlowCompiled, [flow.slug, JSON.stringify(toFlowShape(flow)), mode === 'recompile'])
+        .catch((error: unknown) => {
+          throw nameTakenError(flow, error) ?? error;
+        });
       const { status, differences } = row?.result ?? { status: 'mismatch', differences: [] };
       if (status === 'mismatch') throw new FlowShapeMismatchError(flow.slug, differences);
       if (status === 'compiled') this.logger.log(`Flow '${flow.slug}' created in the database.`);
@@ -72,4 +78,16 @@ export class FlowCompiler {
       }
     }
   }
+}
+
+/**
+ * The database refused the flow's slug or alias because another flow there has it as its alias or
+ * slug (PF013; flows of other applications, or removed from this one): the engine's message names both.
+ */
+function nameTakenError(flow: FlowDefinition, error: unknown): InvalidFlowDefinitionError | undefined {
+  if (sqlStateOf(error) !== EngineSqlState.FlowNameTaken) return undefined;
+  const refused = new InvalidFlowDefinitionError(flow.className, flow.slug, [
+    { code: 'FLOW_NAME_TAKEN', message: `the database refused it: ${(error as Error).message}` },
+  ]);
+  return Object.assign(refused, { cause: error });
 }

@@ -99,6 +99,8 @@ export const sql = {
    */
   runSnapshot: `select r.run_id, r.flow_slug, r.status, r.input, r.output, r.started_at, r.completed_at, r.failed_at,
                        failed.step_slug as failed_step, failed.error_message,
+                       (select f.alias from pgflow.flows f
+                         where f.flow_slug operator(pg_catalog.=) r.flow_slug) as flow_alias,
                        coalesce((select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
                                   'step_slug', s.step_slug, 'status', s.status, 'output', s.output,
                                   'error_message', s.error_message, 'skip_reason', s.skip_reason,

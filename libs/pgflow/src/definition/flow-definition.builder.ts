@@ -32,13 +32,19 @@ export function buildFlowDefinition(metadata: FlowClassMetadata, instance: objec
   checkDuplicateSlugs(drafts, problems);
   checkDependencies(drafts, problems);
   if (problems.size > 0) throw new InvalidFlowDefinitionError(className, flow.slug, problems.list());
-  return assemble(metadata, className, flow as { slug: string; options: FlowRetryOptions }, drafts, instance);
+  return assemble(
+    metadata,
+    className,
+    flow as { slug: string; alias: string | null; options: FlowRetryOptions },
+    drafts,
+    instance,
+  );
 }
 
 function assemble(
   metadata: FlowClassMetadata,
   className: string,
-  flow: { slug: string; options: FlowRetryOptions },
+  flow: { slug: string; alias: string | null; options: FlowRetryOptions },
   drafts: readonly StepDraft[],
   instance: object,
 ): FlowDefinition {
@@ -68,6 +74,7 @@ function assemble(
   });
   return Object.freeze({
     slug: flow.slug,
+    alias: flow.alias,
     flowClass: metadata.flowClass,
     className,
     instance,

@@ -49,6 +49,8 @@ export interface StepDefinition {
 /** A validated flow: what discovery produces from a `@Flow()` provider. Frozen. */
 export interface FlowDefinition {
   readonly slug: string;
+  /** The name the flow's versions share (`@Flow({ alias })`), or null. */
+  readonly alias: string | null;
   /** The class of the provider instance (for a useClass override, the overriding class). */
   readonly flowClass: FlowClass;
   readonly className: string;

@@ -13,7 +13,7 @@ import { type NumericOptionName, numericOptionProblem, unknownKeyProblems } from
 import { type ProblemList, quoteList } from './problem-list.ts';
 import { slugProblem, toSlug } from './slug.ts';
 
-const FLOW_OPTION_KEYS = ['slug', 'maxAttempts', 'baseDelay', 'timeout'];
+const FLOW_OPTION_KEYS = ['slug', 'alias', 'maxAttempts', 'baseDelay', 'timeout'];
 const STEP_OPTION_KEYS = [
   'slug',
   'dependsOn',
@@ -45,11 +45,11 @@ export interface StepDraft {
   readonly whenExhausted: WhenExhausted;
 }
 
-/** The flow's slug (undefined when invalid) and retry options. */
+/** The flow's slug (undefined when invalid), alias (null when none or invalid) and retry options. */
 export function readFlowOptions(
   metadata: FlowClassMetadata,
   problems: ProblemList,
-): { slug: string | undefined; options: FlowRetryOptions } {
+): { slug: string | undefined; alias: string | null; options: FlowRetryOptions } {
   const example = `{ slug: '${toSlug(metadata.flowClass.name || 'my_flow')}' }`;
   if (!metadata.hasFlowDecorator) {
     const methods = metadata.steps.map((step) => step.methodName);
@@ -58,12 +58,12 @@ export function readFlowOptions(
       `the class has @Step() methods (${methods.join(', ') || 'misplaced ones'}) but no @Flow() decorator, so its ` +
         `steps would never run. Add @Flow(${example}) to the class, or remove the @Step() decorators.`,
     );
-    return { slug: undefined, options: {} };
+    return { slug: undefined, alias: null, options: {} };
   }
   const raw = metadata.flowOptions;
   if (!isPlainObject(raw)) {
     problems.add('INVALID_OPTION', `@Flow() expects an options object like ${example}, got ${describeValue(raw)}.`);
-    return { slug: undefined, options: {} };
+    return { slug: undefined, alias: null, options: {} };
   }
   for (const text of unknownKeyProblems(raw, FLOW_OPTION_KEYS)) problems.add('UNKNOWN_OPTION', `@Flow(): ${text}.`);
   let slug: string | undefined;
@@ -78,7 +78,30 @@ export function readFlowOptions(
     if (problem === undefined) slug = raw.slug as string;
     else problems.add('INVALID_FLOW_SLUG', `@Flow({ slug }) ${problem}.`);
   }
-  return { slug, options: readNumericOptions(raw, RETRY_OPTIONS, '@Flow', problems) };
+  return {
+    slug,
+    alias: readAlias(raw.alias, slug, problems),
+    options: readNumericOptions(raw, RETRY_OPTIONS, '@Flow', problems),
+  };
+}
+
+/** The `alias` option: a flow slug by its rules, and not the flow's own slug. */
+function readAlias(alias: unknown, slug: string | undefined, problems: ProblemList): string | null {
+  if (alias === undefined) return null;
+  const problem = slugProblem(alias, 'flow');
+  if (problem !== undefined) {
+    problems.add('INVALID_FLOW_ALIAS', `@Flow({ alias }) ${problem}; an alias follows the flow slug rules.`);
+    return null;
+  }
+  if (alias === slug) {
+    problems.add(
+      'INVALID_FLOW_ALIAS',
+      `@Flow({ alias }) is the flow's own slug '${slug}'. An alias is the name a flow's versions share, so it ` +
+        `must differ from every slug: e.g. @Flow({ slug: '${slug}_v2', alias: '${slug}' }) for a new version.`,
+    );
+    return null;
+  }
+  return alias as string;
 }
 
 /** A step's checked options. */

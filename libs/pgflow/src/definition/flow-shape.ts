@@ -2,15 +2,23 @@ import type { JsonObject } from '../json/json-value.ts';
 import type { StepType, WhenExhausted, WhenUnmet } from '../types/step-options.ts';
 import type { FlowDefinition, StepDefinition } from './flow-definition.ts';
 
-/** Options used when the flow is created; not compared by `_compare_flow_shapes`. */
-export interface FlowShapeOptions {
+/** Retry options of a flow or a step, used when it is created; not compared by `_compare_flow_shapes`. */
+interface RetryShapeOptions {
   readonly maxAttempts?: number;
   readonly baseDelay?: number;
   readonly timeout?: number;
 }
 
+/**
+ * Flow options used when the flow is created and kept up to date; not compared. `alias` is an
+ * addition to pgflow's shapes (pgflow._sync_flow_alias): present only when the flow has one.
+ */
+export interface FlowShapeOptions extends RetryShapeOptions {
+  readonly alias?: string;
+}
+
 /** Step options used when the step is created; not compared. */
-export interface StepShapeOptions extends FlowShapeOptions {
+export interface StepShapeOptions extends RetryShapeOptions {
   readonly startDelay?: number;
 }
 
@@ -51,7 +59,7 @@ export interface FlowShape {
 /** The JSON shape of a flow definition, for `pgflow.ensure_flow_compiled`. */
 export function toFlowShape(definition: FlowDefinition): FlowShape {
   const steps = definition.steps.map(toStepShape);
-  const options = setOptions(definition.options);
+  const options = setOptions<FlowShapeOptions>({ ...definition.options, alias: definition.alias ?? undefined });
   return options === undefined ? { steps } : { steps, options };
 }
 

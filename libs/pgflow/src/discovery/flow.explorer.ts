@@ -25,7 +25,8 @@ export interface DiscoveredFlow {
  * - A provider that was not instantiated is skipped with a warning.
  * - A provider with `@Step()` methods but no `@Flow()` is an error (its steps would silently never
  *   run), like any invalid flow.
- * - Two classes with the same flow slug are an error naming both.
+ * - Two classes with the same flow slug are an error naming both; so is an alias that is the slug of
+ *   a flow.
  * - The same class registered under several tokens is one flow (the first instance found runs the
  *   steps), with a warning.
  * When several classes are invalid, each error is logged and the first is thrown.
@@ -89,6 +90,10 @@ export class FlowExplorer {
       bySlug.set(flow.definition.slug, flow);
       flows.push(flow);
     }
+    for (const flow of flows) {
+      const named = flow.definition.alias === null ? undefined : bySlug.get(flow.definition.alias);
+      if (named !== undefined) errors.push(aliasIsASlugError(flow.definition, named.definition));
+    }
 
     if (errors.length > 1) {
       for (const error of errors.slice(1)) this.logger.error(error.message, error.stack);
@@ -149,6 +154,18 @@ function duplicateSlugError(first: FlowDefinition, second: FlowDefinition): Inva
       message:
         `${second.className} and ${first.className} both declare @Flow({ slug: '${second.slug}' }); a flow slug ` +
         `names one flow in the database. Give one of them another slug.`,
+    },
+  ]);
+}
+
+function aliasIsASlugError(flow: FlowDefinition, named: FlowDefinition): InvalidFlowDefinitionError {
+  return new InvalidFlowDefinitionError(flow.className, flow.slug, [
+    {
+      code: 'FLOW_NAME_TAKEN',
+      message:
+        `@Flow({ alias: '${flow.alias}' }) is the slug of flow ${named.className}, so starting '${flow.alias}' would ` +
+        'start that flow, never the newest version under the alias. Give the versions an alias no flow has as its ' +
+        `slug (e.g. slugs '${flow.alias}_v1', '${flow.alias}_v2' under alias '${flow.alias}').`,
     },
   ]);
 }

@@ -22,7 +22,7 @@ const TABLES: Record<string, { entity: unknown; primary: string[]; columns: stri
   flows: {
     entity: FlowEntity,
     primary: ['flow_slug'],
-    columns: ['flow_slug', 'opt_max_attempts', 'opt_base_delay', 'opt_timeout', 'created_at'],
+    columns: ['flow_slug', 'opt_max_attempts', 'opt_base_delay', 'opt_timeout', 'created_at', 'alias'],
   },
   steps: {
     entity: StepEntity,

@@ -24,6 +24,10 @@ export class FlowEntity {
   @Column({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 
+  /** The name the flow's versions share (`@Flow({ alias })`), or null; an addition to pgflow's columns. */
+  @Column({ name: 'alias', type: 'text', nullable: true })
+  alias!: string | null;
+
   /** The flow's steps (load with `relations: { steps: true }`). */
   @OneToMany(
     () => StepEntity,

@@ -5,9 +5,15 @@ import { PgflowError, PgflowErrorCode } from './pgflow.error.ts';
  * - `flows_missing`: several registrations, and one of them has no `flows` option;
  * - `claimed_twice`: a flow is in the `flows` of two registrations;
  * - `unclaimed`: a discovered flow is in the `flows` of no registration;
- * - `not_in_registration`: a registration's `worker.flows` names a flow of another registration.
+ * - `not_in_registration`: a registration's `worker.flows` names a flow of another registration;
+ * - `alias_split`: versions of a flow under one alias are in the `flows` of two registrations.
  */
-export type FlowAssignmentProblem = 'flows_missing' | 'claimed_twice' | 'unclaimed' | 'not_in_registration';
+export type FlowAssignmentProblem =
+  | 'flows_missing'
+  | 'claimed_twice'
+  | 'unclaimed'
+  | 'not_in_registration'
+  | 'alias_split';
 
 /** A flow as the messages name it: its slug, and its class when the application has one. */
 export interface AssignedFlow {
@@ -92,6 +98,18 @@ export class FlowAssignmentError extends PgflowError {
         `worker executes flows of its own registration's database. ${fix}`,
       [flow.slug],
       owner === undefined ? [registration] : [registration, owner],
+    );
+  }
+
+  /** Two flows under `alias` are in the flows of two registrations: a start by the alias has no one database. */
+  static aliasSplit(alias: string, first: AssignedFlow, firstOwner: string, second: AssignedFlow, secondOwner: string) {
+    return new FlowAssignmentError(
+      'alias_split',
+      `Flows ${describe(first)} and ${describe(second)} share alias '${alias}' but are in the flows of two ` +
+        `PgflowModule registrations, '${firstOwner}' and '${secondOwner}'; a start by the alias goes to the newest ` +
+        'version in one database. Put every version under an alias in the flows of the same registration.',
+      [first.slug, second.slug],
+      [firstOwner, secondOwner],
     );
   }
 }

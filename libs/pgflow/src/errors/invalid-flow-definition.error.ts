@@ -6,6 +6,8 @@ export type FlowDefinitionProblemCode =
   | 'FLOW_NOT_SINGLETON'
   | 'DUPLICATE_FLOW_SLUG'
   | 'INVALID_FLOW_SLUG'
+  | 'INVALID_FLOW_ALIAS'
+  | 'FLOW_NAME_TAKEN'
   | 'INVALID_OPTION'
   | 'UNKNOWN_OPTION'
   | 'NO_STEPS'

@@ -14,6 +14,8 @@ export interface AssignableRegistration {
 export interface FlowAssignment<R extends AssignableRegistration> {
   /** By flow slug. */
   readonly owners: ReadonlyMap<string, R>;
+  /** By alias (`@Flow({ alias })`): the registration of the flows under it. */
+  readonly aliasOwners: ReadonlyMap<string, R>;
   /** Each registration's flows, in discovery order. */
   readonly flowsOf: ReadonlyMap<R, readonly FlowDefinition[]>;
 }
@@ -55,7 +57,34 @@ export function assignFlows<R extends AssignableRegistration>(
   const flowsOf = new Map<R, readonly FlowDefinition[]>(
     registrations.map((registration) => [registration, all.filter((d) => owners.get(d.slug) === registration)]),
   );
-  return { owners, flowsOf };
+  return { owners, aliasOwners: assignAliases(all, owners), flowsOf };
+}
+
+/** Each alias to the registration of its flows; throws when they are in two. */
+function assignAliases<R extends AssignableRegistration>(
+  all: readonly FlowDefinition[],
+  owners: ReadonlyMap<string, R>,
+): Map<string, R> {
+  const aliasOwners = new Map<string, R>();
+  const firstUnder = new Map<string, FlowDefinition>();
+  for (const definition of all) {
+    const owner = owners.get(definition.slug);
+    if (definition.alias === null || owner === undefined) continue;
+    const first = firstUnder.get(definition.alias);
+    const known = aliasOwners.get(definition.alias);
+    if (first !== undefined && known !== undefined && known !== owner) {
+      throw FlowAssignmentError.aliasSplit(
+        definition.alias,
+        describe(first),
+        known.name,
+        describe(definition),
+        owner.name,
+      );
+    }
+    firstUnder.set(definition.alias, definition);
+    aliasOwners.set(definition.alias, owner);
+  }
+  return aliasOwners;
 }
 
 export function describe(definition: FlowDefinition): { slug: string; className: string } {

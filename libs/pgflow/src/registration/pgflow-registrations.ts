@@ -70,8 +70,10 @@ export class PgflowRegistrations implements OnModuleInit, RunRouter {
     return this.workerFlowsIn(this.assign(), registrationName(dataSource), references);
   }
 
+  /** `slug` may be an alias: the registration of the flows under it (an exact slug wins). */
   forFlow(slug: string): PgflowRegistration {
-    const owner = this.assign().owners.get(slug);
+    const { owners, aliasOwners } = this.assign();
+    const owner = owners.get(slug) ?? aliasOwners.get(slug);
     if (owner !== undefined) return owner;
     const [only, ...others] = this.registrations;
     if (only !== undefined && others.length === 0) return only; // the engine checks the slug
@@ -80,7 +82,7 @@ export class PgflowRegistrations implements OnModuleInit, RunRouter {
       'slug',
       this.registry.getSlugs(),
       `PgflowModule is registered for several databases (${quoted(this.names())}), and FlowClient starts a flow in the ` +
-        "database of the registration whose flows option lists it; none lists this slug. Add the flow's @Flow() " +
+        "database of the registration whose flows option lists it; none lists a flow with this slug or alias. Add the flow's @Flow() " +
         'class to the providers and to the flows of one registration, or start it through the client of the ' +
         "registration whose database has it: @InjectFlowClient('<dataSource>').",
     );

@@ -27,6 +27,13 @@ export interface FlowOptions extends FlowRetryOptions {
    * never derived from the class name (renaming a class must not orphan its runs).
    */
   readonly slug: string;
+  /**
+   * The name this flow's versions share: `start('order')` starts the newest flow compiled under alias
+   * `order` (the exact slug of a flow wins), while runs of older versions go on on theirs. Same rules
+   * as a flow slug, and never the slug of a flow (its own included). Example: `@Flow({ slug: 'order_v2',
+   * alias: 'order' })`. See the README, "Changing a flow in production".
+   */
+  readonly alias?: string;
 }
 
 /** The options of `@Step()`. */
