@@ -25,7 +25,9 @@ export interface WorkerSpec {
   /** A label for the process, stored with each execution [worker-<pid>]. */
   readonly label?: string;
   /** Which fanout flow the deployment has ['fanout']. */
-  readonly flow?: 'fanout' | 'changed' | 'patient';
+  readonly flow?: 'fanout' | 'changed' | 'patient' | 'order_v1' | 'order_v2';
+  /** A file the `order_v1` handlers wait for (test/processes/versioned-flows.ts). */
+  readonly gateFile?: string;
   /** Each handler takes a random time in this range, in ms [0, 0]. */
   readonly delayMs?: readonly [number, number];
   /** PgflowModule worker options, over fast test timings. */
@@ -168,6 +170,7 @@ export class WorkerProcesses {
       RELIABILITY_WORKER: label,
       RELIABILITY_FLOW: spec.flow ?? 'fanout',
       RELIABILITY_DELAY_MS: (spec.delayMs ?? [0, 0]).join('-'),
+      RELIABILITY_GATE_FILE: spec.gateFile ?? '',
     };
     for (const [option, value] of Object.entries(options)) env[OPTION_ENV[option] as string] = String(value);
     const child = spawn(process.execPath, [processScript('worker-process')], {
