@@ -47,6 +47,7 @@ describe('GET /flows', () => {
 
     expect(status).toBe(200);
     expect(body.flows.map((flow) => flow.slug)).toEqual(['analyze_website', 'check_links']);
+    expect(body.flows.map((flow) => (flow as { alias?: unknown }).alias)).toEqual([null, 'links']);
     const [analyze] = body.flows;
     expect(analyze?.steps).toEqual([
       { slug: 'website', dependsOn: [], stepType: 'single', options: expect.objectContaining({ maxAttempts: 1 }) },
@@ -151,6 +152,16 @@ describe('POST /runs and GET /runs/:id', () => {
     });
   });
 
+  it('starts check_links by its alias, links; GET /runs/:id says which flow ran', async () => {
+    const server = await startServer();
+    const runId = await startRun(server, 'links', ['https://example.com/blog']);
+
+    const run = await finished(server, runId);
+
+    expect(run).toMatchObject({ status: 'completed', flowSlug: 'check_links', alias: 'links' });
+    expect(run.output).toEqual({ tally: { checked: 1, ok: 1, broken: [], external: 0, invalid: 0 } });
+  });
+
   it('starts a run for a URL the site does not have, and the run fails at website saying why', async () => {
     const server = await startServer();
     const runId = await startRun(server, 'analyze_website', { url: 'https://example.com/nowhere' });
@@ -195,7 +206,7 @@ describe('bad requests', () => {
 
   it('400 for a flow that is not a string', async () => {
     const body = await refused(400, () => server.post('/runs', { flow: 42, input: {} }));
-    expect(body.message).toContain('flow must be the slug of a flow (GET /flows lists them), got 42');
+    expect(body.message).toContain('flow must be the slug or the alias of a flow (GET /flows lists them), got 42');
   });
 
   it('400 for an unknown flow, naming the known ones (FlowNotFoundError)', async () => {

@@ -14,8 +14,13 @@ export interface LinkTally {
  * Checks a list of links: the run's input is an array of URLs, and `link`, a root map step, checks
  * each element in a task of its own (so the input must be an array: FlowClient.start() refuses
  * anything else with an InvalidRunInputError); `tally` counts the results.
+ *
+ * Its alias, `links`, is the name its versions share: `POST /runs` with `"flow": "links"` starts the
+ * newest flow compiled under it. A changed structure ships as a new class, e.g. `@Flow({ slug:
+ * 'check_links_v2', alias: 'links' })`, next to this one until its runs are done (README, "Changing a
+ * flow in production").
  */
-@Flow({ slug: 'check_links', maxAttempts: 3, baseDelay: 1, timeout: 10 })
+@Flow({ slug: 'check_links', alias: 'links', maxAttempts: 3, baseDelay: 1, timeout: 10 })
 export class CheckLinksFlow {
   constructor(private readonly linkChecker: LinkChecker) {}
 

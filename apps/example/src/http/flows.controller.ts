@@ -4,6 +4,8 @@ import { type FlowDefinition, FlowRegistry } from 'nestjs-pgflow';
 /** A flow as `GET /flows` lists it. */
 export interface FlowDescription {
   readonly slug: string;
+  /** The name the flow's versions share (`@Flow({ alias })`), or null: POST /runs takes either. */
+  readonly alias: string | null;
   readonly steps: ReadonlyArray<{
     readonly slug: string;
     readonly dependsOn: readonly string[];
@@ -27,6 +29,7 @@ export class FlowsController {
 function describeFlow(definition: FlowDefinition): FlowDescription {
   return {
     slug: definition.slug,
+    alias: definition.alias,
     steps: definition.steps.map((step) => ({
       slug: step.slug,
       dependsOn: step.dependsOn,

@@ -18,11 +18,14 @@ export class RunsController {
     private readonly registry: FlowRegistry,
   ) {}
 
-  /** `POST /runs` with `{ "flow": "<slug>", "input": <json> }` → 201 `{ "runId": "..." }`. */
+  /**
+   * `POST /runs` with `{ "flow": "<slug or alias>", "input": <json> }` → 201 `{ "runId": "..." }`. An
+   * alias starts the newest version under it (`GET /runs/:id` says which: `flowSlug`).
+   */
   @Post()
   async start(@Body() body: unknown): Promise<{ runId: string }> {
     const { flow, input } = parseStartRunRequest(body);
-    const definition = this.registry.find(flow);
+    const definition = this.registry.find(flow) ?? this.registry.getAll().find((known) => known.alias === flow);
     const problem = definition && FLOW_INPUT_CHECKS.get(definition.flowClass)?.(input);
     if (problem) throw new BadRequestException(`Invalid input for flow '${flow}': ${problem}. No run was started.`);
     const run = await this.flows.start(flow, input);

@@ -3,7 +3,7 @@ import type { JsonValue } from 'nestjs-pgflow';
 
 /** The body of `POST /runs`. */
 export interface StartRunRequest {
-  /** The slug of the flow to run (GET /flows lists them). */
+  /** The slug or the alias of the flow to run (GET /flows lists them). */
   readonly flow: string;
   /** The run's input. */
   readonly input: JsonValue;
@@ -31,7 +31,7 @@ export function parseStartRunRequest(body: unknown): StartRunRequest {
   if (flow === undefined) throw new BadRequestException(`The request body has no flow: send ${EXAMPLE}.`);
   if (typeof flow !== 'string' || flow.length === 0) {
     throw new BadRequestException(
-      `flow must be the slug of a flow (GET /flows lists them), got ${JSON.stringify(flow)}: send ${EXAMPLE}.`,
+      `flow must be the slug or the alias of a flow (GET /flows lists them), got ${JSON.stringify(flow)}: send ${EXAMPLE}.`,
     );
   }
   if (input === undefined) {
