@@ -5,8 +5,10 @@ import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { FlowClient, PgflowModule } from 'nestjs-pgflow';
 import { useTestDatabase } from '../support/test-database.ts';
+import { BillingService } from './fixtures/billing.service.ts';
 import { AccountService } from './fixtures/checkout.service.ts';
 import { InvitationService } from './fixtures/invitations.service.ts';
+import { SendInvoiceV1Flow, SendInvoiceV2Flow } from './fixtures/invoice.flows.ts';
 import { ShipOrderFlow } from './fixtures/order.flow.ts';
 import { reportWithProgress } from './fixtures/progress.ts';
 import { MonthlyReportFlow, ResizeImagesFlow } from './fixtures/report.flow.ts';
@@ -32,6 +34,9 @@ beforeAll(async () => {
       AccountService,
       InvitationService,
       RunsQuery,
+      SendInvoiceV1Flow,
+      SendInvoiceV2Flow,
+      BillingService,
     ],
   }).compile();
   app = moduleRef.createNestApplication({ logger: false });
@@ -40,6 +45,18 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await app?.close();
+});
+
+it('starts the newest version under an alias; a version by class stays reachable', async () => {
+  const { runId, version } = await app.get(BillingService).sendInvoice('c1', 12.5);
+  expect(version).toBe('send_invoice_v2');
+  await expect(app.get(FlowClient).wait(runId, { timeoutMs: 15_000 })).resolves.toMatchObject({
+    output: { archive: { archivedBytes: 'Invoice for c1: 12.50'.length } },
+  });
+  expect(await app.get(FlowClient).getRun(runId)).toMatchObject({ flowSlug: 'send_invoice_v2', alias: 'send_invoice' });
+  expect((await app.get(FlowClient).start(SendInvoiceV1Flow, { customerId: 'c2', amount: 1 })).flowSlug).toBe(
+    'send_invoice_v1',
+  );
 });
 
 it('maps over an array and fans the outputs back in, in order', async () => {
