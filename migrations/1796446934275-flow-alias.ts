@@ -59,7 +59,7 @@ begin
   -- Starting by an alias would go to a flow with that slug instead of the newest version under it.
   select f.flow_slug into v_taken from pgflow.flows f where f.alias = p_flow_slug limit 1;
   if found then
-    raise exception using errcode = 'PF013',
+    raise exception using errcode = 'PF016',
       message = format('Invalid flow slug %L: it is the alias of flow %L (the versions of a flow share an alias), so '
                        'a start by that name would no longer reach the newest version.', p_flow_slug, v_taken),
       hint = 'Choose a slug that is not an alias, e.g. "order_v3" for a new version under alias "order".';
@@ -139,7 +139,7 @@ $$;
       `-- Sets a flow's alias (the name its versions share) to its shape's "options"."alias" when the shape
 -- has that key (null clears it); a shape without it (pgflow's DSL has no aliases) leaves the alias
 -- alone. An alias follows the flow slug rules and must not be the slug of any flow, its own included:
--- a start by that name would go to that flow, never to the newest version (PF013, nothing changed).
+-- a start by that name would go to that flow, never to the newest version (PF016, nothing changed).
 -- Returns what it changed, in words (e.g. 'alias null -> ''order'''), for the log.
 create or replace function pgflow._sync_flow_alias(p_flow_slug text, p_shape jsonb)
 returns text[]
@@ -171,7 +171,7 @@ begin
     -- Against a flow created with this slug at the same moment (create_flow takes the same lock).
     perform pg_advisory_xact_lock(hashtext('pgflow:flow-name'), hashtext(v_alias));
     if exists (select 1 from pgflow.flows f where f.flow_slug = v_alias) then
-      raise exception using errcode = 'PF013',
+      raise exception using errcode = 'PF016',
         message = format('Invalid alias %L of flow %L: %s, so starting %L would start that flow, never the newest '
                          'version under the alias. Choose an alias that no flow has as its slug.', v_alias, p_flow_slug,
                          case when v_alias = p_flow_slug then 'it is the flow''s own slug'

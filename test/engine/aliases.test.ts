@@ -103,21 +103,21 @@ describe('compiling an alias', () => {
   it('refuses an alias that is the slug of another flow, and creates nothing', async () => {
     await compile('shipment', shape());
     await expectEngineError(compile('shipment_v2', shape({ alias: 'shipment' })), {
-      code: 'PF013',
+      code: 'PF016',
       naming: ["'shipment'", "'shipment_v2'"],
     });
     expect(await flowSlugs()).not.toContain('shipment_v2');
   });
 
   it("refuses an alias that is the flow's own slug", async () => {
-    await expectEngineError(compile('refund', shape({ alias: 'refund' })), { code: 'PF013', naming: ["'refund'"] });
+    await expectEngineError(compile('refund', shape({ alias: 'refund' })), { code: 'PF016', naming: ["'refund'"] });
     expect(await flowSlugs()).not.toContain('refund');
   });
 
   it('refuses a flow whose slug is an existing alias (pgflow.create_flow too)', async () => {
     await compile('payment_v1', shape({ alias: 'payment' }));
-    await expectEngineError(compile('payment', shape()), { code: 'PF013', naming: ["'payment'", "'payment_v1'"] });
-    await expectEngineError(db.query(`select pgflow.create_flow('payment')`), { code: 'PF013', naming: ["'payment'"] });
+    await expectEngineError(compile('payment', shape()), { code: 'PF016', naming: ["'payment'", "'payment_v1'"] });
+    await expectEngineError(db.query(`select pgflow.create_flow('payment')`), { code: 'PF016', naming: ["'payment'"] });
     expect(await flowSlugs()).not.toContain('payment');
   });
 

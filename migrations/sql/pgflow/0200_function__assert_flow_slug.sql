@@ -30,7 +30,7 @@ begin
   -- Starting by an alias would go to a flow with that slug instead of the newest version under it.
   select f.flow_slug into v_taken from pgflow.flows f where f.alias = p_flow_slug limit 1;
   if found then
-    raise exception using errcode = 'PF013',
+    raise exception using errcode = 'PF016',
       message = format('Invalid flow slug %L: it is the alias of flow %L (the versions of a flow share an alias), so '
                        'a start by that name would no longer reach the newest version.', p_flow_slug, v_taken),
       hint = 'Choose a slug that is not an alias, e.g. "order_v3" for a new version under alias "order".';

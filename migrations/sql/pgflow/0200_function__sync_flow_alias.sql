@@ -1,7 +1,7 @@
 -- Sets a flow's alias (the name its versions share) to its shape's "options"."alias" when the shape
 -- has that key (null clears it); a shape without it (pgflow's DSL has no aliases) leaves the alias
 -- alone. An alias follows the flow slug rules and must not be the slug of any flow, its own included:
--- a start by that name would go to that flow, never to the newest version (PF013, nothing changed).
+-- a start by that name would go to that flow, never to the newest version (PF016, nothing changed).
 -- Returns what it changed, in words (e.g. 'alias null -> ''order'''), for the log.
 create function pgflow._sync_flow_alias(p_flow_slug text, p_shape jsonb)
 returns text[]
@@ -33,7 +33,7 @@ begin
     -- Against a flow created with this slug at the same moment (create_flow takes the same lock).
     perform pg_advisory_xact_lock(hashtext('pgflow:flow-name'), hashtext(v_alias));
     if exists (select 1 from pgflow.flows f where f.flow_slug = v_alias) then
-      raise exception using errcode = 'PF013',
+      raise exception using errcode = 'PF016',
         message = format('Invalid alias %L of flow %L: %s, so starting %L would start that flow, never the newest '
                          'version under the alias. Choose an alias that no flow has as its slug.', v_alias, p_flow_slug,
                          case when v_alias = p_flow_slug then 'it is the flow''s own slug'

@@ -82,7 +82,7 @@ export class FlowCompiler {
 
 /**
  * The database refused the flow's slug or alias because another flow there has it as its alias or
- * slug (PF013; flows of other applications, or removed from this one): the engine's message names both.
+ * slug (PF016; flows of other applications, or removed from this one): the engine's message names both.
  */
 function nameTakenError(flow: FlowDefinition, error: unknown): InvalidFlowDefinitionError | undefined {
   if (sqlStateOf(error) !== EngineSqlState.FlowNameTaken) return undefined;

@@ -17,7 +17,7 @@ export const EngineSqlState = {
   InputTooLarge: 'PF011',
   MapTooLarge: 'PF012',
   /** An alias that is a flow's slug, or a slug that is a flow's alias (pgflow._sync_flow_alias). */
-  FlowNameTaken: 'PF013',
+  FlowNameTaken: 'PF016',
 } as const;
 
 /** The SQLSTATE of an error from pg or from TypeORM (which wraps pg's error as driverError). */
