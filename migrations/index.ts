@@ -14,6 +14,7 @@ import { DeadWorkers1796406907140 } from './1796406907140-dead-workers.ts';
 import { DeploySafety1796407330739 } from './1796407330739-deploy-safety.ts';
 import { FlowEvents1796407918837 } from './1796407918837-flow-events.ts';
 import { PgmqSearchPath1796408033597 } from './1796408033597-pgmq-search-path.ts';
+import { RunControl1796447054813 } from './1796447054813-run-control.ts';
 
 export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   QueueLayer1764150000000,
@@ -27,4 +28,5 @@ export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   DeploySafety1796407330739,
   FlowEvents1796407918837,
   PgmqSearchPath1796408033597,
+  RunControl1796447054813,
 ];

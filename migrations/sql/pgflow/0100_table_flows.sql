@@ -1,12 +1,14 @@
 -- The pgflow schema's tables. Column names, types and statuses are pgflow 0.14's (compatibility);
 -- every invariant is a CHECK constraint so that no bug in a function can store an impossible state.
--- flows: one row per flow definition, with the flow-level defaults of its steps' options.
+-- flows: one row per flow definition, with the flow-level defaults of its steps' options. Additive
+-- column: paused_at, set while the flow is paused (pause_flow): no worker claims its tasks then.
 create table pgflow.flows (
   flow_slug text primary key,
   opt_max_attempts int not null default 3,
   opt_base_delay int not null default 5,
   opt_timeout int not null default 60,
   created_at timestamptz not null default now(),
+  paused_at timestamptz,
   constraint flows_slug_is_valid check (pgflow.is_valid_slug(flow_slug)),
   constraint flows_max_attempts_non_negative check (opt_max_attempts >= 0),
   constraint flows_base_delay_non_negative check (opt_base_delay >= 0),
