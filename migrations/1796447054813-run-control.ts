@@ -331,6 +331,101 @@ begin
 end;
 $$;
 `,
+      `drop function pgflow._fail_tasks(p_run_ids uuid[], p_step_slugs text[], p_task_indexes integer[], p_error_messages text[], p_stalled boolean, p_attempts integer[])
+`,
+      `-- Fails the given tasks' attempts (fail_task, fail_tasks, the stalled sweep): a retry while attempts
+-- are left and the failure is retryable (p_retryable: null or true), else the step's when_exhausted.
+create or replace function pgflow._fail_tasks(
+  p_run_ids uuid[], p_step_slugs text[], p_task_indexes int[], p_error_messages text[],
+  p_stalled boolean default false, p_attempts int[] default null, p_retryable boolean[] default null
+)
+returns int
+language plpgsql
+volatile
+set search_path to ''
+as $$
+declare
+  v_item record;
+  v_task record;
+  v_delay int;
+  v_count int := 0;
+  v_error text;
+  v_max_error_bytes int := (pgflow._limits()).max_error_message_bytes;
+begin
+  perform 1 from pgflow.runs r where r.run_id = any(p_run_ids) order by r.run_id for update;
+  perform 1
+     from pgflow.step_states s
+     join (select distinct k.run_id, k.step_slug from unnest(p_run_ids, p_step_slugs) as k(run_id, step_slug)) k
+       on s.run_id = k.run_id and s.step_slug = k.step_slug
+    order by s.run_id, s.step_slug
+      for update of s;
+
+  for v_item in
+    select distinct on (i.run_id, i.step_slug, i.task_index) i.*
+      from unnest(p_run_ids, p_step_slugs, p_task_indexes, p_error_messages, coalesce(p_attempts, '{}'),
+                  coalesce(p_retryable, '{}'))
+             as i(run_id, step_slug, task_index, error_message, attempt, retryable)
+     order by i.run_id, i.step_slug, i.task_index
+  loop
+    -- Read the state afresh: an earlier item of this batch may have failed or skipped this run or step.
+    select t.flow_slug, t.message_id, t.status, t.attempts_count,
+           r.status as run_status, s.status as step_status,
+           coalesce(step.opt_max_attempts, flow.opt_max_attempts) as max_attempts,
+           coalesce(step.opt_base_delay, flow.opt_base_delay) as base_delay,
+           step.when_exhausted
+      into v_task
+      from pgflow.step_tasks t
+      join pgflow.runs r on r.run_id = t.run_id
+      join pgflow.step_states s on s.run_id = t.run_id and s.step_slug = t.step_slug
+      join pgflow.steps step on step.flow_slug = t.flow_slug and step.step_slug = t.step_slug
+      join pgflow.flows flow on flow.flow_slug = t.flow_slug
+     where t.run_id = v_item.run_id and t.step_slug = v_item.step_slug and t.task_index = v_item.task_index;
+    continue when not found;
+
+    if v_task.run_status <> 'started' or v_task.step_status <> 'started' then
+      if v_task.status in ('queued', 'started') and v_task.message_id is not null then
+        perform pgmq.archive(v_task.flow_slug, array[v_task.message_id]);
+      end if;
+      continue;
+    end if;
+    -- A late or repeated call: the task was already retried, completed or failed.
+    continue when v_task.status <> 'started';
+    -- A report of another attempt than the one running (a worker that lost the task to a stall or a
+    -- timeout, reporting late) changes nothing: the running attempt decides.
+    continue when v_item.attempt is not null and v_item.attempt <> v_task.attempts_count;
+    v_count := v_count + 1;
+    v_error := pgflow._truncate_bytes(v_item.error_message, v_max_error_bytes);
+
+    -- A failure reported as not retryable (the handler threw NonRetryableError) uses up the attempts.
+    if not p_stalled and coalesce(v_item.retryable, true) and v_task.attempts_count < v_task.max_attempts then
+      v_delay := pgflow.calculate_retry_delay(v_task.base_delay, v_task.attempts_count);
+      update pgflow.step_tasks t
+         set status = 'queued', error_message = v_error
+       where t.run_id = v_item.run_id and t.step_slug = v_item.step_slug and t.task_index = v_item.task_index;
+      perform pgmq.set_vt(v_task.flow_slug, v_task.message_id, v_delay);
+      perform pgflow._emit_events(array[v_item.run_id], array[jsonb_build_object(
+        'event_type', 'task:retrying', 'flow_slug', v_task.flow_slug, 'step_slug', v_item.step_slug,
+        'task_index', v_item.task_index, 'status', 'queued', 'attempt', v_task.attempts_count,
+        'error_message', v_error, 'retry_at', now() + make_interval(secs => v_delay))]);
+    else
+      update pgflow.step_tasks t
+         set status = 'failed', failed_at = now(), error_message = v_error,
+             permanently_stalled_at = case when p_stalled then now() end
+       where t.run_id = v_item.run_id and t.step_slug = v_item.step_slug and t.task_index = v_item.task_index;
+      perform pgmq.archive(v_task.flow_slug, array[v_task.message_id]);
+      if v_task.when_exhausted = 'fail' then
+        perform pgflow._fail_run(v_item.run_id, v_item.step_slug, v_error);
+      else
+        perform pgflow._skip_steps(array[v_item.run_id], array[v_item.step_slug], 'handler_failed',
+                                   v_task.when_exhausted = 'skip-cascade', v_error);
+        perform pgflow._advance_runs(array[v_item.run_id]);
+      end if;
+    end if;
+  end loop;
+  return v_count;
+end;
+$$;
+`,
       `-- The statement list_runs executes: only the filters given, so that each combination has the plan
 -- that suits it, an index scan of runs_started_at_idx (or runs_flow_started_at_idx with a flow) in
 -- its order, stopped after the page: no sort, whatever the table's size. Parameters: $1 flow_slug,
@@ -572,6 +667,43 @@ begin
   perform pg_notify('pgflow:control', jsonb_build_object('event_type', 'run:cancelled', 'run_id', v_run.run_id,
                                                          'flow_slug', v_run.flow_slug)::text);
   return jsonb_build_object('run_id', v_run.run_id, 'status', v_run.status, 'cancelled', true);
+end;
+$$;
+`,
+      `create or replace function pgflow.fail_tasks(failures jsonb)
+returns int
+language plpgsql
+volatile
+-- JIT compilation costs far more than these short statements ever run.
+set jit to off
+-- One plan per statement, planned once per session: the statements look rows up by key, so a plan
+-- that ignores the arguments is as good, and re-planning each call cost more than running it.
+set plan_cache_mode to force_generic_plan
+-- Every lookup here goes by key. A plan made while the tables were small would scan them whole
+-- once they have grown (and the plan is kept for the session): index paths only.
+set enable_seqscan to off
+set search_path to ''
+as $$
+declare
+  v_list record;
+  v_bad jsonb;
+begin
+  v_list := pgflow._task_list(fail_tasks.failures, 'failures', 'error_message');
+  -- "retryable": false (optional) fails the task at once, whatever attempts are left.
+  select e into v_bad from jsonb_array_elements(fail_tasks.failures) e
+   where coalesce(jsonb_typeof(e -> 'retryable'), 'null') not in ('boolean', 'null')
+   limit 1;
+  if found then
+    raise exception using errcode = 'PF007',
+      message = format('Invalid entry in failures: %s.', v_bad),
+      hint = '"retryable", when given, is true or false.';
+  end if;
+  return pgflow._fail_tasks(v_list.run_ids, v_list.step_slugs, v_list.task_indexes,
+                            array(select p #>> '{}' from unnest(v_list.payloads) with ordinality u(p, n) order by n),
+                            p_attempts => v_list.attempts,
+                            p_retryable => array(select (e ->> 'retryable')::boolean
+                                                   from jsonb_array_elements(fail_tasks.failures) with ordinality x(e, n)
+                                                  order by n));
 end;
 $$;
 `,
@@ -1223,6 +1355,93 @@ begin
 end;
 $function$
 `,
+      `drop function pgflow._fail_tasks(p_run_ids uuid[], p_step_slugs text[], p_task_indexes integer[], p_error_messages text[], p_stalled boolean, p_attempts integer[], p_retryable boolean[])
+`,
+      `CREATE OR REPLACE FUNCTION pgflow._fail_tasks(p_run_ids uuid[], p_step_slugs text[], p_task_indexes integer[], p_error_messages text[], p_stalled boolean DEFAULT false, p_attempts integer[] DEFAULT NULL::integer[])
+ RETURNS integer
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+declare
+  v_item record;
+  v_task record;
+  v_delay int;
+  v_count int := 0;
+  v_error text;
+  v_max_error_bytes int := (pgflow._limits()).max_error_message_bytes;
+begin
+  perform 1 from pgflow.runs r where r.run_id = any(p_run_ids) order by r.run_id for update;
+  perform 1
+     from pgflow.step_states s
+     join (select distinct k.run_id, k.step_slug from unnest(p_run_ids, p_step_slugs) as k(run_id, step_slug)) k
+       on s.run_id = k.run_id and s.step_slug = k.step_slug
+    order by s.run_id, s.step_slug
+      for update of s;
+
+  for v_item in
+    select distinct on (i.run_id, i.step_slug, i.task_index) i.*
+      from unnest(p_run_ids, p_step_slugs, p_task_indexes, p_error_messages, coalesce(p_attempts, '{}'))
+             as i(run_id, step_slug, task_index, error_message, attempt)
+     order by i.run_id, i.step_slug, i.task_index
+  loop
+    -- Read the state afresh: an earlier item of this batch may have failed or skipped this run or step.
+    select t.flow_slug, t.message_id, t.status, t.attempts_count,
+           r.status as run_status, s.status as step_status,
+           coalesce(step.opt_max_attempts, flow.opt_max_attempts) as max_attempts,
+           coalesce(step.opt_base_delay, flow.opt_base_delay) as base_delay,
+           step.when_exhausted
+      into v_task
+      from pgflow.step_tasks t
+      join pgflow.runs r on r.run_id = t.run_id
+      join pgflow.step_states s on s.run_id = t.run_id and s.step_slug = t.step_slug
+      join pgflow.steps step on step.flow_slug = t.flow_slug and step.step_slug = t.step_slug
+      join pgflow.flows flow on flow.flow_slug = t.flow_slug
+     where t.run_id = v_item.run_id and t.step_slug = v_item.step_slug and t.task_index = v_item.task_index;
+    continue when not found;
+
+    if v_task.run_status <> 'started' or v_task.step_status <> 'started' then
+      if v_task.status in ('queued', 'started') and v_task.message_id is not null then
+        perform pgmq.archive(v_task.flow_slug, array[v_task.message_id]);
+      end if;
+      continue;
+    end if;
+    -- A late or repeated call: the task was already retried, completed or failed.
+    continue when v_task.status <> 'started';
+    -- A report of another attempt than the one running (a worker that lost the task to a stall or a
+    -- timeout, reporting late) changes nothing: the running attempt decides.
+    continue when v_item.attempt is not null and v_item.attempt <> v_task.attempts_count;
+    v_count := v_count + 1;
+    v_error := pgflow._truncate_bytes(v_item.error_message, v_max_error_bytes);
+
+    if not p_stalled and v_task.attempts_count < v_task.max_attempts then
+      v_delay := pgflow.calculate_retry_delay(v_task.base_delay, v_task.attempts_count);
+      update pgflow.step_tasks t
+         set status = 'queued', error_message = v_error
+       where t.run_id = v_item.run_id and t.step_slug = v_item.step_slug and t.task_index = v_item.task_index;
+      perform pgmq.set_vt(v_task.flow_slug, v_task.message_id, v_delay);
+      perform pgflow._emit_events(array[v_item.run_id], array[jsonb_build_object(
+        'event_type', 'task:retrying', 'flow_slug', v_task.flow_slug, 'step_slug', v_item.step_slug,
+        'task_index', v_item.task_index, 'status', 'queued', 'attempt', v_task.attempts_count,
+        'error_message', v_error, 'retry_at', now() + make_interval(secs => v_delay))]);
+    else
+      update pgflow.step_tasks t
+         set status = 'failed', failed_at = now(), error_message = v_error,
+             permanently_stalled_at = case when p_stalled then now() end
+       where t.run_id = v_item.run_id and t.step_slug = v_item.step_slug and t.task_index = v_item.task_index;
+      perform pgmq.archive(v_task.flow_slug, array[v_task.message_id]);
+      if v_task.when_exhausted = 'fail' then
+        perform pgflow._fail_run(v_item.run_id, v_item.step_slug, v_error);
+      else
+        perform pgflow._skip_steps(array[v_item.run_id], array[v_item.step_slug], 'handler_failed',
+                                   v_task.when_exhausted = 'skip-cascade', v_error);
+        perform pgflow._advance_runs(array[v_item.run_id]);
+      end if;
+    end if;
+  end loop;
+  return v_count;
+end;
+$function$
+`,
       `drop function pgflow._list_runs_query(p_flow boolean, p_status boolean, p_after boolean, p_before boolean, p_cursor boolean)
 `,
       `CREATE OR REPLACE FUNCTION pgflow._prune_runs(p_cutoff timestamp with time zone, p_limit integer)
@@ -1304,6 +1523,24 @@ $function$
       `drop function pgflow._set_flow_paused(p_flow_slug text, p_paused boolean)
 `,
       `drop function pgflow.cancel_run(run_id uuid, reason text)
+`,
+      `CREATE OR REPLACE FUNCTION pgflow.fail_tasks(failures jsonb)
+ RETURNS integer
+ LANGUAGE plpgsql
+ SET jit TO 'off'
+ SET plan_cache_mode TO 'force_generic_plan'
+ SET enable_seqscan TO 'off'
+ SET search_path TO ''
+AS $function$
+declare
+  v_list record;
+begin
+  v_list := pgflow._task_list(fail_tasks.failures, 'failures', 'error_message');
+  return pgflow._fail_tasks(v_list.run_ids, v_list.step_slugs, v_list.task_indexes,
+                            array(select p #>> '{}' from unnest(v_list.payloads) with ordinality u(p, n) order by n),
+                            p_attempts => v_list.attempts);
+end;
+$function$
 `,
       `drop function pgflow.list_runs(flow_slug text, status text, started_after timestamp with time zone, started_before timestamp with time zone, page_size integer, after_started_at timestamp with time zone, after_run_id uuid)
 `,

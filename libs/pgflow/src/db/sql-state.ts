@@ -16,6 +16,12 @@ export const EngineSqlState = {
   TaskNotFound: 'PF010',
   InputTooLarge: 'PF011',
   MapTooLarge: 'PF012',
+  /** retry_run on a run in progress, or on a completed one without from_step. */
+  RunNotRetryable: 'PF013',
+  /** retry_run's from_step names no step of the run's flow. */
+  StepNotFound: 'PF014',
+  /** retry_run on a run whose flow's steps changed since it started. */
+  FlowShapeChanged: 'PF015',
 } as const;
 
 /** The SQLSTATE of an error from pg or from TypeORM (which wraps pg's error as driverError). */

@@ -24,6 +24,10 @@ export class FlowEntity {
   @Column({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 
+  /** Set while the flow is paused (FlowClient.pauseFlow): no worker starts its tasks. */
+  @Column({ name: 'paused_at', type: 'timestamptz', nullable: true })
+  pausedAt!: Date | null;
+
   /** The flow's steps (load with `relations: { steps: true }`). */
   @OneToMany(
     () => StepEntity,
