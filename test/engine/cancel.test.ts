@@ -147,3 +147,26 @@ it('a concurrent cancel and completion of the last task: exactly one wins', asyn
     else expect([final.status, states]).toEqual(['cancelled', { only: 'cancelled' }]);
   }
 });
+
+it('a 1,000-task map cancelled mid-way: no task starts after the cancel, the rest are cancelled', async () => {
+  const slug = await flow([{ slug: 'items', type: 'map' }]);
+  const run = await startRun(
+    db,
+    slug,
+    Array.from({ length: 1000 }, (_, i) => i),
+  );
+  const started = await pollTasks(db, slug, { qty: 100 });
+  for (const task of started.slice(0, 50)) await completeTask(db, run.run_id, 'items', task.task_index, 1);
+  await cancel(run.run_id);
+
+  expect(await pollTasks(db, slug, { qty: 1000, vt: 0 })).toEqual([]);
+  const [counts] = await db.query<{ completed: number; cancelled: number; other: number }>(
+    `select count(*) filter (where status = 'completed')::int as completed,
+            count(*) filter (where status = 'cancelled')::int as cancelled,
+            count(*) filter (where status not in ('completed', 'cancelled'))::int as other
+       from pgflow.step_tasks where run_id = $1`,
+    [run.run_id],
+  );
+  expect(counts).toEqual({ completed: 50, cancelled: 950, other: 0 });
+  expect(await queueMessages(db, slug, run.run_id)).toEqual([]);
+});
