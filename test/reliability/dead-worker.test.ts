@@ -25,13 +25,15 @@ describe.each([1_000, 5_000])('a worker killed with SIGKILL (heartbeat every %i 
       // The library's default: 3 intervals.
       worker: { maxConcurrent: 4, heartbeatIntervalMs: beatMs, declareDeadAfterMs: 3 * beatMs },
     };
+    // Both workers are up before the runs start: a rescuer booted after them could find the victim
+    // done with every task on a busy machine, leaving nothing to orphan.
     const victim = await workers.start({ ...spec, label: 'victim' });
+    const rescuer = await workers.start({ ...spec, label: 'rescuer' });
     const runIds = await startFanoutRuns(db, 2, 3);
     await waitFor(async () => (await tasksStartedBy(db, victim.pid)).length >= 1, {
       timeoutMs: 20_000,
       description: 'the victim to be running a task',
     });
-    const rescuer = await workers.start({ ...spec, label: 'rescuer' });
     await victim.killNow();
     const killedAt = await databaseNow(db);
     const orphans = await tasksStartedBy(db, victim.pid);

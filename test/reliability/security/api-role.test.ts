@@ -93,6 +93,25 @@ describe('the API role can', () => {
   });
 });
 
+describe('the documented grants', () => {
+  it('are an allow-list: the role executes exactly the functions the block names, none that changes a definition', async () => {
+    const block = documentedGrants(api.name);
+    expect(block).not.toMatch(/all functions/i);
+    const named = [...block.matchAll(/\b(pgflow\.\w+)\(/g)].map((match) => match[1]);
+    const executable = await db.query<{ name: string }>(
+      `select distinct n.nspname || '.' || p.proname as name
+         from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+        where n.nspname = 'pgflow' and pg_catalog.has_function_privilege($1, p.oid, 'execute')
+        order by 1`,
+      [api.name],
+    );
+    expect(executable.map((row) => row.name)).toEqual([...new Set(named)].sort());
+    for (const definitionChange of ['create_flow', 'add_step', 'delete_flow_and_data', 'ensure_flow_compiled']) {
+      expect(named).not.toContain(`pgflow.${definitionChange}`);
+    }
+  });
+});
+
 describe('the API role cannot', () => {
   const REFUSED: ReadonlyArray<readonly [string, string]> = [
     ['create_flow', "select pgflow.create_flow('rel_api_evil')"],
