@@ -216,21 +216,34 @@ describe('retry', () => {
 });
 
 describe('pause', () => {
-  it('survives a restart: a new worker starts no task of the paused flow until it is resumed', async () => {
+  it('survives a restart: two new workers start no task of the paused flow until it is resumed', async () => {
     const first = await startWorker();
     expect(await first.client.pauseFlow(SimpleFlow)).toMatchObject({ flowSlug: 'rc_simple', paused: true });
     await first.close();
 
-    const worker = await startWorker();
-    const paused = await Promise.all([1, 2, 3].map((n) => worker.client.start(SimpleFlow, { n })));
-    // The same worker serves another flow: once that one's run is done, the worker has polled since.
-    await (await worker.client.start(OtherFlow, { n: 1 })).wait({ timeoutMs: 10_000 });
-    expect(worker.app.get(CallLog).of('only')).toEqual([]);
-    for (const run of paused) expect((await worker.client.getRun(run.runId)).status).toBe('started');
+    const [a, b] = [await startWorker(), await startWorker()];
+    const paused = await a.client.startMany(
+      SimpleFlow,
+      Array.from({ length: 50 }, (_, n) => ({ n })),
+    );
+    // Both workers serve another flow too: once its runs are done, the workers have polled since.
+    const others = await b.client.startMany(
+      OtherFlow,
+      Array.from({ length: 20 }, (_, n) => ({ n })),
+    );
+    await Promise.all(others.map((run) => run.wait({ timeoutMs: 10_000 })));
+    expect([...a.app.get(CallLog).of('only'), ...b.app.get(CallLog).of('only')]).toEqual([]);
+    const [queued] = await db.query<{ queued: number; other: number }>(
+      `select count(*) filter (where status = 'queued')::int as queued,
+              count(*) filter (where status <> 'queued')::int as other
+         from pgflow.step_tasks where flow_slug = 'rc_simple' and run_id = any($1::uuid[])`,
+      [paused.map((run) => run.runId)],
+    );
+    expect(queued).toEqual({ queued: 50, other: 0 });
 
-    expect(await worker.client.resumeFlow('rc_simple')).toMatchObject({ paused: false, changed: true });
-    const done = await Promise.all(paused.map((run) => run.wait({ timeoutMs: 10_000 })));
-    expect(done.map((run) => run.output)).toEqual([{ only: 1 }, { only: 2 }, { only: 3 }]);
+    expect(await a.client.resumeFlow('rc_simple')).toMatchObject({ paused: false, changed: true });
+    const done = await Promise.all(paused.map((run) => run.wait({ timeoutMs: 20_000 })));
+    expect(done.map((run) => run.output)).toEqual(paused.map((_, n) => ({ only: n })));
   });
 
   it('pausing an unknown flow is FlowNotFoundError', async () => {
