@@ -15,6 +15,7 @@ import { DeploySafety1796407330739 } from './1796407330739-deploy-safety.ts';
 import { FlowEvents1796407918837 } from './1796407918837-flow-events.ts';
 import { PgmqSearchPath1796408033597 } from './1796408033597-pgmq-search-path.ts';
 import { FlowAlias1796446934275 } from './1796446934275-flow-alias.ts';
+import { RunControl1796447054813 } from './1796447054813-run-control.ts';
 
 export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   QueueLayer1764150000000,
@@ -29,4 +30,5 @@ export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   FlowEvents1796407918837,
   PgmqSearchPath1796408033597,
   FlowAlias1796446934275,
+  RunControl1796447054813,
 ];

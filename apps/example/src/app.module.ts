@@ -7,6 +7,7 @@ import { AnalyzeWebsiteFlow } from './flows/analyze-website.flow.ts';
 import { CheckLinksFlow } from './flows/check-links.flow.ts';
 import { FlowsController } from './http/flows.controller.ts';
 import { PgflowExceptionFilter } from './http/pgflow-exception.filter.ts';
+import { RunOperationsController } from './http/run-operations.controller.ts';
 import { RunsController } from './http/runs.controller.ts';
 import { KeywordExtractor } from './services/keyword-extractor.service.ts';
 import { LinkChecker } from './services/link-checker.service.ts';
@@ -39,7 +40,7 @@ export class AppModule {
         }),
         PgflowModule.forRoot(resolved.worker === undefined ? {} : { worker: resolved.worker }),
       ],
-      controllers: [RunsController, FlowsController],
+      controllers: [RunsController, RunOperationsController, FlowsController],
       providers: [
         { provide: EXAMPLE_OPTIONS, useValue: resolved },
         { provide: APP_FILTER, useClass: PgflowExceptionFilter },

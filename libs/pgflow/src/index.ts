@@ -23,6 +23,15 @@ export type {
   TaskStatusValue,
   WaitOptions,
 } from './client/run.types.ts';
+export type {
+  CancelRunOptions,
+  CancelRunResult,
+  FlowPauseState,
+  ListRunsOptions,
+  RetryRunOptions,
+  RunPage,
+  RunSummary,
+} from './client/run-control.types.ts';
 export { RunHandle } from './client/run-handle.ts';
 export {
   Flow,
@@ -71,14 +80,17 @@ export {
   InvalidOptionsError,
   InvalidRunInputError,
   MigrationsNotAppliedError,
+  NonRetryableError,
   NotJsonError,
   PgflowError,
   PgflowErrorCode,
   type PgflowErrorOptions,
   PgflowShutdownError,
   RunAlreadyExistsError,
+  RunCancelledError,
   RunFailedError,
   RunNotFoundError,
+  RunNotRetryableError,
   TaskTimeoutError,
   type TimedOutTask,
   WaitTimeoutError,

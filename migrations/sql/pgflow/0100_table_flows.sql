@@ -1,6 +1,7 @@
 -- The pgflow schema's tables. Column names, types and statuses are pgflow 0.14's (compatibility);
 -- every invariant is a CHECK constraint so that no bug in a function can store an impossible state.
--- flows: one row per flow definition, with the flow-level defaults of its steps' options.
+-- flows: one row per flow definition, with the flow-level defaults of its steps' options. Additive
+-- column: paused_at, set while the flow is paused (pause_flow): no worker claims its tasks then.
 create table pgflow.flows (
   flow_slug text primary key,
   opt_max_attempts int not null default 3,
@@ -10,6 +11,7 @@ create table pgflow.flows (
   -- An addition to pgflow's columns: the name the flow's versions share (@Flow({ alias })); starting
   -- by it starts the newest flow (created_at) that has it (pgflow._resolve_flow_slug). Null: none.
   alias text,
+  paused_at timestamptz,
   constraint flows_slug_is_valid check (pgflow.is_valid_slug(flow_slug)),
   constraint flows_alias_is_valid check (alias is null or (pgflow.is_valid_slug(alias) and length(alias) <= 47)),
   constraint flows_max_attempts_non_negative check (opt_max_attempts >= 0),

@@ -1,4 +1,5 @@
--- runs: one row per execution of a flow.
+-- runs: one row per execution of a flow. Additive columns: cancelled_at and cancel_reason (cancel_run);
+-- idempotency_key, the caller's key of an idempotent start (unique per flow).
 create table pgflow.runs (
   run_id uuid primary key default gen_random_uuid(),
   flow_slug text not null references pgflow.flows (flow_slug),
@@ -9,15 +10,29 @@ create table pgflow.runs (
   started_at timestamptz not null default now(),
   completed_at timestamptz,
   failed_at timestamptz,
-  constraint runs_status_is_valid check (status in ('started', 'completed', 'failed')),
+  cancelled_at timestamptz,
+  cancel_reason text,
+  idempotency_key text,
+  constraint runs_status_is_valid check (status in ('started', 'completed', 'failed', 'cancelled')),
   constraint runs_remaining_steps_non_negative check (remaining_steps >= 0),
-  constraint runs_one_terminal_timestamp check (num_nonnulls(completed_at, failed_at) <= 1),
+  constraint runs_one_terminal_timestamp check (num_nonnulls(completed_at, failed_at, cancelled_at) <= 1),
   constraint runs_completed_at_matches_status check ((status = 'completed') = (completed_at is not null)),
   constraint runs_failed_at_matches_status check ((status = 'failed') = (failed_at is not null)),
   constraint runs_completed_after_start check (completed_at is null or completed_at >= started_at),
   constraint runs_failed_after_start check (failed_at is null or failed_at >= started_at),
   constraint runs_output_only_when_completed check (output is null or status = 'completed'),
-  constraint runs_completed_has_no_remaining_steps check (status <> 'completed' or remaining_steps = 0)
+  constraint runs_completed_has_no_remaining_steps check (status <> 'completed' or remaining_steps = 0),
+  constraint runs_cancelled_at_matches_status check ((status = 'cancelled') = (cancelled_at is not null)),
+  constraint runs_cancelled_after_start check (cancelled_at is null or cancelled_at >= started_at),
+  constraint runs_cancel_reason_only_when_cancelled check (cancel_reason is null or status = 'cancelled'),
+  constraint runs_idempotency_key_length check (idempotency_key is null or length(idempotency_key) between 1 and 255)
 );
 
-create index runs_flow_slug_idx on pgflow.runs (flow_slug);
+-- Newest runs first (list_runs), of all flows or of one: keyset pages are index scans, no sort. The
+-- second also serves lookups by flow (delete_flow_and_data, pruning).
+create index runs_started_at_idx on pgflow.runs (started_at desc, run_id desc);
+create index runs_flow_started_at_idx on pgflow.runs (flow_slug, started_at desc, run_id desc);
+
+-- One run per flow and idempotency key; runs started without a key cost nothing here.
+create unique index runs_idempotency_key_idx on pgflow.runs (flow_slug, idempotency_key)
+  where idempotency_key is not null;

@@ -1,4 +1,5 @@
--- step_states: one row per step of a run, with the counters that drive the cascade.
+-- step_states: one row per step of a run, with the counters that drive the cascade. Additive column:
+-- cancelled_at (cancel_run).
 create table pgflow.step_states (
   flow_slug text not null,
   run_id uuid not null references pgflow.runs (run_id),
@@ -15,10 +16,11 @@ create table pgflow.step_states (
   completed_at timestamptz,
   failed_at timestamptz,
   skipped_at timestamptz,
+  cancelled_at timestamptz,
   primary key (run_id, step_slug),
   foreign key (flow_slug, step_slug) references pgflow.steps (flow_slug, step_slug),
   constraint step_states_status_is_valid
-    check (status in ('created', 'started', 'completed', 'failed', 'skipped')),
+    check (status in ('created', 'started', 'completed', 'failed', 'skipped', 'cancelled')),
   constraint step_states_remaining_deps_non_negative check (remaining_deps >= 0),
   constraint step_states_initial_tasks_non_negative check (initial_tasks is null or initial_tasks >= 0),
   constraint step_states_remaining_tasks_non_negative check (remaining_tasks is null or remaining_tasks >= 0),
@@ -34,14 +36,14 @@ create table pgflow.step_states (
   constraint step_states_remaining_within_initial
     check (remaining_tasks is null or initial_tasks is null or remaining_tasks <= initial_tasks),
   constraint step_states_ready_before_start check (status = 'created' or status = 'skipped'
-    or status = 'failed' or remaining_deps = 0),
+    or status = 'failed' or status = 'cancelled' or remaining_deps = 0),
   constraint step_states_output_only_when_completed check (output is null or status = 'completed'),
   constraint step_states_error_only_when_failed_or_skipped
     check (error_message is null or status in ('failed', 'skipped')),
   constraint step_states_skip_reason_iff_skipped check ((status = 'skipped') = (skip_reason is not null)),
   constraint step_states_skip_reason_is_valid
     check (skip_reason is null or skip_reason in ('condition_unmet', 'handler_failed', 'dependency_skipped')),
-  constraint step_states_one_terminal_timestamp check (num_nonnulls(completed_at, failed_at, skipped_at) <= 1),
+  constraint step_states_one_terminal_timestamp check (num_nonnulls(completed_at, failed_at, skipped_at, cancelled_at) <= 1),
   constraint step_states_completed_at_matches_status check ((status = 'completed') = (completed_at is not null)),
   constraint step_states_failed_at_matches_status check ((status = 'failed') = (failed_at is not null)),
   constraint step_states_skipped_at_matches_status check ((status = 'skipped') = (skipped_at is not null)),
@@ -51,5 +53,7 @@ create table pgflow.step_states (
     check (completed_at is null or completed_at >= coalesce(started_at, created_at)),
   constraint step_states_failed_after_start
     check (failed_at is null or failed_at >= coalesce(started_at, created_at)),
-  constraint step_states_skipped_after_created check (skipped_at is null or skipped_at >= created_at)
+  constraint step_states_skipped_after_created check (skipped_at is null or skipped_at >= created_at),
+  constraint step_states_cancelled_at_matches_status check ((status = 'cancelled') = (cancelled_at is not null)),
+  constraint step_states_cancelled_after_created check (cancelled_at is null or cancelled_at >= created_at)
 );

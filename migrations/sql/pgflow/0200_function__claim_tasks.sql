@@ -1,6 +1,7 @@
 -- The worker's poll, in one round trip and one transaction: read up to p_qty messages and start
 -- their tasks. A message that can never start (its task is missing or over, or its run or step is)
--- is archived here instead of coming back after every visibility timeout.
+-- is archived here instead of coming back after every visibility timeout. A paused flow's queue is
+-- not read.
 create function pgflow._claim_tasks(
   p_flow_slug text, p_qty int, p_visibility_timeout int, p_worker_id uuid, p_known_run_ids uuid[] default '{}'
 )
@@ -23,12 +24,20 @@ declare
   v_dead bigint[];
   v_read_vt int;
   v_started int;
+  v_paused boolean;
 begin
   -- Read and start share this transaction, so the messages can be read with the visibility their
   -- tasks get when started (the longest step timeout + 2): most then need no second update.
-  select greatest(p_visibility_timeout, max(coalesce(step.opt_timeout, flow.opt_timeout)) + 2) into v_read_vt
+  -- The same look-up says whether the flow is paused (pause_flow): then nothing is read, and its
+  -- messages wait in the queue for resume_flow.
+  select greatest(p_visibility_timeout, max(coalesce(step.opt_timeout, flow.opt_timeout)) + 2),
+         bool_or(flow.paused_at is not null)
+    into v_read_vt, v_paused
     from pgflow.steps step join pgflow.flows flow on flow.flow_slug = step.flow_slug
    where step.flow_slug = p_flow_slug;
+  if v_paused then
+    return;
+  end if;
   select array_agg(m.msg_id) into v_msg_ids
     from pgmq.read(p_flow_slug, coalesce(v_read_vt, p_visibility_timeout), p_qty) m;
   if v_msg_ids is null then

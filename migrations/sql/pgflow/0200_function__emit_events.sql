@@ -39,7 +39,7 @@ begin
               select jsonb_object_agg(f.key, f.value) as payload
                 from jsonb_each(v.payload) f
                where f.key in ('event_type', 'run_id', 'flow_slug', 'step_slug', 'status', 'output', 'error_message',
-                               'skip_reason', 'task_index', 'attempt', 'retry_at', 'at')) k
+                               'skip_reason', 'task_index', 'attempt', 'retry_at', 'reason', 'from_step', 'at')) k
            where pgflow._notifications_allowed()
            order by v.n) e;
 
@@ -49,7 +49,8 @@ begin
     from (select jsonb_strip_nulls(jsonb_build_object(
                    'event_type', v.payload -> 'event_type', 'run_id', v.payload -> 'run_id',
                    'flow_slug', v.payload -> 'flow_slug', 'status', v.payload -> 'status',
-                   'error_message', left(v.payload ->> 'error_message', 2000), 'at', v.payload -> 'at')) as payload
+                   'error_message', left(v.payload ->> 'error_message', 2000),
+                   'reason', left(v.payload ->> 'reason', 2000), 'at', v.payload -> 'at')) as payload
             from unnest(v_events) with ordinality as v(payload, n)
            where v.payload ->> 'event_type' like 'run:%' and v.payload ? 'flow_slug'
              and pgflow._notifications_allowed()

@@ -15,6 +15,7 @@ begin
                 'started_at', r.started_at,
                 'completed_at', r.completed_at,
                 'failed_at', r.failed_at,
+                'cancelled_at', r.cancelled_at,
                 'remaining_steps', r.remaining_steps))
               -- The input, as pgflow's run:started carries it, and a completed run's output (for realtime;
               -- a notification never carries the input, see _emit_events).

@@ -19,6 +19,7 @@ begin
                 'completed_at', s.completed_at,
                 'failed_at', s.failed_at,
                 'skipped_at', s.skipped_at,
+                'cancelled_at', s.cancelled_at,
                 'remaining_tasks', s.remaining_tasks,
                 'remaining_deps', s.remaining_deps,
                 'initial_tasks', s.initial_tasks))

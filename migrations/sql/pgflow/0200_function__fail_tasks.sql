@@ -1,6 +1,8 @@
+-- Fails the given tasks' attempts (fail_task, fail_tasks, the stalled sweep): a retry while attempts
+-- are left and the failure is retryable (p_retryable: null or true), else the step's when_exhausted.
 create function pgflow._fail_tasks(
   p_run_ids uuid[], p_step_slugs text[], p_task_indexes int[], p_error_messages text[],
-  p_stalled boolean default false, p_attempts int[] default null
+  p_stalled boolean default false, p_attempts int[] default null, p_retryable boolean[] default null
 )
 returns int
 language plpgsql
@@ -25,8 +27,9 @@ begin
 
   for v_item in
     select distinct on (i.run_id, i.step_slug, i.task_index) i.*
-      from unnest(p_run_ids, p_step_slugs, p_task_indexes, p_error_messages, coalesce(p_attempts, '{}'))
-             as i(run_id, step_slug, task_index, error_message, attempt)
+      from unnest(p_run_ids, p_step_slugs, p_task_indexes, p_error_messages, coalesce(p_attempts, '{}'),
+                  coalesce(p_retryable, '{}'))
+             as i(run_id, step_slug, task_index, error_message, attempt, retryable)
      order by i.run_id, i.step_slug, i.task_index
   loop
     -- Read the state afresh: an earlier item of this batch may have failed or skipped this run or step.
@@ -58,7 +61,8 @@ begin
     v_count := v_count + 1;
     v_error := pgflow._truncate_bytes(v_item.error_message, v_max_error_bytes);
 
-    if not p_stalled and v_task.attempts_count < v_task.max_attempts then
+    -- A failure reported as not retryable (the handler threw NonRetryableError) uses up the attempts.
+    if not p_stalled and coalesce(v_item.retryable, true) and v_task.attempts_count < v_task.max_attempts then
       v_delay := pgflow.calculate_retry_delay(v_task.base_delay, v_task.attempts_count);
       update pgflow.step_tasks t
          set status = 'queued', error_message = v_error

@@ -1,4 +1,4 @@
--- Deletes up to p_limit runs that ended (completed or failed) before p_cutoff, oldest first, with
+-- Deletes up to p_limit runs that ended (completed, failed or cancelled) before p_cutoff, oldest first, with
 -- their step states, tasks and the queue messages they still have; returns how many runs it
 -- deleted. Small batches keep each transaction's locks short: call it until it returns 0. The runs
 -- are found by start time (an ended run started before it ended), so an index on started_at serves
@@ -16,7 +16,7 @@ begin
   select array_agg(r.run_id) into v_runs
     from (select r.run_id from pgflow.runs r
            where r.started_at < p_cutoff and r.status <> 'started'
-             and coalesce(r.completed_at, r.failed_at) < p_cutoff
+             and coalesce(r.completed_at, r.failed_at, r.cancelled_at) < p_cutoff
            order by r.started_at
            limit p_limit
              for update skip locked) r;

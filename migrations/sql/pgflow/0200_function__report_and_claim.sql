@@ -48,7 +48,11 @@ begin
   if v_claimed = 0 then
     return query
       select null::uuid, null::text, null::int, null::bigint, null::jsonb, null::jsonb, null::int, null::int,
-             pgflow._next_visible_at(p_flow_slug), clock_timestamp();
+             -- A paused flow has nothing to wait for: the worker polls at its slowest, and
+             -- resume_flow wakes it.
+             case when exists (select 1 from pgflow.flows f where f.flow_slug = p_flow_slug and f.paused_at is not null)
+                  then null else pgflow._next_visible_at(p_flow_slug) end,
+             clock_timestamp();
   end if;
 end;
 $$;

@@ -1,5 +1,6 @@
--- One run: start_flows with one input.
-create function pgflow.start_flow(flow_slug text, input jsonb, run_id uuid default null)
+-- One run: start_flows with one input (and its idempotency key: the run that has it when one does).
+create function pgflow.start_flow(flow_slug text, input jsonb, run_id uuid default null,
+                                  idempotency_key text default null)
 returns setof pgflow.runs
 language sql
 volatile
@@ -14,5 +15,7 @@ set enable_seqscan to off
 set search_path to ''
 as $$
   select * from pgflow.start_flows(start_flow.flow_slug, jsonb_build_array(coalesce(start_flow.input, 'null'::jsonb)),
-                                   case when start_flow.run_id is not null then array[start_flow.run_id] end);
+                                   case when start_flow.run_id is not null then array[start_flow.run_id] end,
+                                   case when start_flow.idempotency_key is not null
+                                        then array[start_flow.idempotency_key] end);
 $$;

@@ -2,8 +2,12 @@
 -- statements whatever their number: what a batch start costs is about what one start costs, per
 -- statement. `run_ids` (optional) gives each run its id, in the same order. All or nothing: an
 -- input a root map step cannot map over, or an id that exists, refuses the whole batch. Returns
--- the runs in the order of the inputs.
-create function pgflow.start_flows(flow_slug text, inputs jsonb, run_ids uuid[] default null)
+-- the runs in the order of the inputs. `idempotency_keys` (optional, one per input, null elements
+-- for none): an input whose key a run of the flow already has is not started again; that run is
+-- returned in its place (callers tell by its run_id). Atomic under concurrent starts: the unique
+-- index on (flow_slug, idempotency_key) makes a second start with the key wait for the first.
+create function pgflow.start_flows(flow_slug text, inputs jsonb, run_ids uuid[] default null,
+                                   idempotency_keys text[] default null)
 returns setof pgflow.runs
 language plpgsql
 volatile
@@ -37,6 +41,26 @@ begin
     raise exception using errcode = 'PF007',
       message = format('start_flows got %s inputs but %s run ids.', v_count, coalesce(cardinality(start_flows.run_ids), 0)),
       hint = 'Pass one run id per input (a null element lets the engine choose it), or run_ids => null.';
+  end if;
+  if start_flows.idempotency_keys is not null then
+    if cardinality(start_flows.idempotency_keys) is distinct from v_count then
+      raise exception using errcode = 'PF007',
+        message = format('start_flows got %s inputs but %s idempotency keys.', v_count,
+                         coalesce(cardinality(start_flows.idempotency_keys), 0)),
+        hint = 'Pass one key per input (a null element for none), or idempotency_keys => null.';
+    end if;
+    select k.n, k.key into v_bad
+      from unnest(start_flows.idempotency_keys) with ordinality as k(key, n)
+     where length(k.key) not between 1 and 255
+     order by k.n limit 1;
+    if found then
+      raise exception using errcode = 'PF007',
+        message = format('Idempotency key %L has %s characters; a key has 1 to 255.',
+                         left(v_bad.key, 40) || case when length(v_bad.key) > 40 then '...' else '' end,
+                         length(v_bad.key))
+                  || case when v_count > 1 then format(' (input %s of %s)', v_bad.n, v_count) else '' end,
+        hint = 'Use a shorter key, e.g. a hash of what makes the start unique.';
+    end if;
   end if;
   -- The flow with this slug, or else the newest flow under this alias (PF002 when there is neither).
   start_flows.flow_slug := pgflow._resolve_flow_slug(start_flows.flow_slug);
@@ -86,29 +110,43 @@ begin
   select array_agg(coalesce(start_flows.run_ids[n], gen_random_uuid()) order by n) into v_ids
     from generate_series(1, v_count) n;
   with inserted as (
-    insert into pgflow.runs (run_id, flow_slug, input, remaining_steps)
+    insert into pgflow.runs (run_id, flow_slug, input, remaining_steps, idempotency_key)
     select i.run_id, start_flows.flow_slug, x.value,
-           (select count(*) from pgflow.steps s where s.flow_slug = start_flows.flow_slug)
+           (select count(*) from pgflow.steps s where s.flow_slug = start_flows.flow_slug), i.key
       from jsonb_array_elements(start_flows.inputs) with ordinality as x(value, n)
-      join unnest(v_ids) with ordinality as i(run_id, n) on i.n = x.n
+      join unnest(v_ids, coalesce(start_flows.idempotency_keys, '{}')) with ordinality as i(run_id, key, n)
+        on i.n = x.n
      order by x.n
     on conflict do nothing
     returning *
   )
   select array_agg(r) into v_runs from inserted r;
   if coalesce(cardinality(v_runs), 0) < v_count then
-    -- The first id, in input order, that was not inserted: it existed, or it came twice.
-    select i.run_id into v_existing
-      from (select u.run_id, u.n, row_number() over (partition by u.run_id order by u.n) as k
-              from unnest(v_ids) with ordinality as u(run_id, n)) i
-      left join unnest(v_runs) r on r.run_id = i.run_id
-     where i.k > 1 or r.run_id is null
-     order by i.n limit 1;
-    -- The detail is the run id alone, for callers that need it (never parse the message).
-    raise exception using errcode = 'PF008',
-      message = format('Run %s already exists.', v_existing),
-      detail = v_existing::text,
-      hint = 'Pass a new run_id, or null to let the engine choose one.';
+    -- Each input not inserted is either deduplicated (its key names a run of the flow: committed
+    -- now, as this statement sees the start that held it up) or refused (its id existed, or came twice).
+    select array_agg(coalesce(r.run_id, existing.run_id) order by i.n),
+           (array_agg(i.run_id order by i.n) filter (where r.run_id is null and existing.run_id is null))[1]
+      into v_ids, v_existing
+      from (select u.run_id, u.key, u.n, row_number() over (partition by u.run_id order by u.n) as k
+              from unnest(v_ids, coalesce(start_flows.idempotency_keys, '{}')) with ordinality as u(run_id, key, n)) i
+      left join unnest(v_runs) r on r.run_id = i.run_id and i.k = 1
+      left join pgflow.runs existing
+        on r.run_id is null and i.key is not null
+       and existing.flow_slug = start_flows.flow_slug and existing.idempotency_key = i.key;
+    if v_existing is not null then
+      -- The detail is the run id alone, for callers that need it (never parse the message).
+      raise exception using errcode = 'PF008',
+        message = format('Run %s already exists.', v_existing),
+        detail = v_existing::text,
+        hint = 'Pass a new run_id, or null to let the engine choose one.';
+    end if;
+    if v_runs is null then
+      return query
+        select r.* from unnest(v_ids) with ordinality as i(run_id, n)
+          cross join lateral (select * from pgflow.runs x where x.run_id = i.run_id) r
+         order by i.n;
+      return;
+    end if;
   end if;
 
   insert into pgflow.step_states (flow_slug, run_id, step_slug, remaining_deps, initial_tasks)
@@ -120,7 +158,7 @@ begin
    where s.flow_slug = start_flows.flow_slug;
 
   perform pgflow._emit_run_events('run:started', v_runs);
-  perform pgflow._advance_runs(v_ids);
+  perform pgflow._advance_runs(array(select r.run_id from unnest(v_runs) r));
   return query
     select r.* from unnest(v_ids) with ordinality as i(run_id, n)
       cross join lateral (select * from pgflow.runs x where x.run_id = i.run_id) r

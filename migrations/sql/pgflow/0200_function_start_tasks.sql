@@ -13,5 +13,10 @@ set enable_seqscan to off
 set search_path to ''
 as $$
   select t.flow_slug, t.run_id, t.step_slug, t.input, t.msg_id, t.task_index, t.flow_input
-    from pgflow._start_tasks(start_tasks.flow_slug, start_tasks.msg_ids, start_tasks.worker_id) t;
+    -- A paused flow starts nothing (pause_flow); the messages come back after their visibility timeout.
+    from pgflow._start_tasks(start_tasks.flow_slug,
+                             case when exists (select 1 from pgflow.flows f
+                                                where f.flow_slug = start_tasks.flow_slug and f.paused_at is not null)
+                                  then '{}'::bigint[] else start_tasks.msg_ids end,
+                             start_tasks.worker_id) t;
 $$;

@@ -39,6 +39,9 @@ export interface RunRow {
   started_at: Date;
   completed_at: Date | null;
   failed_at: Date | null;
+  cancelled_at?: Date | null;
+  cancel_reason?: string | null;
+  idempotency_key?: string | null;
 }
 
 export interface StepStateRow {

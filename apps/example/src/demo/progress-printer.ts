@@ -48,8 +48,14 @@ function describe(event: RunEvent): string | undefined {
       return `${step} failed: ${event.error_message}`;
     case 'step:skipped':
       return `${step} skipped (${event.skip_reason})`;
+    case 'step:cancelled':
+      return `${step} cancelled`;
     case 'run:deleted':
       return `run ${event.run_id} deleted with its flow`;
+    case 'run:cancelled':
+      return `run ${event.run_id} cancelled${event.reason === undefined ? '' : `: ${event.reason}`}`;
+    case 'run:retried':
+      return `run ${event.run_id} retried${event.from_step === undefined ? '' : ` from step ${event.from_step}`}`;
     case 'run:completed':
     case 'run:failed':
       return undefined;

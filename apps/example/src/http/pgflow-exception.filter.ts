@@ -9,6 +9,9 @@ import {
   type WaitTimeoutError,
 } from 'nestjs-pgflow';
 
+/** The FlowClient options that come from a request (GET /runs, POST /runs/:id/cancel|retry). */
+const REQUEST_OPTIONS: ReadonlySet<string> = new Set(['cursor', 'limit', 'status', 'reason', 'fromStep']);
+
 /** What the API answers for an error: Nest's usual shape, plus the library's error code. */
 interface ErrorBody {
   readonly statusCode: number;
@@ -20,7 +23,7 @@ interface ErrorBody {
 /**
  * Turns the library's errors into HTTP answers, by their stable `code` (never their message): a bad
  * request (unknown flow, an input the flow cannot take, a malformed run id) is a 400, an unknown run
- * a 404; waiting for a run's result, a failed run is a 409, one still running a 504, and a shutdown
+ * a 404; a run that cannot be retried is a 409; waiting for a run's result, a failed or cancelled run is a 409, one still running a 504, and a shutdown
  * a 503 (the load balancer retries elsewhere). Anything else the library throws is a server error,
  * logged with its stack.
  */
@@ -61,7 +64,8 @@ export class PgflowExceptionFilter implements ExceptionFilter<PgflowError> {
           `No run with id '${(error as RunNotFoundError).runId}' (POST /runs returns the id of the runs it starts).`,
         );
       case PgflowErrorCode.InvalidOptions: {
-        // The only option a request can set is a run id (GET /runs/:id); any other is a bug here.
+        // Options a request can set: a run id (/runs/:id), and GET /runs's filters and cursor, the
+        // cancel reason and retry's fromStep; any other is a bug here.
         const { option, value } = error as InvalidOptionsError;
         if (option === 'runId') {
           return answer(
@@ -70,11 +74,14 @@ export class PgflowExceptionFilter implements ExceptionFilter<PgflowError> {
             `${JSON.stringify(value)} is not a run id: run ids are UUIDs, as returned by POST /runs.`,
           );
         }
+        if (REQUEST_OPTIONS.has(option)) return answer(HttpStatus.BAD_REQUEST, 'Bad Request', error.message);
         break;
       }
       case PgflowErrorCode.RunAlreadyExists:
         return answer(HttpStatus.CONFLICT, 'Conflict', error.message);
       case PgflowErrorCode.RunFailed:
+      case PgflowErrorCode.RunCancelled:
+      case PgflowErrorCode.RunNotRetryable:
         return answer(HttpStatus.CONFLICT, 'Conflict', error.message);
       case PgflowErrorCode.WaitTimeout:
         return answer(

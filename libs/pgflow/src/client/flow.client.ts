@@ -1,17 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import type { BeforeApplicationShutdown, OnApplicationShutdown } from '@nestjs/common';
 import { sql } from '../db/engine.sql.ts';
-import { EngineSqlState, sqlStateOf } from '../db/sql-state.ts';
-import type { FlowDefinition } from '../definition/flow-definition.ts';
 import type { FlowRegistry } from '../discovery/flow.registry.ts';
-import { FlowNotFoundError } from '../errors/flow-not-found.error.ts';
 import { InvalidOptionsError } from '../errors/invalid-options.error.ts';
-import { InvalidRunInputError } from '../errors/invalid-run-input.error.ts';
-import { NotJsonError } from '../errors/not-json.error.ts';
 import { PgflowShutdownError } from '../errors/pgflow-shutdown.error.ts';
-import { RunAlreadyExistsError } from '../errors/run-already-exists.error.ts';
 import { RunNotFoundError } from '../errors/run-not-found.error.ts';
-import { toJsonValue } from '../json/to-json-value.ts';
-import { jsonBytes } from '../limits/payload-limits.ts';
 import type { PgflowRegistration } from '../registration/pgflow-registration.ts';
 import { assertManagerOf, type RunRouter } from '../registration/run-router.ts';
 import type { FlowReference } from '../types/flow-class.ts';
@@ -25,12 +18,29 @@ import type {
   StartRunOptions,
   WaitOptions,
 } from './run.types.ts';
+import { RunControl } from './run-control.ts';
+import type {
+  CancelRunOptions,
+  CancelRunResult,
+  FlowPauseState,
+  ListRunsOptions,
+  RetryRunOptions,
+  RunPage,
+} from './run-control.types.ts';
 import { type ReplayState, RunEventStream } from './run-event-stream.ts';
 import { RunHandle, type RunWatcher } from './run-handle.ts';
+import { listRuns } from './run-listing.ts';
 import { type SnapshotRow, toRunSnapshot } from './run-rows.ts';
+import {
+  assertDistinctRunIds,
+  assertIdempotencyKey,
+  assertNewRunId,
+  assertRunId,
+  flowOf,
+  runInput,
+  startError,
+} from './run-start.ts';
 import { type RunOutcomeRow, waitForRun } from './run-wait.ts';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Starts runs and watches them. Waiting and events use database notifications on the LISTEN
@@ -50,12 +60,19 @@ export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutd
   private shuttingDown = false;
   /** Per registration, what the handles of its runs wait and watch through (no look-up of the run). */
   private readonly watchers = new Map<PgflowRegistration, RunWatcher>();
+  private readonly control: RunControl;
 
   /** Created by PgflowModule: inject it (or `@InjectFlowClient(dataSource)`) rather than constructing one. */
   constructor(
     private readonly registry: FlowRegistry,
     private readonly router: RunRouter,
-  ) {}
+  ) {
+    this.control = new RunControl(
+      registry,
+      router,
+      (target, runId, flowSlug) => new RunHandle(runId, flowSlug, this.watcherOf(target)),
+    );
+  }
 
   /**
    * Starts a run of a flow (its class, its slug, or its alias: the newest version under it) with
@@ -70,25 +87,37 @@ export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutd
     const { slug, definition } = flowOf(this.registry, flow);
     const target = this.router.forFlow(slug);
     if (options.runId !== undefined) assertNewRunId(options.runId, 'runId', 'FlowClient.start() option');
+    const key = options.idempotencyKey;
+    if (key !== undefined) assertIdempotencyKey(key);
     assertManagerOf(this.router, target, slug, options.manager, 'FlowClient.start() option');
     const json = runInput(slug, definition, input, 'input', target.options.limits.maxInputBytes);
     await target.compiler.compileAll();
 
+    // With a key, the run id is chosen here: a run with another id is the one that had the key.
+    const runId = options.runId ?? (key === undefined ? null : randomUUID());
     let rows: Array<{ run_id: string; flow_slug: string }>;
     try {
       rows = await target.database.query(
-        sql.startFlow,
-        [slug, JSON.stringify(json), options.runId ?? null],
+        key === undefined ? sql.startFlow : sql.startFlowWithKey,
+        key === undefined ? [slug, JSON.stringify(json), runId] : [slug, JSON.stringify(json), runId, key],
         options.manager,
       );
     } catch (error) {
-      throw await this.startError(target, error, slug, options.runId === undefined ? [] : [options.runId]);
+      throw await startError(
+        this.registry,
+        this.router,
+        target,
+        error,
+        slug,
+        options.runId === undefined ? [] : [options.runId],
+      );
     }
     const [run] = rows;
     if (run === undefined) throw new Error(`pgflow.start_flow('${slug}') returned no run.`);
     // The flow the engine chose: for an alias, its newest version.
     target.workers.started(run.flow_slug);
-    return new RunHandle(run.run_id, run.flow_slug, this.watcherOf(target));
+    const deduplicated = key !== undefined && run.run_id.toLowerCase() !== runId?.toLowerCase();
+    return new RunHandle(run.run_id, run.flow_slug, this.watcherOf(target), deduplicated);
   }
 
   /**
@@ -131,7 +160,7 @@ export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutd
     try {
       rows = await target.database.query(sql.startFlows, [slug, JSON.stringify(json), runIds ?? null], options.manager);
     } catch (error) {
-      throw await this.startError(target, error, slug, runIds ?? []);
+      throw await startError(this.registry, this.router, target, error, slug, runIds ?? []);
     }
     target.workers.started(rows[0]?.flow_slug ?? slug);
     const watcher = this.watcherOf(target);
@@ -169,6 +198,47 @@ export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutd
   async watch(runId: string, type: RunEventType | '*', listener: RunEventListener): Promise<() => void> {
     assertRunId(runId);
     return this.watchIn(await this.router.forRun(runId), runId, type, listener);
+  }
+
+  /**
+   * Cancels a run (cooperatively, on every worker): its unfinished steps and tasks become cancelled,
+   * its queued tasks never start, and the handlers of the run still executing see `ctx.signal` abort
+   * with a RunCancelledError within about a second. A run that already ended is left as it is
+   * (`cancelled: false`). Throws RunNotFoundError for an unknown id.
+   */
+  cancel(runId: string, options: CancelRunOptions = {}): Promise<CancelRunResult> {
+    return this.control.cancel(runId, options);
+  }
+
+  /**
+   * Starts a failed or cancelled run again from where it stopped: completed steps keep their
+   * outputs and do not run again; a map step re-runs only its tasks that did not complete. With
+   * `fromStep`, that step and everything downstream run again (in a completed run too). Returns the
+   * run's handle; throws RunNotRetryableError (nothing changed) or RunNotFoundError.
+   */
+  retry<TOutput = unknown, TInput = unknown>(
+    runId: string,
+    options: RetryRunOptions = {},
+  ): Promise<RunHandle<TOutput, TInput>> {
+    return this.control.retry(runId, options) as Promise<RunHandle<TOutput, TInput>>;
+  }
+
+  /** Pauses a flow: no worker anywhere starts a task of it until resumeFlow(); starts still queue up. */
+  pauseFlow(flow: FlowReference): Promise<FlowPauseState> {
+    return this.control.pauseFlow(flow);
+  }
+
+  /** Resumes a paused flow: its workers take its queued tasks again at once. */
+  resumeFlow(flow: FlowReference): Promise<FlowPauseState> {
+    return this.control.resumeFlow(flow);
+  }
+
+  /**
+   * Runs, newest first, a page at a time (`limit`, default 50), filtered by flow, status and start
+   * time; pass the returned `nextCursor` as `cursor` for the next page (null on the last one).
+   */
+  listRuns(options: ListRunsOptions = {}): Promise<RunPage> {
+    return listRuns(this.registry, this.router, options);
   }
 
   /**
@@ -267,143 +337,5 @@ export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutd
         step.tasks.map((task) => ({ ...task, stepSlug: step.stepSlug, status: task.status })),
       ),
     };
-  }
-
-  /** The library's error for a refused start, decided by the engine's SQLSTATE. */
-  private async startError(
-    target: PgflowRegistration,
-    error: unknown,
-    slug: string,
-    runIds: readonly string[],
-  ): Promise<unknown> {
-    switch (sqlStateOf(error)) {
-      case EngineSqlState.FlowNotFound:
-        return new FlowNotFoundError(
-          slug,
-          'slug',
-          this.registry.getSlugs(),
-          target.options.dataSource !== undefined || this.router.all().length > 1
-            ? `The database of the PgflowModule registration on '${target.name}' has no flow with this slug or alias.`
-            : 'The database has no flow with this slug or alias.',
-        );
-      case EngineSqlState.RootMapInputNotArray:
-      case EngineSqlState.InputTooLarge:
-      case EngineSqlState.MapTooLarge:
-        return new InvalidRunInputError(slug, (error as Error).message, { cause: error });
-      case EngineSqlState.RunAlreadyExists:
-        return new RunAlreadyExistsError(await this.existingRunId(target, error, runIds), { cause: error });
-      default:
-        return error;
-    }
-  }
-
-  /**
-   * Which of the run ids the caller gave exists, after the engine refused them (PF008): the one in
-   * the error's `detail` when the engine names it there, else the first, in the caller's order, that
-   * a committed run has (read outside the caller's transaction, which the error has aborted). Null
-   * when none does: the run was started earlier in the caller's own transaction.
-   */
-  private async existingRunId(
-    target: PgflowRegistration,
-    error: unknown,
-    runIds: readonly string[],
-  ): Promise<string | null> {
-    if (runIds.length === 1) return runIds[0] as string;
-    const detail = errorDetail(error)?.toLowerCase();
-    const named = runIds.find((runId) => runId.toLowerCase() === detail);
-    if (named !== undefined) return named;
-    if (runIds.length === 0) return null;
-    try {
-      const rows = await target.database.query<{ run_id: string }>(sql.existingRunIds, [runIds]);
-      const existing = new Set(rows.map((row) => row.run_id.toLowerCase()));
-      return runIds.find((runId) => existing.has(runId.toLowerCase())) ?? null;
-    } catch {
-      // The refusal is what the caller needs to know; without the lookup it names no run.
-      return null;
-    }
-  }
-}
-
-/**
- * A run's flow, by class or by slug. A string the registry has no slug for (an alias, or a flow this
- * application has no class for) goes to the engine as is: it starts the flow with that slug, or the
- * newest version under that alias, which may be newer than any class of this process.
- */
-function flowOf<F extends object>(
-  registry: FlowRegistry,
-  flow: FlowReference<F>,
-): { slug: string; definition: FlowDefinition | undefined } {
-  const definition = typeof flow === 'string' ? registry.find(flow) : registry.get(flow);
-  return { slug: definition?.slug ?? (flow as string), definition };
-}
-
-/** A run input as the JSON the engine stores, or InvalidRunInputError naming what is wrong. */
-function runInput(
-  slug: string,
-  definition: FlowDefinition | undefined,
-  input: unknown,
-  path: string,
-  maxBytes: number | undefined,
-): unknown {
-  let json: unknown;
-  try {
-    json = toJsonValue(input, path);
-  } catch (error) {
-    if (error instanceof NotJsonError) throw InvalidRunInputError.notJson(slug, error);
-    throw error;
-  }
-  if (definition !== undefined && definition.rootMapSteps.length > 0 && !Array.isArray(json)) {
-    throw InvalidRunInputError.notAnArray(slug, definition.rootMapSteps, input, path);
-  }
-  if (maxBytes !== undefined && jsonBytes(json) > maxBytes) {
-    throw new InvalidRunInputError(
-      slug,
-      `${path} is ${jsonBytes(json)} bytes of JSON, more than this process's limit of ${maxBytes} ` +
-        '(PgflowModule limits.maxInputBytes); pass a reference to large data (a key, a URL) instead, or raise the limit',
-      { path },
-    );
-  }
-  return json;
-}
-
-function assertNewRunId(runId: unknown, option: string, subject: string): void {
-  if (typeof runId !== 'string' || !UUID.test(runId)) {
-    throw new InvalidOptionsError(option, runId, 'a UUID string, e.g. crypto.randomUUID()', { subject });
-  }
-}
-
-/** Two runs cannot have one id: say which entries repeat, before the engine refuses the batch. */
-function assertDistinctRunIds(runIds: readonly string[]): void {
-  const first = new Map<string, number>();
-  for (const [i, runId] of runIds.entries()) {
-    const key = runId.toLowerCase();
-    const earlier = first.get(key);
-    if (earlier !== undefined) {
-      throw new InvalidOptionsError(
-        `runIds[${i}]`,
-        runId,
-        `a run id that no other entry has (runIds[${earlier}] has it)`,
-        {
-          subject: 'FlowClient.startMany() option',
-        },
-      );
-    }
-    first.set(key, i);
-  }
-}
-
-/** The `detail` field of a PostgreSQL error (pg's, or wrapped by TypeORM as driverError). */
-function errorDetail(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const { detail, driverError } = error as { detail?: unknown; driverError?: unknown };
-  if (typeof detail === 'string') return detail;
-  return driverError === undefined ? undefined : errorDetail(driverError);
-}
-
-function assertRunId(runId: string): void {
-  if (typeof runId !== 'string' || !UUID.test(runId)) {
-    throw new InvalidOptionsError('runId', runId, 'the UUID of a run, as returned by FlowClient.start()', {
-      subject: 'FlowClient argument',
-    });
   }
 }

@@ -14,6 +14,8 @@ export interface ReplayState {
     readonly failedAt: Date | null;
     readonly failedStep: string | null;
     readonly errorMessage: string | null;
+    readonly cancelledAt?: Date | null;
+    readonly cancelReason?: string | null;
   };
   readonly steps: ReadonlyArray<{
     readonly stepSlug: string;
@@ -25,6 +27,7 @@ export interface ReplayState {
     readonly completedAt: Date | null;
     readonly failedAt: Date | null;
     readonly skippedAt: Date | null;
+    readonly cancelledAt?: Date | null;
   }>;
   /** Tasks that failed at least one attempt: status, attempts made, the last error. */
   readonly retriedTasks: ReadonlyArray<{
@@ -178,6 +181,8 @@ function replayedEvents(runId: string, state: ReplayState): RunEvent[] {
         skip_reason: step.skipReason ?? '',
       });
     }
+    if (step.status === 'cancelled')
+      push(step.cancelledAt ?? null, { ...base, event_type: 'step:cancelled', status: 'cancelled' });
   }
   if (run.status === 'completed')
     push(run.completedAt, { event_type: 'run:completed', status: 'completed', output: run.output });
@@ -187,6 +192,13 @@ function replayedEvents(runId: string, state: ReplayState): RunEvent[] {
       status: 'failed',
       ...(run.failedStep === null ? {} : { step_slug: run.failedStep }),
       error_message: run.errorMessage ?? '',
+    });
+  }
+  if (run.status === 'cancelled') {
+    push(run.cancelledAt ?? null, {
+      event_type: 'run:cancelled',
+      status: 'cancelled',
+      ...(run.cancelReason == null ? {} : { reason: run.cancelReason }),
     });
   }
   // Stable sort: events at the same instant keep their causal order (run before steps, started before done).

@@ -25,9 +25,14 @@ export class RunHandle<TOutput = unknown, TInput = unknown> {
     readonly runId: string,
     readonly flowSlug: string,
     private readonly client: RunWatcher,
+    /** True when start() with an idempotencyKey found the run that had the key: nothing was started. */
+    readonly deduplicated = false,
   ) {}
 
-  /** See FlowClient.wait(): resolves when the run completes, rejects when it fails or times out. */
+  /**
+   * See FlowClient.wait(): resolves when the run completes, rejects when it fails (RunFailedError),
+   * is cancelled (RunCancelledError) or times out.
+   */
   wait(options?: WaitOptions): Promise<CompletedRun<TOutput, TInput>> {
     return this.client.wait<TOutput, TInput>(this.runId, options);
   }

@@ -17,6 +17,8 @@ export interface RunRow {
   readonly started_at: Date;
   readonly completed_at: Date | null;
   readonly failed_at: Date | null;
+  readonly cancelled_at?: Date | null;
+  readonly cancel_reason?: string | null;
 }
 
 /** A row of sql.runSnapshot: the run, its first failed step, and its steps and tasks as JSON. */
@@ -34,6 +36,7 @@ export interface SnapshotRow extends RunRow {
     readonly completed_at: string | null;
     readonly failed_at: string | null;
     readonly skipped_at: string | null;
+    readonly cancelled_at?: string | null;
   }>;
   readonly tasks: ReadonlyArray<{
     readonly step_slug: string;
@@ -66,6 +69,8 @@ export function toRunSnapshot(row: SnapshotRow): RunSnapshot {
     startedAt: row.started_at,
     completedAt: row.completed_at,
     failedAt: row.failed_at,
+    cancelledAt: row.cancelled_at ?? null,
+    cancelReason: row.cancel_reason ?? null,
     steps: row.steps.map(
       (step): StepSnapshot => ({
         stepSlug: step.step_slug,
@@ -77,6 +82,7 @@ export function toRunSnapshot(row: SnapshotRow): RunSnapshot {
         completedAt: toDate(step.completed_at),
         failedAt: toDate(step.failed_at),
         skippedAt: toDate(step.skipped_at),
+        cancelledAt: toDate(step.cancelled_at ?? null),
         tasks: tasksByStep.get(step.step_slug) ?? [],
       }),
     ),

@@ -2,6 +2,7 @@ import { runChannel } from '../db/engine.sql.ts';
 import type { NotificationListener } from '../db/notification-listener.ts';
 import { isConnectionError } from '../db/sql-state.ts';
 import { PgflowShutdownError } from '../errors/pgflow-shutdown.error.ts';
+import { RunCancelledError } from '../errors/run-cancelled.error.ts';
 import { RunFailedError } from '../errors/run-failed.error.ts';
 import { RunNotFoundError } from '../errors/run-not-found.error.ts';
 import { WaitTimeoutError } from '../errors/wait-timeout.error.ts';
@@ -12,6 +13,7 @@ import type { RunRow } from './run-rows.ts';
 
 /** A run with the step that failed it, if any (sql.runOutcome). */
 export interface RunOutcomeRow extends RunRow {
+  readonly cancel_reason: string | null;
   readonly failed_step: string | null;
   readonly error_message: string | null;
 }
@@ -26,7 +28,7 @@ export interface RunWaitContext {
 }
 
 /** The run ends (or is deleted): the only events after which a read of the run can settle a wait. */
-const END_EVENTS: ReadonlySet<unknown> = new Set(['run:completed', 'run:failed', 'run:deleted']);
+const END_EVENTS: ReadonlySet<unknown> = new Set(['run:completed', 'run:failed', 'run:cancelled', 'run:deleted']);
 
 /**
  * A wait also reads its run this often: when the engine sheds notifications (the server's
@@ -79,6 +81,7 @@ export function waitForRun<TOutput, TInput>(
     const settleFrom = (outcome: RunOutcomeRow | undefined): void => {
       if (outcome === undefined) fail(new RunNotFoundError(runId));
       else if (outcome.status === 'failed') fail(new RunFailedError(runId, outcome.failed_step, outcome.error_message));
+      else if (outcome.status === 'cancelled') fail(new RunCancelledError(runId, outcome.cancel_reason));
       else if (outcome.status === 'completed') finish(() => resolve(completedRun<TOutput, TInput>(outcome)));
     };
     const read = async (): Promise<void> => {

@@ -6,6 +6,11 @@ export interface StartRunOptions {
   readonly runId?: string;
   /** Start the run inside this transaction: the run exists only if the transaction commits. */
   readonly manager?: EntityManager;
+  /**
+   * At most 255 characters: the first start of the flow with this key creates the run; every later
+   * one returns a handle to that run (`handle.deduplicated`), also when the starts are concurrent.
+   */
+  readonly idempotencyKey?: string;
 }
 
 /** Options of `FlowClient.startMany()`. */
@@ -36,9 +41,9 @@ export interface CompletedRun<TOutput = unknown, TInput = unknown> {
   readonly completedAt: Date;
 }
 
-export type RunStatusValue = 'started' | 'completed' | 'failed';
-export type StepStatusValue = 'created' | 'started' | 'completed' | 'failed' | 'skipped';
-export type TaskStatusValue = 'queued' | 'started' | 'completed' | 'failed';
+export type RunStatusValue = 'started' | 'completed' | 'failed' | 'cancelled';
+export type StepStatusValue = 'created' | 'started' | 'completed' | 'failed' | 'skipped' | 'cancelled';
+export type TaskStatusValue = 'queued' | 'started' | 'completed' | 'failed' | 'cancelled';
 
 export interface TaskSnapshot {
   readonly taskIndex: number;
@@ -57,6 +62,7 @@ export interface StepSnapshot {
   readonly completedAt: Date | null;
   readonly failedAt: Date | null;
   readonly skippedAt: Date | null;
+  readonly cancelledAt: Date | null;
   readonly tasks: readonly TaskSnapshot[];
 }
 
@@ -73,6 +79,9 @@ export interface RunSnapshot {
   readonly startedAt: Date;
   readonly completedAt: Date | null;
   readonly failedAt: Date | null;
+  readonly cancelledAt: Date | null;
+  /** The reason given to cancel(), when cancelled with one. */
+  readonly cancelReason: string | null;
   /** In step order. */
   readonly steps: readonly StepSnapshot[];
 }
@@ -83,10 +92,15 @@ export type RunEventType =
   | 'run:failed'
   /** The run was deleted with its flow (delete_flow_and_data, compilation 'recompile'). */
   | 'run:deleted'
+  /** FlowClient.cancel(): `reason` holds the reason given. */
+  | 'run:cancelled'
+  /** FlowClient.retry(): the run started again (`from_step` when given). */
+  | 'run:retried'
   | 'step:started'
   | 'step:completed'
   | 'step:failed'
   | 'step:skipped'
+  | 'step:cancelled'
   | 'task:retrying';
 
 /** An event of a run, as the engine emits it (snake_case, like the tables). */
@@ -106,6 +120,9 @@ export interface RunEvent {
   readonly task_index?: number;
   readonly attempt?: number;
   readonly retry_at?: string;
+  /** run:cancelled: the reason given to cancel(); run:retried: the step it re-ran from. */
+  readonly reason?: string;
+  readonly from_step?: string;
   /** When the event happened (ISO 8601). */
   readonly at: string;
   /** True for events reconstructed from the run's state (those that happened before the subscription). */

@@ -13,6 +13,12 @@
 /** Channel the engine notifies when it sends work to a queue (payload: the queue name). */
 export const WORK_CHANNEL = 'pgflow:work';
 
+/**
+ * Channel the engine notifies when a run is cancelled (payload: JSON with event_type, run_id,
+ * flow_slug): workers abort the handlers of that run they are executing.
+ */
+export const CONTROL_CHANNEL = 'pgflow:control';
+
 /** Channel of the run events of every run of one flow (for @OnFlowEvent). */
 export function flowChannel(flowSlug: string): string {
   return `pgflow:flow:${flowSlug}`;
@@ -33,6 +39,33 @@ export const sql = {
   startFlow: `select run_id, flow_slug, status, started_at
                 from pgflow.start_flow($1, $2::pg_catalog.jsonb, $3::pg_catalog.uuid)`,
   startFlows: 'select run_id, flow_slug from pgflow.start_flows($1, $2::pg_catalog.jsonb, $3::pg_catalog.uuid[])',
+
+  /** start_flow with an idempotency key ($4): the run that has the key when one does. */
+  startFlowWithKey: `select run_id, flow_slug from pgflow.start_flow($1, $2::pg_catalog.jsonb, $3::pg_catalog.uuid, $4)`,
+
+  cancelRun: 'select pgflow.cancel_run($1::pg_catalog.uuid, $2) as result',
+
+  retryRun: 'select run_id, flow_slug from pgflow.retry_run($1::pg_catalog.uuid, $2)',
+
+  pauseFlow: 'select pgflow.pause_flow($1) as result',
+
+  resumeFlow: 'select pgflow.resume_flow($1) as result',
+
+  /**
+   * A page of runs, newest first (pgflow.list_runs). started_at also as text to the microsecond in
+   * UTC, for the cursor: a Date keeps only milliseconds, and runs started together share a time.
+   */
+  listRuns: `select r.run_id, r.flow_slug, r.status, r.input, r.output, r.started_at, r.completed_at, r.failed_at,
+                    r.cancelled_at, r.cancel_reason,
+                    pg_catalog.to_char(pg_catalog.timezone('UTC', r.started_at),
+                                       'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as started_at_exact
+               from pgflow.list_runs($1, $2, $3::pg_catalog.timestamptz, $4::pg_catalog.timestamptz, $5::int,
+                                     $6::pg_catalog.timestamptz, $7::pg_catalog.uuid) r`,
+
+  /** Which of the runs $1 are cancelled, with the reason (a worker checks its running tasks' runs). */
+  cancelledRuns: `select run_id, cancel_reason from pgflow.runs
+                   where run_id operator(pg_catalog.=) any ($1::pg_catalog.uuid[])
+                     and status operator(pg_catalog.=) 'cancelled'`,
 
   /** The worker's poll: read up to $2 messages of queue $1 and start their tasks. */
 
@@ -85,7 +118,7 @@ export const sql = {
 
   /** The run's state for wait(): the run, and the first failed step with its error. */
   runOutcome: `select r.run_id, r.flow_slug, r.status, r.input, r.output, r.started_at, r.completed_at,
-                      r.failed_at, s.step_slug as failed_step, s.error_message
+                      r.failed_at, r.cancel_reason, s.step_slug as failed_step, s.error_message
                  from pgflow.runs r
                  left join lateral (
                    select s.step_slug, s.error_message from pgflow.step_states s
@@ -98,14 +131,15 @@ export const sql = {
    * snapshot. $2: every task (true), or only those that failed an attempt (false, for replays).
    */
   runSnapshot: `select r.run_id, r.flow_slug, r.status, r.input, r.output, r.started_at, r.completed_at, r.failed_at,
-                       failed.step_slug as failed_step, failed.error_message,
+                       r.cancelled_at, r.cancel_reason, failed.step_slug as failed_step, failed.error_message,
                        (select f.alias from pgflow.flows f
                          where f.flow_slug operator(pg_catalog.=) r.flow_slug) as flow_alias,
                        coalesce((select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
                                   'step_slug', s.step_slug, 'status', s.status, 'output', s.output,
                                   'error_message', s.error_message, 'skip_reason', s.skip_reason,
                                   'started_at', s.started_at, 'completed_at', s.completed_at,
-                                  'failed_at', s.failed_at, 'skipped_at', s.skipped_at) order by st.step_index)
+                                  'failed_at', s.failed_at, 'skipped_at', s.skipped_at,
+                                  'cancelled_at', s.cancelled_at) order by st.step_index)
                                    from pgflow.step_states s
                                    join pgflow.steps st on st.flow_slug operator(pg_catalog.=) s.flow_slug
                                                        and st.step_slug operator(pg_catalog.=) s.step_slug

@@ -18,6 +18,12 @@ export const EngineSqlState = {
   MapTooLarge: 'PF012',
   /** An alias that is a flow's slug, or a slug that is a flow's alias (pgflow._sync_flow_alias). */
   FlowNameTaken: 'PF016',
+  /** retry_run on a run in progress, or on a completed one without from_step. */
+  RunNotRetryable: 'PF013',
+  /** retry_run's from_step names no step of the run's flow. */
+  StepNotFound: 'PF014',
+  /** retry_run on a run whose flow's steps changed since it started. */
+  FlowShapeChanged: 'PF015',
 } as const;
 
 /** The SQLSTATE of an error from pg or from TypeORM (which wraps pg's error as driverError). */

@@ -22,7 +22,7 @@ const TABLES: Record<string, { entity: unknown; primary: string[]; columns: stri
   flows: {
     entity: FlowEntity,
     primary: ['flow_slug'],
-    columns: ['flow_slug', 'opt_max_attempts', 'opt_base_delay', 'opt_timeout', 'created_at', 'alias'],
+    columns: ['flow_slug', 'opt_max_attempts', 'opt_base_delay', 'opt_timeout', 'created_at', 'alias', 'paused_at'],
   },
   steps: {
     entity: StepEntity,
@@ -62,6 +62,9 @@ const TABLES: Record<string, { entity: unknown; primary: string[]; columns: stri
       'started_at',
       'completed_at',
       'failed_at',
+      'cancelled_at',
+      'cancel_reason',
+      'idempotency_key',
     ],
   },
   step_states: {
@@ -83,6 +86,7 @@ const TABLES: Record<string, { entity: unknown; primary: string[]; columns: stri
       'completed_at',
       'failed_at',
       'skipped_at',
+      'cancelled_at',
     ],
   },
   step_tasks: {
@@ -106,6 +110,7 @@ const TABLES: Record<string, { entity: unknown; primary: string[]; columns: stri
       'requeued_count',
       'last_requeued_at',
       'permanently_stalled_at',
+      'cancelled_at',
     ],
   },
   workers: {

@@ -27,6 +27,9 @@ export class FlowEntity {
   /** The name the flow's versions share (`@Flow({ alias })`), or null; an addition to pgflow's columns. */
   @Column({ name: 'alias', type: 'text', nullable: true })
   alias!: string | null;
+  /** Set while the flow is paused (FlowClient.pauseFlow): no worker starts its tasks. */
+  @Column({ name: 'paused_at', type: 'timestamptz', nullable: true })
+  pausedAt!: Date | null;
 
   /** The flow's steps (load with `relations: { steps: true }`). */
   @OneToMany(

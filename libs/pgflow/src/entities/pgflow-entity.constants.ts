@@ -2,13 +2,13 @@
 export const PGFLOW_SCHEMA = 'pgflow';
 
 /** A run's status (`pgflow.runs.status`). */
-export type RunStatus = 'started' | 'completed' | 'failed';
+export type RunStatus = 'started' | 'completed' | 'failed' | 'cancelled';
 
 /** A step state's status (`pgflow.step_states.status`). */
-export type StepStateStatus = 'created' | 'started' | 'completed' | 'failed' | 'skipped';
+export type StepStateStatus = 'created' | 'started' | 'completed' | 'failed' | 'skipped' | 'cancelled';
 
 /** A task's status (`pgflow.step_tasks.status`). */
-export type StepTaskStatus = 'queued' | 'started' | 'completed' | 'failed';
+export type StepTaskStatus = 'queued' | 'started' | 'completed' | 'failed' | 'cancelled';
 
 /** Why a step state was skipped (`pgflow.step_states.skip_reason`). */
 export type SkipReason = 'condition_unmet' | 'handler_failed' | 'dependency_skipped';

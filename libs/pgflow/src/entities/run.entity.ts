@@ -37,6 +37,17 @@ export class RunEntity {
   @Column({ name: 'failed_at', type: 'timestamptz', nullable: true })
   failedAt!: Date | null;
 
+  @Column({ name: 'cancelled_at', type: 'timestamptz', nullable: true })
+  cancelledAt!: Date | null;
+
+  /** The reason given to FlowClient.cancel(), when cancelled with one. */
+  @Column({ name: 'cancel_reason', type: 'text', nullable: true })
+  cancelReason!: string | null;
+
+  /** The idempotencyKey the run was started with (unique per flow). */
+  @Column({ name: 'idempotency_key', type: 'text', nullable: true })
+  idempotencyKey!: string | null;
+
   @ManyToOne(() => FlowEntity)
   @JoinColumn({ name: 'flow_slug', referencedColumnName: 'flowSlug' })
   flow?: Relation<FlowEntity>;

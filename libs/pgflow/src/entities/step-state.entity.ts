@@ -56,6 +56,9 @@ export class StepStateEntity {
   @Column({ name: 'skipped_at', type: 'timestamptz', nullable: true })
   skippedAt!: Date | null;
 
+  @Column({ name: 'cancelled_at', type: 'timestamptz', nullable: true })
+  cancelledAt!: Date | null;
+
   @ManyToOne(
     () => RunEntity,
     (run) => run.stepStates,

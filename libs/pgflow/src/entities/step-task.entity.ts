@@ -60,6 +60,9 @@ export class StepTaskEntity {
   @Column({ name: 'permanently_stalled_at', type: 'timestamptz', nullable: true })
   permanentlyStalledAt!: Date | null;
 
+  @Column({ name: 'cancelled_at', type: 'timestamptz', nullable: true })
+  cancelledAt!: Date | null;
+
   @ManyToOne(
     () => StepStateEntity,
     (stepState) => stepState.tasks,

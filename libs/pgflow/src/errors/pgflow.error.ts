@@ -19,6 +19,9 @@ export const PgflowErrorCode = {
   DataSourceNotFound: 'PGFLOW_DATA_SOURCE_NOT_FOUND',
   DuplicateRegistration: 'PGFLOW_DUPLICATE_REGISTRATION',
   FlowAssignment: 'PGFLOW_FLOW_ASSIGNMENT',
+  RunCancelled: 'PGFLOW_RUN_CANCELLED',
+  NonRetryable: 'PGFLOW_NON_RETRYABLE',
+  RunNotRetryable: 'PGFLOW_RUN_NOT_RETRYABLE',
 } as const;
 
 export type PgflowErrorCode = (typeof PgflowErrorCode)[keyof typeof PgflowErrorCode];

@@ -8,7 +8,7 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { FlowCompiler } from '../compilation/flow-compiler.service.ts';
-import { sql, WORK_CHANNEL } from '../db/engine.sql.ts';
+import { CONTROL_CHANNEL, sql, WORK_CHANNEL } from '../db/engine.sql.ts';
 import { NotificationListener } from '../db/notification-listener.ts';
 import { PgflowDatabase } from '../db/pgflow-database.ts';
 import { PGFLOW_MODULE_OPTIONS } from '../pgflow.constants.ts';
@@ -104,7 +104,14 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
           this.settings.declareDeadAfterMs,
         ]);
         this.unsubscribes.push(await this.listener.subscribe(WORK_CHANNEL, (queue) => this.onWork(queue)));
-        this.unsubscribes.push(this.listener.onReconnect(() => this.wakeAll()));
+        this.unsubscribes.push(await this.listener.subscribe(CONTROL_CHANNEL, (payload) => this.onControl(payload)));
+        this.unsubscribes.push(
+          this.listener.onReconnect(() => {
+            this.wakeAll();
+            // A cancel may have come while the LISTEN connection was down.
+            void this.abortCancelledRuns(this.dispatcher.runningRunIds());
+          }),
+        );
       }
     } catch (error) {
       this.machine.transition('stopped');
@@ -227,6 +234,39 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
     poller.dueAt = 0;
     poller.notified += 1;
     this.wakeUp?.();
+  }
+
+  /**
+   * A run was cancelled (pgflow.cancel_run notifies on CONTROL_CHANNEL). The notification only says
+   * "look": anyone can NOTIFY, so the run's status is read from the table before any handler of it
+   * is aborted (one look-up per cancel of a served flow).
+   */
+  private onControl(payload: string): void {
+    let event: { event_type?: unknown; run_id?: unknown; flow_slug?: unknown };
+    try {
+      event = JSON.parse(payload) as typeof event;
+    } catch {
+      return;
+    }
+    if (event?.event_type !== 'run:cancelled' || typeof event.run_id !== 'string') return;
+    if (!this.pollers.some((p) => p.definition.slug === event.flow_slug)) return;
+    void this.abortCancelledRuns([event.run_id]);
+  }
+
+  /** Aborts the handlers of those of `runIds` that the engine has cancelled. */
+  private async abortCancelledRuns(runIds: readonly string[]): Promise<void> {
+    if (runIds.length === 0) return;
+    try {
+      const rows = await this.database.query<{ run_id: string; cancel_reason: string | null }>(sql.cancelledRuns, [
+        runIds,
+      ]);
+      for (const row of rows) this.dispatcher.cancelRun(row.run_id, row.cancel_reason);
+    } catch (error) {
+      this.logger.warn(
+        `Could not read whether run(s) ${runIds.join(', ')} were cancelled (${(error as Error).message}); ` +
+          'their handlers run on, and what they report changes nothing if they were.',
+      );
+    }
   }
 
   private wakeAll(): void {

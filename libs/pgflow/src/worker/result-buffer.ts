@@ -20,6 +20,8 @@ export interface Completion extends TaskKey {
 
 export interface Failure extends TaskKey {
   readonly error_message: string;
+  /** false: the engine fails the task at once, whatever attempts are left (NonRetryableError). */
+  readonly retryable?: false;
 }
 
 export interface Results {
@@ -61,8 +63,8 @@ export class ResultBuffer {
     this.flows.push(flowSlug);
   }
 
-  fail(flowSlug: string, key: TaskKey, errorMessage: string): void {
-    this.failures.push({ ...pick(key), error_message: errorMessage });
+  fail(flowSlug: string, key: TaskKey, errorMessage: string, retryable = true): void {
+    this.failures.push({ ...pick(key), error_message: errorMessage, ...(retryable ? {} : { retryable: false }) });
     this.flows.push(flowSlug);
   }
 

@@ -3,6 +3,7 @@ import { sql } from '../db/engine.sql.ts';
 import type { PgflowDatabase } from '../db/pgflow-database.ts';
 import { isRetryableError } from '../db/sql-state.ts';
 import type { StepDefinition } from '../definition/flow-definition.ts';
+import { RunCancelledError } from '../errors/run-cancelled.error.ts';
 import { Backoff } from '../support/backoff.ts';
 import { sleep } from '../support/sleep.ts';
 import { FlowInputCache } from './flow-input-cache.ts';
@@ -23,6 +24,12 @@ export const KNOWN_RUNS_PER_CLAIM = 32;
 const INPUT_READ_RETRY_MS = 20_000;
 
 /**
+ * How long a cancelled run is remembered: longer than a claim that raced the cancel can take to
+ * deliver its tasks (one round trip).
+ */
+const CANCELLED_RUN_MEMORY_MS = 60_000;
+
+/**
  * Turns claimed tasks into running {@link TaskExecution}s and keeps track of them until they
  * settle: it gives each task its run's input (from the claim, from the cache of recent runs, or read
  * from pgflow.runs when the engine left it out as known but the cache no longer holds it), puts each
@@ -31,6 +38,11 @@ const INPUT_READ_RETRY_MS = 20_000;
  */
 export class TaskDispatcher {
   private readonly running = new Set<TaskExecution>();
+  /**
+   * Runs cancelled lately, with when to forget them: a claim that raced the cancel (the task was
+   * started in the engine just before) may deliver a task of one after its notification.
+   */
+  private readonly cancelled = new Map<string, number>();
   private readonly inputs: FlowInputCache;
   /** Fires at shutdown: reads of run inputs are not tried again. */
   private readonly stopping = new AbortController();
@@ -84,7 +96,7 @@ export class TaskDispatcher {
     if (unread.length > 0) await this.handBackUnread(poller, unread, failure);
     const unknown: ClaimedTask[] = [];
     for (const task of tasks) {
-      if (unread.includes(task)) continue;
+      if (unread.includes(task) || this.wasCancelled(task.run_id)) continue;
       if (poller.definition.stepsBySlug.has(task.step_slug)) this.start(poller, task);
       else unknown.push(task);
     }
@@ -113,6 +125,33 @@ export class TaskDispatcher {
           'process to serve it again.',
       );
     }
+  }
+
+  /** The runs of the tasks running now. */
+  runningRunIds(): string[] {
+    return [...new Set([...this.running].map((execution) => execution.task.run_id))];
+  }
+
+  /**
+   * The run was cancelled (the engine says so): the handlers of its tasks running here see their
+   * signal abort with a RunCancelledError, and a task of it claimed later is not started.
+   */
+  cancelRun(runId: string, reason: string | null): number {
+    const now = Date.now();
+    for (const [id, forgetAt] of this.cancelled) if (forgetAt <= now) this.cancelled.delete(id);
+    this.cancelled.set(runId.toLowerCase(), now + CANCELLED_RUN_MEMORY_MS);
+    let aborted = 0;
+    for (const execution of this.running) {
+      if (execution.task.run_id.toLowerCase() !== runId.toLowerCase()) continue;
+      execution.cancel(new RunCancelledError(runId, reason));
+      aborted += 1;
+    }
+    return aborted;
+  }
+
+  private wasCancelled(runId: string): boolean {
+    const forgetAt = this.cancelled.get(runId.toLowerCase());
+    return forgetAt !== undefined && forgetAt > Date.now();
   }
 
   /**
@@ -212,10 +251,16 @@ export class TaskDispatcher {
     if (outcome.kind === 'completed') {
       this.results.complete(execution.flowSlug, task, outcome.output);
     } else if (outcome.kind === 'failed') {
-      this.results.fail(execution.flowSlug, task, outcome.errorMessage);
-      this.logFailure(execution, outcome.errorMessage, outcome.error);
+      const retryable = outcome.retryable !== false;
+      this.results.fail(execution.flowSlug, task, outcome.errorMessage, retryable);
+      this.logFailure(execution, outcome.errorMessage, outcome.error, retryable);
+    } else if (outcome.kind === 'cancelled') {
+      this.logger.log(
+        `Step '${task.step_slug}' (task ${task.task_index}) of run ${task.run_id}: the run was cancelled; ` +
+          'its handler was told through ctx.signal.',
+      );
     }
-    // A result to report (and a free slot): the next round trip carries it.
+    // A result to report, or a free slot: the next round trip carries it, or claims for it.
     if (outcome.kind !== 'abandoned') this.onSettled();
   }
 
@@ -223,11 +268,13 @@ export class TaskDispatcher {
    * An attempt that will be retried is a warning (its stack at debug level); the last attempt is an
    * error, with its stack.
    */
-  private logFailure(execution: TaskExecution, message: string, error: unknown): void {
+  private logFailure(execution: TaskExecution, message: string, error: unknown, retryable: boolean): void {
     const { task, step } = execution;
     const stack = error instanceof Error ? error.stack : undefined;
     const what = `Step '${task.step_slug}' (task ${task.task_index}) of run ${task.run_id} failed on attempt ${task.attempt}`;
-    if (task.attempt < step.effectiveOptions.maxAttempts) {
+    if (!retryable) {
+      this.logger.error(`${what} with an error that is not retried (NonRetryableError): ${message}`, stack);
+    } else if (task.attempt < step.effectiveOptions.maxAttempts) {
       this.logger.warn(`${what} of ${step.effectiveOptions.maxAttempts}, will be retried: ${message}`);
       if (stack !== undefined) this.logger.debug(stack);
     } else {

@@ -1,6 +1,8 @@
 import type { Logger } from '@nestjs/common';
 import type { StepDefinition } from '../definition/flow-definition.ts';
+import { isNonRetryable } from '../errors/non-retryable.error.ts';
 import { NotJsonError } from '../errors/not-json.error.ts';
+import type { RunCancelledError } from '../errors/run-cancelled.error.ts';
 import { TaskTimeoutError } from '../errors/task-timeout.error.ts';
 import { toStepOutputJson } from '../json/to-json-value.ts';
 import { jsonBytes, outputTooLargeMessage } from '../limits/payload-limits.ts';
@@ -102,12 +104,26 @@ export class TaskExecution {
             this.finish({ kind: 'failed', errorMessage: message, error });
           }
         },
-        (thrown: unknown) => this.finish({ kind: 'failed', errorMessage: describeThrown(thrown), error: thrown }),
+        (thrown: unknown) =>
+          this.finish({
+            kind: 'failed',
+            errorMessage: describeThrown(thrown),
+            error: thrown,
+            retryable: !isNonRetryable(thrown),
+          }),
       );
   }
 
   get isSettled(): boolean {
     return this.settled;
+  }
+
+  /**
+   * The run was cancelled: the handler's signal fires with `reason` (a RunCancelledError) and the
+   * outcome is 'cancelled', nothing reported. A handler that goes on anyway is ignored.
+   */
+  cancel(reason: RunCancelledError): void {
+    this.finish({ kind: 'cancelled' }, reason);
   }
 
   /** Stops waiting for the handler: its signal fires and the outcome is 'abandoned'. */

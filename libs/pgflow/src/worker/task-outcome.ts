@@ -1,9 +1,12 @@
 /** What running one task came to, as the worker reports it to the engine. */
 export type TaskOutcome =
   | { readonly kind: 'completed'; readonly output: unknown }
-  | { readonly kind: 'failed'; readonly errorMessage: string; readonly error: unknown }
+  /** `retryable` false: the handler threw NonRetryableError (or an error with `retryable: false`). */
+  | { readonly kind: 'failed'; readonly errorMessage: string; readonly error: unknown; readonly retryable?: boolean }
   /** The worker gave up waiting for the handler (shutdown deadline): the task is handed back. */
-  | { readonly kind: 'abandoned' };
+  | { readonly kind: 'abandoned' }
+  /** The run was cancelled while the handler ran: nothing to report (the engine cancelled the task). */
+  | { readonly kind: 'cancelled' };
 
 /** The text stored as a task's error_message for whatever a handler threw. */
 export function describeThrown(thrown: unknown): string {
