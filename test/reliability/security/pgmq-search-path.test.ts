@@ -26,6 +26,8 @@ const migrator = useRole(db, 'migrator');
 
 const PIN_STATEMENT = PgmqSearchPath1796408033597.sql.up.extension?.[0] ?? '';
 const BEFORE_PIN = pgflowMigrations.slice(0, pgflowMigrations.indexOf(PgmqSearchPath1796408033597));
+/** Up to the pin included: its down step is then the last migration's (later migrations follow it). */
+const THROUGH_PIN = pgflowMigrations.slice(0, pgflowMigrations.indexOf(PgmqSearchPath1796408033597) + 1);
 
 async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url, application_name: 'pgflow test pin' });
@@ -98,12 +100,12 @@ describe.each(server.layers)('the pin of pgmq search_path, on the %s', (layer) =
     const before = await pgmqFunctions(database.url);
     expect(before.filter((f) => f.config !== null)).toEqual([]);
 
-    await migrate(database.url, layer, pgflowMigrations);
+    await migrate(database.url, layer, THROUGH_PIN);
     const pinned = await pgmqFunctions(database.url);
     expect(pinned.map((f) => f.fn)).toEqual(before.map((f) => f.fn));
     expect(pinned.filter((f) => JSON.stringify(f.config) !== JSON.stringify([PIN]))).toEqual([]);
 
-    await migrate(database.url, layer, pgflowMigrations, 'down');
+    await migrate(database.url, layer, THROUGH_PIN, 'down');
     expect(await pgmqFunctions(database.url)).toEqual(before);
   });
 
