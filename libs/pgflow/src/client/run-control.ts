@@ -4,7 +4,7 @@
  * (pgflow.cancel_run, retry_run, pause_flow, resume_flow); errors are told apart by SQLSTATE.
  */
 import { sql } from '../db/engine.sql.ts';
-import { EngineSqlState, sqlStateOf } from '../db/sql-state.ts';
+import { EngineSqlState, sqlErrorField, sqlStateOf } from '../db/sql-state.ts';
 import type { FlowRegistry } from '../discovery/flow.registry.ts';
 import { FlowNotFoundError } from '../errors/flow-not-found.error.ts';
 import { InvalidOptionsError } from '../errors/invalid-options.error.ts';
@@ -108,7 +108,7 @@ export class RunControl {
 /** The library's error for a refused retry, by the engine's SQLSTATE. */
 function retryError(runId: string, error: unknown): unknown {
   const message = (error as Error | undefined)?.message ?? String(error);
-  const hint = hintOf(error);
+  const hint = sqlErrorField(error, 'hint');
   switch (sqlStateOf(error)) {
     case EngineSqlState.RunNotFound:
       return new RunNotFoundError(runId);
@@ -121,12 +121,4 @@ function retryError(runId: string, error: unknown): unknown {
     default:
       return error;
   }
-}
-
-/** The HINT of a PostgreSQL error (pg's, or wrapped by TypeORM as driverError). */
-function hintOf(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const { hint, driverError } = error as { hint?: unknown; driverError?: unknown };
-  if (typeof hint === 'string') return hint;
-  return driverError === undefined ? undefined : hintOf(driverError);
 }

@@ -3,7 +3,7 @@
  * library's error (by SQLSTATE, never by message text).
  */
 import { sql } from '../db/engine.sql.ts';
-import { EngineSqlState, sqlStateOf } from '../db/sql-state.ts';
+import { EngineSqlState, sqlErrorField, sqlStateOf } from '../db/sql-state.ts';
 import type { FlowDefinition } from '../definition/flow-definition.ts';
 import type { FlowRegistry } from '../discovery/flow.registry.ts';
 import { FlowNotFoundError } from '../errors/flow-not-found.error.ts';
@@ -147,7 +147,7 @@ async function existingRunId(
   runIds: readonly string[],
 ): Promise<string | null> {
   if (runIds.length === 1) return runIds[0] as string;
-  const detail = errorDetail(error)?.toLowerCase();
+  const detail = sqlErrorField(error, 'detail')?.toLowerCase();
   const named = runIds.find((runId) => runId.toLowerCase() === detail);
   if (named !== undefined) return named;
   if (runIds.length === 0) return null;
@@ -159,12 +159,4 @@ async function existingRunId(
     // The refusal is what the caller needs to know; without the lookup it names no run.
     return null;
   }
-}
-
-/** The `detail` field of a PostgreSQL error (pg's, or wrapped by TypeORM as driverError). */
-function errorDetail(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const { detail, driverError } = error as { detail?: unknown; driverError?: unknown };
-  if (typeof detail === 'string') return detail;
-  return driverError === undefined ? undefined : errorDetail(driverError);
 }

@@ -35,6 +35,15 @@ export function sqlStateOf(error: unknown): string | undefined {
   return driverError === undefined ? undefined : sqlStateOf(driverError);
 }
 
+/** A text field (`detail`, `hint`) of a PostgreSQL error from pg or from TypeORM (wrapped as driverError). */
+export function sqlErrorField(error: unknown, field: 'detail' | 'hint'): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const value = (error as Record<string, unknown>)[field];
+  if (typeof value === 'string') return value;
+  const driverError = (error as { driverError?: unknown }).driverError;
+  return driverError === undefined ? undefined : sqlErrorField(driverError, field);
+}
+
 /** Errors of statements that the driver raised without an answer from the server (see markDriverFailure). */
 const driverFailures = new WeakSet<object>();
 
