@@ -17,7 +17,7 @@ import { type ExampleProcess, useExampleProcesses } from './support/example-proc
 const db = useTestDatabase();
 const startExample = useExampleProcesses(exampleMain);
 
-beforeAll(() => buildExample(), 180_000);
+beforeAll(() => buildExample(), 300_000);
 
 /** Starts the program, waits for the demo to complete, and returns the API's URL and the run's id. */
 async function startAndWaitForDemo(): Promise<{ example: ExampleProcess; api: string; runId: string }> {
@@ -67,7 +67,7 @@ describe('npm start (main.js) with DATABASE_URL', () => {
     expect(example.lines[example.lines.length - 1]).toBe('Stopped.');
     // Expected situations (the simulated rate limit) print no stack trace.
     expect(example.lines.filter((line) => /^\s+at .+:\d+:\d+\)?$/.test(line))).toEqual([]);
-  }, 60_000);
+  }, 240_000);
 
   it('starts again on the same database (its flows are already there) and exits with 0 on SIGTERM', async () => {
     const first = await startAndWaitForDemo();
@@ -77,7 +77,7 @@ describe('npm start (main.js) with DATABASE_URL', () => {
     expect(second.runId).not.toBe(first.runId);
     const exit = await second.example.stop('SIGTERM');
     expect(exit).toMatchObject({ code: 0, signal: null });
-  }, 90_000);
+  }, 360_000);
 
   it('says what is wrong, without a stack trace, when it cannot reach the database', async () => {
     const url = new URL(db.url);
@@ -91,7 +91,7 @@ describe('npm start (main.js) with DATABASE_URL', () => {
       ),
     );
     expect(example.lines.filter((line) => /^\s+at .+:\d+:\d+\)?$/.test(line))).toEqual([]);
-  }, 30_000);
+  }, 120_000);
 });
 
 describe('npm start (main.js) with the embedded PostgreSQL', () => {
@@ -128,30 +128,30 @@ describe('npm start (main.js) with the embedded PostgreSQL', () => {
 
   it('starts after a start that was killed (its server left running), and stops its server on SIGINT', async () => {
     const killed = startExample(embedded);
-    await killed.line(/API at http:\/\/localhost:\d+, embedded PostgreSQL on 127\.0\.0\.1:\d+ \(data in /, 90_000);
+    await killed.line(/API at http:\/\/localhost:\d+, embedded PostgreSQL on 127\.0\.0\.1:\d+ \(data in /, 180_000);
     await killed.kill();
     const leftover = serverPid() as number;
     expect(leftover).toBeDefined();
 
     const next = startExample(embedded);
-    await next.line(/^run \S+ completed in \d+ ms$/, 60_000);
+    await next.line(/^run \S+ completed in \d+ ms$/, 120_000);
     expect(alive(leftover)).toBe(false);
     expect(serverPid()).toBeDefined();
     const exit = await next.stop('SIGINT');
     expect(exit).toMatchObject({ code: 0, signal: null });
     expect(serverPid()).toBeUndefined();
-  }, 150_000);
+  }, 400_000);
 
   it('refuses to start on a folder whose server another running start owns, which goes on serving', async () => {
     const owner = startExample(embedded);
-    const [, api] = await owner.line(/API at (http:\/\/localhost:\d+), embedded PostgreSQL/, 90_000);
+    const [, api] = await owner.line(/API at (http:\/\/localhost:\d+), embedded PostgreSQL/, 180_000);
     await owner.line(/^run \S+ completed in \d+ ms$/);
 
     const intruder = startExample(embedded);
-    expect(await intruder.exit(30_000)).toMatchObject({ code: 1 });
+    expect(await intruder.exit(90_000)).toMatchObject({ code: 1 });
     expect(intruder.output).toMatch(/already running on this folder for process \d+ .*: stop that process first\./);
 
     expect((await fetch(`${api}/flows`)).status).toBe(200);
     expect((await owner.stop('SIGINT')).code).toBe(0);
-  }, 150_000);
+  }, 400_000);
 });

@@ -12,7 +12,7 @@ import { useExampleProcesses } from './support/example-process.ts';
 const db = useTestDatabase();
 const startProcess = useExampleProcesses(() => processScript('example-api-process'));
 
-beforeAll(() => buildProcesses(), 180_000);
+beforeAll(() => buildProcesses(), 300_000);
 
 it('answers a pending GET /runs/:id/result with 503 and exits soon after SIGTERM', async () => {
   const api = startProcess({ DATABASE_URL: db.url });
@@ -47,4 +47,4 @@ it('answers a pending GET /runs/:id/result with 503 and exits soon after SIGTERM
   ]).toContainEqual({ code: exit.code, signal: exit.signal });
   // The run goes on: nothing cancelled it.
   expect(await db.query('select status from pgflow.runs where run_id = $1', [runId])).toEqual([{ status: 'started' }]);
-}, 60_000);
+}, 180_000);

@@ -110,7 +110,7 @@ it('follows the README quick start in a new application: it builds, migrates an 
   expect(await database.query('select flow_slug, status from pgflow.runs')).toEqual([
     { flow_slug: 'welcome_user', status: 'completed' },
   ]);
-}, 60_000);
+}, 300_000);
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -20,7 +20,7 @@ beforeAll(async () => {
   staged = await stagePackage();
   packed = await staged.pack({ dryRun: true });
   paths = packed.files.map((file) => file.path);
-}, 60_000);
+}, 240_000);
 
 afterAll(() => staged?.remove());
 

@@ -36,7 +36,7 @@ export class ExampleProcess {
   }
 
   /** Waits for a line matching `pattern` and returns its match; fails early if the process exits. */
-  async line(pattern: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
+  async line(pattern: RegExp, timeoutMs = 90_000): Promise<RegExpMatchArray> {
     return waitFor(
       () => {
         for (const line of this.lines) {
@@ -60,7 +60,7 @@ export class ExampleProcess {
   }
 
   /** Waits for the process to exit by itself (at most `timeoutMs`). */
-  async exit(timeoutMs = 10_000, after = ''): Promise<Exit> {
+  async exit(timeoutMs = 60_000, after = ''): Promise<Exit> {
     const since = Date.now();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
