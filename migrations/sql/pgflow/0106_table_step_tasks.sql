@@ -1,6 +1,8 @@
 -- step_tasks: the units of work of a step state (one, or one per element of a map), each behind a
 -- queue message. Additive column: input (the element a map task works on, computed once when the
--- step starts, so that claiming a task never re-reads a large array).
+-- step starts, so that claiming a task never re-reads a large array); sleep_until (durable sleep:
+-- when a step's delayUntil put the task to sleep, the time it wakes, kept so that a later claim does
+-- not compute it again).
 create table pgflow.step_tasks (
   flow_slug text not null,
   run_id uuid not null,
@@ -21,6 +23,7 @@ create table pgflow.step_tasks (
   permanently_stalled_at timestamptz,
   input jsonb,
   cancelled_at timestamptz,
+  sleep_until timestamptz,
   primary key (run_id, step_slug, task_index),
   foreign key (run_id, step_slug) references pgflow.step_states (run_id, step_slug),
   constraint step_tasks_status_is_valid check (status in ('queued', 'started', 'completed', 'failed', 'cancelled')),
@@ -37,7 +40,8 @@ create table pgflow.step_tasks (
   constraint step_tasks_failed_after_queued check (failed_at is null or failed_at >= queued_at),
   constraint step_tasks_stalled_only_when_failed check (permanently_stalled_at is null or status = 'failed'),
   constraint step_tasks_cancelled_at_matches_status check ((status = 'cancelled') = (cancelled_at is not null)),
-  constraint step_tasks_cancelled_after_queued check (cancelled_at is null or cancelled_at >= queued_at)
+  constraint step_tasks_cancelled_after_queued check (cancelled_at is null or cancelled_at >= queued_at),
+  constraint step_tasks_sleep_until_after_queued check (sleep_until is null or sleep_until >= queued_at)
 );
 
 -- start_tasks finds tasks by their queue message (message ids are per queue, i.e. per flow). The

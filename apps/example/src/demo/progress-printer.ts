@@ -44,6 +44,10 @@ function describe(event: RunEvent): string | undefined {
         event.retry_at === undefined ? '' : `; retry in ${Date.parse(event.retry_at) - Date.parse(event.at)} ms`;
       return `${task} attempt ${event.attempt} failed: ${event.error_message}${wait}`;
     }
+    case 'task:sleeping': {
+      const task = event.task_index ? `${step} task ${event.task_index}` : step;
+      return `${task} sleeps until ${event.sleep_until}`;
+    }
     case 'step:failed':
       return `${step} failed: ${event.error_message}`;
     case 'step:skipped':

@@ -101,7 +101,9 @@ export type RunEventType =
   | 'step:failed'
   | 'step:skipped'
   | 'step:cancelled'
-  | 'task:retrying';
+  | 'task:retrying'
+  /** A task of a step with delayUntil went to sleep until `sleep_until` (durable sleep). */
+  | 'task:sleeping';
 
 /** An event of a run, as the engine emits it (snake_case, like the tables). */
 export interface RunEvent {
@@ -120,6 +122,8 @@ export interface RunEvent {
   readonly task_index?: number;
   readonly attempt?: number;
   readonly retry_at?: string;
+  /** task:sleeping: when the task wakes (ISO 8601). */
+  readonly sleep_until?: string;
   /** run:cancelled: the reason given to cancel(); run:retried: the step it re-ran from. */
   readonly reason?: string;
   readonly from_step?: string;

@@ -84,6 +84,10 @@ export const sql = {
 
   releaseTasks: 'select pgflow._release_tasks($1, $2::bigint[], $3::pg_catalog.uuid) as released',
 
+  /** Durable sleep: [{ msg_id, until }] → which tasks went to sleep (the others run now). */
+  sleepTasks:
+    'select msg_id::text, sleep_until, sleeping from pgflow._sleep_tasks($1, $2::pg_catalog.uuid, $3::pg_catalog.jsonb)',
+
   requeueStalledTasks: 'select pgflow.requeue_stalled_tasks() as requeued',
 
   /** $4: milliseconds of silence after which other workers declare these workers dead. */

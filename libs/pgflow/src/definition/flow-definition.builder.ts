@@ -68,6 +68,7 @@ function assemble(
       forbiddenInputPattern: draft.forbiddenInputPattern,
       whenUnmet: draft.whenUnmet,
       whenExhausted: draft.whenExhausted,
+      delayUntil: draft.delayUntil,
       handler: methodHandler(instance, draft.methodName, className),
     };
     return Object.freeze(step);

@@ -43,6 +43,8 @@ export interface StepDefinition {
   readonly forbiddenInputPattern: JsonObject | null;
   readonly whenUnmet: WhenUnmet;
   readonly whenExhausted: WhenExhausted;
+  /** `delayUntil` (durable sleep): the task's wake time from its input, or null. */
+  readonly delayUntil: ((input: unknown) => unknown) | null;
   readonly handler: StepHandler;
 }
 

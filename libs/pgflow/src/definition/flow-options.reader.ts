@@ -26,6 +26,7 @@ const STEP_OPTION_KEYS = [
   'ifNot',
   'whenUnmet',
   'whenExhausted',
+  'delayUntil',
 ];
 const RETRY_OPTIONS: readonly NumericOptionName[] = ['maxAttempts', 'baseDelay', 'timeout'];
 const STEP_NUMERIC_OPTIONS: readonly NumericOptionName[] = [...RETRY_OPTIONS, 'startDelay'];
@@ -43,6 +44,7 @@ export interface StepDraft {
   readonly forbiddenInputPattern: JsonObject | null;
   readonly whenUnmet: WhenUnmet;
   readonly whenExhausted: WhenExhausted;
+  readonly delayUntil: ((input: unknown) => unknown) | null;
 }
 
 /** The flow's slug (undefined when invalid), alias (null when none or invalid) and retry options. */
@@ -118,6 +120,7 @@ export function readStep(step: StepMethodMetadata, problems: ProblemList): StepD
     forbiddenInputPattern: null,
     whenUnmet: 'skip',
     whenExhausted: 'fail',
+    delayUntil: null,
   };
   if (!isPlainObject(raw)) {
     problems.add(
@@ -142,7 +145,24 @@ export function readStep(step: StepMethodMetadata, problems: ProblemList): StepD
     // An invalid pattern is reported as such; whenUnmet then still has a condition, so no second problem.
     whenUnmet: readWhenUnmet(raw, raw.if !== undefined || raw.ifNot !== undefined, methodName, problems),
     whenExhausted: readChoice(raw.whenExhausted, 'whenExhausted', WHEN_EXHAUSTED, methodName, problems) ?? 'fail',
+    delayUntil: readDelayUntil(raw.delayUntil, methodName, problems),
   };
+}
+
+function readDelayUntil(
+  value: unknown,
+  methodName: string,
+  problems: ProblemList,
+): ((input: unknown) => unknown) | null {
+  if (value === undefined) return null;
+  if (typeof value === 'function') return value as (input: unknown) => unknown;
+  problems.add(
+    'INVALID_OPTION',
+    `@Step({ delayUntil }) must be a function of the step's input returning a Date, like (deps) => ` +
+      `new Date(deps.order.shipBy), got ${describeValue(value)}.`,
+    methodName,
+  );
+  return null;
 }
 
 function readStepSlug(slug: unknown, methodName: string, problems: ProblemList): string | undefined {

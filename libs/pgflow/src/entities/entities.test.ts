@@ -111,6 +111,7 @@ const TABLES: Record<string, { entity: unknown; primary: string[]; columns: stri
       'last_requeued_at',
       'permanently_stalled_at',
       'cancelled_at',
+      'sleep_until',
     ],
   },
   workers: {

@@ -63,6 +63,10 @@ export class StepTaskEntity {
   @Column({ name: 'cancelled_at', type: 'timestamptz', nullable: true })
   cancelledAt!: Date | null;
 
+  /** When a step's delayUntil put the task to sleep: the time it wakes (durable sleep). */
+  @Column({ name: 'sleep_until', type: 'timestamptz', nullable: true })
+  sleepUntil!: Date | null;
+
   @ManyToOne(
     () => StepStateEntity,
     (stepState) => stepState.tasks,

@@ -50,6 +50,16 @@ export interface StepOptions extends FlowRetryOptions {
   /** Seconds to wait before the step's tasks become visible to workers (integer >= 0; default 0). */
   readonly startDelay?: number;
   /**
+   * Durable sleep: when a task of the step is first claimed, this function gets the input its
+   * handler would get (the dependencies' outputs; a map step's element) and returns when the task may
+   * run. Until then the task waits in the queue, invisible, holding no worker slot, across restarts;
+   * a date in the past runs it at once. The date is computed once per task and kept (a retry does
+   * not sleep again). Annotate the parameter, e.g. `delayUntil: (deps: { order: Order }) =>
+   * new Date(deps.order.shipBy)`. A value that is not a valid Date fails the task without retries.
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: the input's type is the handler's, which the options cannot name
+  readonly delayUntil?: (input: any) => Date;
+  /**
    * Run the step only if its condition input contains this JSON pattern (PostgreSQL `@>`). The
    * condition input is the flow input for a root step, else the object of dependency outputs.
    */

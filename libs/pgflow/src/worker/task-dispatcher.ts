@@ -6,10 +6,11 @@ import type { StepDefinition } from '../definition/flow-definition.ts';
 import { RunCancelledError } from '../errors/run-cancelled.error.ts';
 import { Backoff } from '../support/backoff.ts';
 import { sleep } from '../support/sleep.ts';
+import { DurableSleep, type SleepDecision } from './durable-sleep.ts';
 import { FlowInputCache } from './flow-input-cache.ts';
 import type { FlowPoller } from './flow-poller.ts';
 import type { ResultBuffer } from './result-buffer.ts';
-import { type ClaimedTask, TaskExecution } from './task-execution.ts';
+import { type ClaimedTask, handlerInput, TaskExecution } from './task-execution.ts';
 import type { TaskOutcome } from './task-outcome.ts';
 
 /** How many recently seen runs a claim names as known (their input is not sent again). */
@@ -46,6 +47,7 @@ export class TaskDispatcher {
   private readonly inputs: FlowInputCache;
   /** Fires at shutdown: reads of run inputs are not tried again. */
   private readonly stopping = new AbortController();
+  private readonly durableSleep: DurableSleep;
 
   /**
    * @param onSettled called when an execution settled with a result to report (and a free slot).
@@ -60,6 +62,7 @@ export class TaskDispatcher {
     private readonly onSettled: () => void,
   ) {
     this.inputs = new FlowInputCache(Math.max(256, batchSize + 2 * KNOWN_RUNS_PER_CLAIM));
+    this.durableSleep = new DurableSleep(database, this.stopping.signal, INPUT_READ_RETRY_MS);
   }
 
   /** How many tasks are running now. */
@@ -94,13 +97,51 @@ export class TaskDispatcher {
     const unread =
       failure === undefined ? [] : tasks.filter((t) => t.flow_input === null && !this.inputs.has(t.run_id));
     if (unread.length > 0) await this.handBackUnread(poller, unread, failure);
+    const known: ClaimedTask[] = [];
     const unknown: ClaimedTask[] = [];
     for (const task of tasks) {
       if (unread.includes(task) || this.wasCancelled(task.run_id)) continue;
-      if (poller.definition.stepsBySlug.has(task.step_slug)) this.start(poller, task);
+      if (poller.definition.stepsBySlug.has(task.step_slug)) known.push(task);
       else unknown.push(task);
     }
+    for (const task of await this.wakeOrSleep(poller, known)) this.start(poller, task);
     if (unknown.length > 0) await this.retire(poller, unknown);
+  }
+
+  /**
+   * Durable sleep: of the tasks of steps with `delayUntil`, only those whose time has come run now;
+   * the engine puts the others back to sleep. Returns the tasks to start, in their order.
+   */
+  private async wakeOrSleep(poller: FlowPoller, tasks: readonly ClaimedTask[]): Promise<ClaimedTask[]> {
+    const { definition } = poller;
+    const sleepers = tasks.filter((task) => definition.stepsBySlug.get(task.step_slug)?.delayUntil);
+    if (sleepers.length === 0) return [...tasks];
+    const candidates = sleepers.map((task) => {
+      const step = definition.stepsBySlug.get(task.step_slug) as StepDefinition;
+      const flowInput = this.inputs.has(task.run_id) ? this.inputs.get(task.run_id) : null;
+      return { task, step, input: handlerInput(step, task, flowInput) };
+    });
+    let decision: SleepDecision;
+    try {
+      decision = await this.durableSleep.decide(definition.slug, poller.workerId, candidates);
+    } catch (error) {
+      this.logger.error(
+        `Could not put ${sleepers.length} task(s) of '${definition.slug}' to sleep (delayUntil): ` +
+          `${(error as Error)?.message}; handing them back to the queue.`,
+        (error as Error)?.stack,
+      );
+      await this.release(
+        poller,
+        sleepers.map((task) => task.msg_id),
+      );
+      return tasks.filter((task) => !sleepers.includes(task));
+    }
+    for (const { task, message } of decision.invalid) {
+      this.results.fail(definition.slug, task, message, false);
+      this.logger.error(`Step '${task.step_slug}' (task ${task.task_index}) of run ${task.run_id}: ${message}`);
+    }
+    if (decision.invalid.length > 0) this.onSettled();
+    return tasks.filter((task) => !sleepers.includes(task) || decision.runNow.includes(task));
   }
 
   /**

@@ -25,6 +25,14 @@ export interface ClaimedTask {
 }
 
 /**
+ * What a step's handler gets as input: a root single step the flow input; a dependent one the
+ * object of its dependencies' outputs; a map step its element (the engine prepares the last two).
+ */
+export function handlerInput(step: StepDefinition, task: ClaimedTask, flowInput: unknown): unknown {
+  return step.stepType === 'single' && step.dependsOn.length === 0 ? flowInput : task.input;
+}
+
+/**
  * One task in flight: runs the step's handler with the task's input and context, and settles into
  * a {@link TaskOutcome} exactly once, whichever comes first: the handler's result, the step's timeout
  * (the signal fires, the attempt fails), or the worker abandoning it at shutdown (the signal fires,
@@ -63,9 +71,7 @@ export class TaskExecution {
       signal: this.controller.signal,
       kind: step.stepType,
     };
-    // A root single step gets the flow input; a dependent one the object of its dependencies'
-    // outputs; a map step its element (the engine prepares the last two).
-    const input = step.stepType === 'single' && step.dependsOn.length === 0 ? flowInput : task.input;
+    const input = handlerInput(step, task, flowInput);
 
     // A step's timeout may be up to a year: longer than one Node.js timer can wait.
     this.timer = new LongTimeout(() => {
