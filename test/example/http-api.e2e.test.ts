@@ -46,8 +46,8 @@ describe('GET /flows', () => {
     const { status, body } = await server.get<{ flows: Array<{ slug: string; steps: unknown[] }> }>('/flows');
 
     expect(status).toBe(200);
-    expect(body.flows.map((flow) => flow.slug)).toEqual(['analyze_website', 'check_links']);
-    expect(body.flows.map((flow) => (flow as { alias?: unknown }).alias)).toEqual([null, 'links']);
+    expect(body.flows.map((flow) => flow.slug)).toEqual(['analyze_website', 'check_links', 'recheck_links']);
+    expect(body.flows.map((flow) => (flow as { alias?: unknown }).alias)).toEqual([null, 'links', null]);
     const [analyze] = body.flows;
     expect(analyze?.steps).toEqual([
       { slug: 'website', dependsOn: [], stepType: 'single', options: expect.objectContaining({ maxAttempts: 1 }) },
@@ -162,6 +162,21 @@ describe('POST /runs and GET /runs/:id', () => {
     expect(run.output).toEqual({ tally: { checked: 1, ok: 1, broken: [], external: 0, invalid: 0 } });
   });
 
+  it('runs recheck_links, whose recheck step sleeps until the time its plan step fixed (delayUntil)', async () => {
+    const server = await startServer();
+    const at = new Date(Date.now() + 2_000);
+    const runId = await startRun(server, 'recheck_links', { urls: ['https://example.com/gone'], at: at.toISOString() });
+
+    const run = await finished(server, runId);
+
+    expect(run.status).toBe('completed');
+    const output = run.output as { recheck: { checkedAt: string; checks: unknown[] } };
+    expect(output.recheck.checks).toEqual([{ url: 'https://example.com/gone', status: 'broken' }]);
+    expect(Date.parse(output.recheck.checkedAt)).toBeGreaterThanOrEqual(at.getTime());
+    const recheck = run.steps.find((step) => step.stepSlug === 'recheck');
+    expect(recheck?.tasks).toEqual([expect.objectContaining({ status: 'completed', attemptsCount: 1 })]);
+  });
+
   it('starts a run for a URL the site does not have, and the run fails at website saying why', async () => {
     const server = await startServer();
     const runId = await startRun(server, 'analyze_website', { url: 'https://example.com/nowhere' });
@@ -213,7 +228,9 @@ describe('bad requests', () => {
     const body = await refused(400, () => server.post('/runs', { flow: 'analyse_website', input: {} }));
     expect(body).toMatchObject({
       code: 'PGFLOW_FLOW_NOT_FOUND',
-      message: expect.stringContaining("Unknown flow 'analyse_website'. Known flows: analyze_website, check_links"),
+      message: expect.stringContaining(
+        "Unknown flow 'analyse_website'. Known flows: analyze_website, check_links, recheck_links",
+      ),
     });
   });
 

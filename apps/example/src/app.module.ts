@@ -5,6 +5,7 @@ import { PgflowModule, pgflowMigrations } from 'nestjs-pgflow';
 import { EXAMPLE_OPTIONS, type ExampleOptions, resolveExampleOptions } from './example.options.ts';
 import { AnalyzeWebsiteFlow } from './flows/analyze-website.flow.ts';
 import { CheckLinksFlow } from './flows/check-links.flow.ts';
+import { RecheckLinksFlow } from './flows/recheck-links.flow.ts';
 import { FlowsController } from './http/flows.controller.ts';
 import { PgflowExceptionFilter } from './http/pgflow-exception.filter.ts';
 import { RunOperationsController } from './http/run-operations.controller.ts';
@@ -17,7 +18,7 @@ import { Summarizer } from './services/summarizer.service.ts';
 
 /**
  * The example application: TypeORM on the given database with the library's migrations, PgflowModule
- * (a worker and the FlowClient), two flows and the services they use, and the HTTP API.
+ * (a worker and the FlowClient), its flows and the services they use, and the HTTP API.
  */
 @Module({})
 export class AppModule {
@@ -51,6 +52,7 @@ export class AppModule {
         ReportStore,
         AnalyzeWebsiteFlow,
         CheckLinksFlow,
+        RecheckLinksFlow,
       ],
     };
   }
