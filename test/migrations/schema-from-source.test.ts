@@ -71,7 +71,7 @@ describe('migrations and the current definitions (migrations/sql)', () => {
     if (await pgDumpMatchesServer(source.url)) {
       expect(dump(source.url, schemas)).toEqual(dump(migrated.url, schemas));
     }
-  });
+  }, 120_000);
 
   it('migrating step by step with runs in between ends with the same schema, and each down step undoes its up step', async () => {
     const queueLayer = await queueLayerOf(migrated.url);
@@ -92,7 +92,7 @@ describe('migrations and the current definitions (migrations/sql)', () => {
       await revertLast(stepwise.url, pgflowMigrations.slice(0, count));
       expect(describeDifferences(after[count - 2] ?? [], await schemaOf(stepwise.url, schemas))).toEqual([]);
     }
-  });
+  }, 240_000);
 });
 
 async function hasEngine(url: string): Promise<boolean> {
