@@ -2,7 +2,8 @@
  * A schedule fires exactly once per tick across worker processes: three real processes serve a flow
  * with an every-second schedule for about ten seconds, one of them killed with SIGKILL halfway.
  * Every second of the window has its tick, each tick started exactly one run (the tick is a key in
- * the database, not a timer per process), and no tick was lost to the kill.
+ * the database, not a timer per process), and no tick was lost to the kill. And with every process
+ * down for five ticks, the first one back catches them up (the flow's catchUp is 'all'), each once.
  */
 import { EVERY_SECOND_SCHEDULE } from '../processes/scheduled-flows.ts';
 import { useTestDatabase } from '../support/test-database.ts';
@@ -57,4 +58,32 @@ it('three processes, one of them killed with SIGKILL: each tick of an every-seco
   expect(runs).toEqual(seconds.map((second) => ({ scheduled_at: second, runs: '1' })));
   expect(new Set(ticks.map((tick) => tick.run_id)).size).toBe(ticks.length);
   for (const survivor of processes.slice(0, 2)) expect(survivor.logs(['error', 'fatal'])).toEqual([]);
+}, 120_000);
+
+it('every process down for five ticks, then one restarted: the missed ticks are caught up (catchUp all), each once', async () => {
+  const first = await workers.start({ url: db.url, label: 'before', flow: 'scheduled' });
+  const from = Math.ceil((await databaseNow(db)) / 1000) * 1000 + 1000;
+  await waitFor(async () => (await ticksSince(from)).length >= 3, { timeoutMs: 30_000, description: 'three ticks' });
+  await first.killNow();
+  const downAt = await databaseNow(db);
+  // Down for five ticks (the database's clock), then a new process.
+  await waitFor(async () => (await databaseNow(db)) >= downAt + 5_000, { description: 'five seconds down' });
+  await workers.start({ url: db.url, label: 'after', flow: 'scheduled' });
+  const upAt = await databaseNow(db);
+  await waitFor(async () => (await ticksSince(upAt)).length >= 3, { timeoutMs: 30_000, description: 'ticks after' });
+  const to = Math.floor((await databaseNow(db)) / 1000) * 1000 - 1000;
+
+  const ticks = (await ticksSince(from)).filter((tick) => tick.tick_at.getTime() <= to);
+  const seconds = Array.from({ length: (to - from) / 1000 + 1 }, (_, i) => new Date(from + i * 1000).toISOString());
+  expect(ticks.map((tick) => tick.tick_at.toISOString())).toEqual(seconds);
+  expect(ticks.every((tick) => tick.outcome === 'started')).toBe(true);
+  // Due while no process ran: fired when the new one came up.
+  const missed = ticks.filter((tick) => tick.tick_at.getTime() > downAt && tick.tick_at.getTime() < upAt);
+  expect(missed.length).toBeGreaterThanOrEqual(5);
+  const perTick = await db.query<{ runs: string }>(
+    `select count(*) as runs from pgflow.runs where flow_slug = 'rel_scheduled'
+      and (input ->> 'scheduledAt')::timestamptz between $1 and $2 group by input ->> 'scheduledAt'`,
+    [new Date(from), new Date(to)],
+  );
+  expect(perTick).toEqual(seconds.map(() => ({ runs: '1' })));
 }, 120_000);

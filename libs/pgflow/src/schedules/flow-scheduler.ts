@@ -2,6 +2,7 @@ import type { Logger } from '@nestjs/common';
 import { SCHEDULES_CHANNEL, sql } from '../db/engine.sql.ts';
 import type { NotificationListener } from '../db/notification-listener.ts';
 import type { PgflowDatabase } from '../db/pgflow-database.ts';
+import { isRetryableError } from '../db/sql-state.ts';
 import { Backoff } from '../support/backoff.ts';
 import type { ScheduleCatchUp } from '../types/schedule-options.ts';
 import { CronSchedule } from './schedule-cron.ts';
@@ -47,6 +48,8 @@ export class FlowScheduler {
   private readonly crons = new Map<string, CronSchedule>();
   /** Names whose cron could not be read, so that each is reported once. */
   private readonly unreadable = new Set<string>();
+  /** The last refusal of the engine per schedule, so that each is reported once. */
+  private readonly refusals = new Map<string, string>();
   private readonly backoff = new Backoff(500, 30_000);
   private unsubscribes: Array<() => unknown> = [];
   private loopDone: Promise<void> | undefined;
@@ -64,9 +67,17 @@ export class FlowScheduler {
 
   /** Starts firing; resolves once the scheduler listens for changes. Nothing to do without flows. */
   async start(): Promise<void> {
-    if (this.flowSlugs.length === 0) return;
-    this.unsubscribes.push(await this.listener.subscribe(SCHEDULES_CHANNEL, () => this.poke()));
-    this.unsubscribes.push(this.listener.onReconnect(() => this.poke()));
+    if (this.flowSlugs.length === 0 || this.stopped) return;
+    const unsubscribe = await this.listener.subscribe(SCHEDULES_CHANNEL, () => this.poke());
+    if (this.stopped) {
+      // Stopped while subscribing: stop() found nothing to end.
+      await unsubscribe();
+      return;
+    }
+    this.unsubscribes.push(
+      unsubscribe,
+      this.listener.onReconnect(() => this.poke()),
+    );
     this.loopDone = this.loop();
   }
 
@@ -111,22 +122,39 @@ export class FlowScheduler {
       const cron = this.cronOf(row);
       if (cron === undefined) continue;
       // The database's clock decides what is due; this process's only how long to sleep.
-      const now = row.db_now;
-      const skew = now.getTime() - Date.now();
-      let next: Date | null;
-      if (row.next_tick_at !== null && row.next_tick_at.getTime() > now.getTime()) {
-        next = row.next_tick_at;
-      } else if (row.next_tick_at === null) {
-        next = cron.nextAfter(now);
-        if (next !== null) await this.fire(row, [], next);
-      } else {
-        const plan = planTicks(cron, row.catch_up, row.next_tick_at, now);
-        next = plan.next;
-        if (next !== null) await this.fire(row, plan.ticks, next);
-      }
+      const skew = row.db_now.getTime() - Date.now();
+      const next = await this.fireDue(row, cron);
       if (next !== null) nextDue = Math.min(nextDue, next.getTime() - skew);
     }
     return nextDue;
+  }
+
+  /**
+   * Fires the schedule's due ticks, if any; returns its next tick. A refusal of the engine is
+   * reported (once per schedule and message) and leaves the other schedules firing; a lost connection
+   * or a lost race ends the round, which is tried again after a backoff.
+   */
+  private async fireDue(row: ServedScheduleRow, cron: CronSchedule): Promise<Date | null> {
+    const now = row.db_now;
+    if (row.next_tick_at !== null && row.next_tick_at.getTime() > now.getTime()) return row.next_tick_at;
+    const plan =
+      row.next_tick_at === null
+        ? { ticks: [], next: cron.nextAfter(now) }
+        : planTicks(cron, row.catch_up, row.next_tick_at, now);
+    if (plan.next === null) return null;
+    try {
+      await this.fire(row, plan.ticks, plan.next);
+      this.refusals.delete(row.schedule_name);
+    } catch (error) {
+      if (isRetryableError(error)) throw error;
+      const message = (error as Error).message;
+      if (this.refusals.get(row.schedule_name) !== message) {
+        this.refusals.set(row.schedule_name, message);
+        this.logger.error(`Schedule '${row.schedule_name}' could not fire: ${message}`, (error as Error).stack);
+      }
+      return null;
+    }
+    return plan.next;
   }
 
   private async fire(

@@ -107,6 +107,10 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
         ]);
         this.unsubscribes.push(await this.listener.subscribe(WORK_CHANNEL, (queue) => this.onWork(queue)));
         this.unsubscribes.push(await this.listener.subscribe(CONTROL_CHANNEL, (payload) => this.onControl(payload)));
+        // The served flows' schedules: every worker process fires them, each tick once (the engine decides).
+        const scheduled = this.pollers.filter((p) => p.definition.schedules.length > 0).map((p) => p.definition.slug);
+        this.scheduler = new FlowScheduler(this.database, this.listener, this.logger, scheduled);
+        if (this.machine.is('starting')) await this.scheduler.start();
         this.unsubscribes.push(
           this.listener.onReconnect(() => {
             this.wakeAll();
@@ -129,10 +133,6 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
     );
     this.heartbeat.start();
     this.loopDone = this.loop();
-    // The served flows' schedules: every worker process fires them, each tick once (the engine decides).
-    const scheduled = this.pollers.filter((p) => p.definition.schedules.length > 0).map((p) => p.definition.slug);
-    this.scheduler = new FlowScheduler(this.database, this.listener, this.logger, scheduled);
-    await this.scheduler.start();
     this.logger.log(
       this.pollers.length === 0
         ? 'Worker started with no flow to serve.'
