@@ -171,7 +171,8 @@ $$;
 -- exists is never fired again. A started tick's run is started here (start_flow), so the tick exists
 -- only with its run. overlap 'skip' records skipped_overlap while the schedule's previous run is in
 -- progress; a run that cannot start (its input refused) records failed with the reason, and later
--- ticks go on. Each tick emits schedule:tick. Returns {schedule_name, advanced, ticks, next_tick_at};
+-- ticks go on. Each tick emits schedule:tick (with the new next_tick_at); a call that fires no tick
+-- emits schedule:advanced. Returns {schedule_name, advanced, ticks, next_tick_at};
 -- advanced is false when another worker was first, the schedule is paused, or it no longer exists.
 create or replace function pgflow.fire_schedule(schedule_name text, expected_next_tick_at timestamptz, ticks jsonb,
                                      next_tick_at timestamptz)
@@ -243,8 +244,14 @@ begin
     v_fired := v_fired || jsonb_build_object('tick_at', v_tick.at, 'outcome', v_outcome, 'run_id', v_run_id,
                                              'error_message', v_error);
     perform pgflow._emit_schedule_event('schedule:tick', v_schedule, jsonb_strip_nulls(jsonb_build_object(
-      'tick_at', v_tick.at, 'outcome', v_outcome, 'run_id', v_run_id, 'error_message', left(v_error, 2000))));
+      'tick_at', v_tick.at, 'outcome', v_outcome, 'run_id', v_run_id, 'error_message', left(v_error, 2000),
+      'next_tick_at', fire_schedule.next_tick_at)));
   end loop;
+  if v_fired = '[]'::jsonb then
+    -- Only the next tick moves (computed for a new, changed or resumed schedule, or nothing was due).
+    perform pgflow._emit_schedule_event('schedule:advanced', v_schedule,
+                                        jsonb_build_object('next_tick_at', fire_schedule.next_tick_at));
+  end if;
 
   update pgflow.schedules s
      set next_tick_at = fire_schedule.next_tick_at,

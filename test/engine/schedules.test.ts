@@ -146,6 +146,23 @@ describe('sync_schedules', () => {
     expect(await schedules(slug)).toHaveLength(1);
   });
 
+  it('emits schedule:created, updated and removed', async () => {
+    const slug = await flow();
+    const client = await db.connect();
+    const events: Array<Record<string, unknown>> = [];
+    client.on('notification', (n) => events.push(JSON.parse(n.payload ?? '{}')));
+    await client.query('listen "pgflow:schedules"');
+    await sync(db, slug, [{ name: `${slug}_x`, cron: '* * * * *' }]);
+    await sync(db, slug, [{ name: `${slug}_x`, cron: '0 * * * *' }]);
+    await sync(db, slug, []);
+    await client.query('select 1');
+    expect(events.map((event) => [event.event_type, event.schedule_name, event.flow_slug])).toEqual([
+      ['schedule:created', `${slug}_x`, slug],
+      ['schedule:updated', `${slug}_x`, slug],
+      ['schedule:removed', `${slug}_x`, slug],
+    ]);
+  });
+
   it('removes every schedule of the flow, with its ticks, when none is declared', async () => {
     const { slug, name } = await scheduleAtT0();
     await fire(db, name, T0, [{ at: T0 }], T1);
@@ -298,8 +315,19 @@ describe('pause_schedule and resume_schedule', () => {
     await fire(db, name, null, [], T2);
     await fire(db, name, T2, [{ at: T2 }], T3);
     await client.query('select 1');
-    expect(events.map((event) => event.event_type)).toEqual(['schedule:paused', 'schedule:resumed', 'schedule:tick']);
-    expect(events[2]).toMatchObject({ schedule_name: name, flow_slug: slug, outcome: 'started' });
+    expect(events.map((event) => event.event_type)).toEqual([
+      'schedule:paused',
+      'schedule:resumed',
+      'schedule:advanced',
+      'schedule:tick',
+    ]);
+    expect(new Date(events[2]?.next_tick_at as string)).toEqual(new Date(T2));
+    expect(events[3]).toMatchObject({
+      schedule_name: name,
+      flow_slug: slug,
+      outcome: 'started',
+      run_id: expect.any(String),
+    });
   });
 
   it('refuses an unknown schedule with PF020 naming it', async () => {
