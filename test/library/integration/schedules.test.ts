@@ -121,6 +121,31 @@ describe('@FlowSchedule at boot', () => {
     );
   });
 
+  it('refuses one schedule name on two flows, before anything is written', async () => {
+    @FlowSchedule('0 3 * * *', { name: 'lib_shared_name' })
+    @Flow({ slug: 'lib_sched_one' })
+    class OneFlow {
+      @Step()
+      only() {
+        return 1;
+      }
+    }
+    @FlowSchedule('0 4 * * *', { name: 'lib_shared_name' })
+    @Flow({ slug: 'lib_sched_other' })
+    class OtherFlow {
+      @Step()
+      only() {
+        return 1;
+      }
+    }
+    await expect(apps.start({ url: db.url, providers: [OneFlow, OtherFlow] })).rejects.toThrow(
+      /OtherFlow and OneFlow \(flow 'lib_sched_one'\) both declare a schedule named 'lib_shared_name'/,
+    );
+    expect(
+      await db.query("select 1 from pgflow.flows where flow_slug in ('lib_sched_one', 'lib_sched_other')"),
+    ).toEqual([]);
+  });
+
   it('refuses a schedule without an array input on a flow that maps over its input', async () => {
     @FlowSchedule('0 3 * * *')
     @Flow({ slug: 'lib_sched_map' })
