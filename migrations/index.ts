@@ -17,6 +17,7 @@ import { PgmqSearchPath1796408033597 } from './1796408033597-pgmq-search-path.ts
 import { FlowAlias1796446934275 } from './1796446934275-flow-alias.ts';
 import { RunControl1796447054813 } from './1796447054813-run-control.ts';
 import { DurableSleep1796458312108 } from './1796458312108-durable-sleep.ts';
+import { Schedules1796458353392 } from './1796458353392-schedules.ts';
 
 export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   QueueLayer1764150000000,
@@ -33,4 +34,5 @@ export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   FlowAlias1796446934275,
   RunControl1796447054813,
   DurableSleep1796458312108,
+  Schedules1796458353392,
 ];

@@ -7,8 +7,8 @@
  * `{"type":"boot-failed",...}` (exit code 1) when the application refuses to start.
  *
  * Environment: DATABASE_URL (required); RELIABILITY_WORKER (a label, stored with executions);
- * RELIABILITY_FLOW (`fanout` [default], `changed`, `patient`, or the versions `order_v1`, `order_v2`
- * of versioned-flows.ts); RELIABILITY_GATE_FILE (order_v1's handlers wait for this file);
+ * RELIABILITY_FLOW (`fanout` [default], `changed`, `patient`, the versions `order_v1`, `order_v2`
+ * of versioned-flows.ts, or `scheduled`, scheduled-flows.ts); RELIABILITY_GATE_FILE (order_v1's handlers wait for this file);
  * RELIABILITY_DELAY_MS (`min-max`, the handlers' duration [0-0]); PGFLOW_MAX_CONCURRENT, PGFLOW_BATCH_SIZE, PGFLOW_VISIBILITY_TIMEOUT,
  * PGFLOW_HEARTBEAT_MS, PGFLOW_SHUTDOWN_TIMEOUT_MS, PGFLOW_POLL_INTERVAL_MS, PGFLOW_MAX_POLL_SECONDS.
  */
@@ -25,6 +25,7 @@ import {
   type HandlerBehaviour,
   PatientFanoutFlow,
 } from './reliability-flows.ts';
+import { EverySecondFlow } from './scheduled-flows.ts';
 import { OrderV1Flow, OrderV2Flow } from './versioned-flows.ts';
 
 function emit(line: Record<string, unknown>): void {
@@ -102,6 +103,7 @@ const behaviour: HandlerBehaviour = {
       patient: PatientFanoutFlow,
       order_v1: OrderV1Flow,
       order_v2: OrderV2Flow,
+      scheduled: EverySecondFlow,
     }[process.env.RELIABILITY_FLOW ?? ''] ?? FanoutFlow,
   ],
 })

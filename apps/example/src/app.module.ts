@@ -10,6 +10,7 @@ import { FlowsController } from './http/flows.controller.ts';
 import { PgflowExceptionFilter } from './http/pgflow-exception.filter.ts';
 import { RunOperationsController } from './http/run-operations.controller.ts';
 import { RunsController } from './http/runs.controller.ts';
+import { SchedulesController } from './http/schedules.controller.ts';
 import { KeywordExtractor } from './services/keyword-extractor.service.ts';
 import { LinkChecker } from './services/link-checker.service.ts';
 import { PageFetcher } from './services/page-fetcher.service.ts';
@@ -41,7 +42,7 @@ export class AppModule {
         }),
         PgflowModule.forRoot(resolved.worker === undefined ? {} : { worker: resolved.worker }),
       ],
-      controllers: [RunsController, RunOperationsController, FlowsController],
+      controllers: [RunsController, RunOperationsController, FlowsController, SchedulesController],
       providers: [
         { provide: EXAMPLE_OPTIONS, useValue: resolved },
         { provide: APP_FILTER, useClass: PgflowExceptionFilter },

@@ -35,6 +35,7 @@ export type {
 export { RunHandle } from './client/run-handle.ts';
 export {
   Flow,
+  FlowSchedule,
   InjectFlowClient,
   // The return types of Step()'s overloads: a user's own decorator that wraps Step() names them.
   type MapStepDecorator,
@@ -57,6 +58,9 @@ export {
   pgflowEntities,
   RunEntity,
   type RunStatus,
+  ScheduleEntity,
+  ScheduleTickEntity,
+  type ScheduleTickOutcome,
   type SkipReason,
   StepEntity,
   StepStateEntity,
@@ -91,6 +95,7 @@ export {
   RunFailedError,
   RunNotFoundError,
   RunNotRetryableError,
+  ScheduleNotFoundError,
   TaskTimeoutError,
   type TimedOutTask,
   WaitTimeoutError,
@@ -106,6 +111,7 @@ export type {
   PgflowOptionsFactory,
   PgflowWorkerOptions,
 } from './pgflow-options.ts';
+export type { ScheduleInfo, SchedulePauseState } from './schedules/schedule.types.ts';
 export {
   PgflowTesting,
   PgflowTestingBuilder,
@@ -133,5 +139,6 @@ export type {
   WhenExhausted,
   WhenUnmet,
 } from './types/index.ts';
+export type { FlowScheduleOptions, ScheduleCatchUp, ScheduleOverlap } from './types/schedule-options.ts';
 export { PgflowWorker } from './worker/pgflow-worker.service.ts';
 export type { WorkerState } from './worker/worker-state.ts';

@@ -37,6 +37,9 @@ export function getPgflowWorkerToken(dataSource?: string): string {
 /** Reflect metadata key of `@Flow()` (on the class). */
 export const FLOW_METADATA = 'pgflow:flow';
 
+/** Reflect metadata key of `@FlowSchedule()` (on the class: the list of its schedules, in declaration order). */
+export const FLOW_SCHEDULE_METADATA = 'pgflow:flow-schedule';
+
 /** Reflect metadata key of `@Step()` (on the method function). */
 export const STEP_METADATA = 'pgflow:step';
 

@@ -19,6 +19,7 @@ import {
   RunFailedError,
   RunNotFoundError,
   RunNotRetryableError,
+  ScheduleNotFoundError,
   TaskTimeoutError,
   WaitTimeoutError,
 } from 'nestjs-pgflow';
@@ -65,6 +66,7 @@ describe('error classes', () => {
       'RunNotRetryableError',
       'PGFLOW_RUN_NOT_RETRYABLE',
     ],
+    [new ScheduleNotFoundError('nightly', ['weekly']), 'ScheduleNotFoundError', 'PGFLOW_SCHEDULE_NOT_FOUND'],
   ];
 
   it.each(cases)('%s extends PgflowError and Error, with its name and stable code', (error, name, code) => {
@@ -192,6 +194,18 @@ describe('error classes', () => {
     });
   });
 
+  it('ScheduleNotFoundError names the schedule, the known ones and where names come from', () => {
+    const error = new ScheduleNotFoundError('nightly', ['nightly_report', 'weekly']);
+    expect(error).toMatchObject({ scheduleName: 'nightly', knownSchedules: ['nightly_report', 'weekly'] });
+    expect(error.message).toBe(
+      "No schedule is named 'nightly'. The schedules are: 'nightly_report', 'weekly'. Pass the name given to " +
+        '@FlowSchedule(cron, { name }) (by default the flow slug), as listSchedules() returns it.',
+    );
+    expect(new ScheduleNotFoundError('x', []).message).toMatch(
+      /There are no schedules: they are created when a worker/,
+    );
+  });
+
   it('InvalidOptionsError names the option, the value and what is allowed', () => {
     const error = new InvalidOptionsError('worker.batchSize', -1, 'an integer from 1 to 10000');
     expect(error).toMatchObject({ option: 'worker.batchSize', value: -1, expected: 'an integer from 1 to 10000' });
@@ -216,6 +230,10 @@ describe('the public API', () => {
         'StepStateEntity',
         'StepTaskEntity',
         'WorkerEntity',
+        'ScheduleEntity',
+        'ScheduleTickEntity',
+        'FlowSchedule',
+        'ScheduleNotFoundError',
         'PgflowError',
         'PgflowErrorCode',
         'InvalidFlowDefinitionError',

@@ -6,13 +6,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Flow, Step, type StepInput } from 'nestjs-pgflow';
+import { Flow, FlowSchedule, Step, type StepInput } from 'nestjs-pgflow';
 import { projectRoot } from '../../../tools/local-postgres.ts';
 import { TestApps, typeOrmOn, useApps } from '../../library/fixtures/pgflow-app.ts';
 import { useTestDatabase } from '../../support/test-database.ts';
 import { refusedWithoutWrites, sqlErrorOf } from '../support/no-writes.ts';
 import { useRole } from '../support/roles.ts';
 
+@FlowSchedule('0 3 * * *', { name: 'rel_api_schedule' })
 @Flow({ slug: 'rel_api_flow' })
 class ApiFlow {
   @Step()
@@ -82,6 +83,11 @@ describe('the API role can', () => {
     expect(me).toEqual({ usename: api.name });
   });
 
+  it('lists the schedules (FlowClient.listSchedules reads pgflow.schedules)', async () => {
+    const { apiOnly } = await startApps();
+    expect((await apiOnly.client.listSchedules()).map((schedule) => schedule.name)).toContain('rel_api_schedule');
+  });
+
   it('starts and reads runs through SQL', async () => {
     const client = await api.connect();
 
@@ -130,6 +136,13 @@ describe('the API role cannot', () => {
     ['completing a started task', `select pgflow.complete_task(${STARTED_RUN}, 'double', 0, '1')`],
     ['failing a started task', `select pgflow.fail_task(${STARTED_RUN}, 'double', 0, 'no')`],
     ['requeueing a stalled task', 'select pgflow.requeue_stalled_tasks()'],
+    ['syncing schedules', `select pgflow.sync_schedules('rel_api_flow', '[{"name": "evil", "cron": "* * * * *"}]')`],
+    ['pausing a schedule', "select pgflow.pause_schedule('rel_api_schedule')"],
+    ['firing a schedule', "select pgflow.fire_schedule('rel_api_schedule', null, '[]', now() + interval '1 hour')"],
+    [
+      'an insert into pgflow.schedules',
+      "insert into pgflow.schedules (schedule_name, flow_slug, cron) values ('evil', 'rel_api_flow', '* * * * *')",
+    ],
     [
       'a worker row',
       "insert into pgflow.workers (worker_id, queue_name, function_name) values (gen_random_uuid(), 'x', 'y')",

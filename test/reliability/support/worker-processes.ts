@@ -25,7 +25,7 @@ export interface WorkerSpec {
   /** A label for the process, stored with each execution [worker-<pid>]. */
   readonly label?: string;
   /** Which fanout flow the deployment has ['fanout']. */
-  readonly flow?: 'fanout' | 'changed' | 'patient' | 'order_v1' | 'order_v2';
+  readonly flow?: 'fanout' | 'changed' | 'patient' | 'order_v1' | 'order_v2' | 'scheduled';
   /** A file the `order_v1` handlers wait for (test/processes/versioned-flows.ts). */
   readonly gateFile?: string;
   /** Each handler takes a random time in this range, in ms [0, 0]. */

@@ -1,4 +1,4 @@
-import { Flow, type MapStepContext, Step, type StepInput } from 'nestjs-pgflow';
+import { Flow, FlowSchedule, type MapStepContext, Step, type StepInput } from 'nestjs-pgflow';
 import { type LinkCheck, LinkChecker } from '../services/link-checker.service.ts';
 
 /** What `tally` outputs: the run's output is `{ tally: LinkTally }`. */
@@ -10,6 +10,13 @@ export interface LinkTally {
   readonly invalid: number;
 }
 
+/** The links the nightly schedule checks: the site's home and docs, and one that is gone. */
+export const NIGHTLY_LINKS: readonly string[] = [
+  'https://example.com/',
+  'https://example.com/docs',
+  'https://example.com/old-page',
+];
+
 /**
  * Checks a list of links: the run's input is an array of URLs, and `link`, a root map step, checks
  * each element in a task of its own (so the input must be an array: FlowClient.start() refuses
@@ -19,7 +26,12 @@ export interface LinkTally {
  * newest flow compiled under it. A changed structure ships as a new class, e.g. `@Flow({ slug:
  * 'check_links_v2', alias: 'links' })`, next to this one until its runs are done (README, "Changing a
  * flow in production").
+ *
+ * Every night at 03:00 UTC the `nightly_link_check` schedule checks the site's main links: once
+ * across every replica of the app, and once for the nights the app was down (catchUp 'latest');
+ * `GET /schedules` lists it, `POST /schedules/nightly_link_check/pause` holds it.
  */
+@FlowSchedule('0 3 * * *', { name: 'nightly_link_check', input: NIGHTLY_LINKS, overlap: 'skip' })
 @Flow({ slug: 'check_links', alias: 'links', maxAttempts: 3, baseDelay: 1, timeout: 10 })
 export class CheckLinksFlow {
   constructor(private readonly linkChecker: LinkChecker) {}

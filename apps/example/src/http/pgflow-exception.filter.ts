@@ -6,6 +6,7 @@ import {
   PgflowError,
   PgflowErrorCode,
   type RunNotFoundError,
+  type ScheduleNotFoundError,
   type WaitTimeoutError,
 } from 'nestjs-pgflow';
 
@@ -23,7 +24,7 @@ interface ErrorBody {
 /**
  * Turns the library's errors into HTTP answers, by their stable `code` (never their message): a bad
  * request (unknown flow, an input the flow cannot take, a malformed run id) is a 400, an unknown run
- * a 404; a run that cannot be retried is a 409; waiting for a run's result, a failed or cancelled run is a 409, one still running a 504, and a shutdown
+ * or schedule a 404; a run that cannot be retried is a 409; waiting for a run's result, a failed or cancelled run is a 409, one still running a 504, and a shutdown
  * a 503 (the load balancer retries elsewhere). Anything else the library throws is a server error,
  * logged with its stack.
  */
@@ -63,6 +64,15 @@ export class PgflowExceptionFilter implements ExceptionFilter<PgflowError> {
           'Not Found',
           `No run with id '${(error as RunNotFoundError).runId}' (POST /runs returns the id of the runs it starts).`,
         );
+      case PgflowErrorCode.ScheduleNotFound: {
+        const { scheduleName, knownSchedules } = error as ScheduleNotFoundError;
+        return answer(
+          HttpStatus.NOT_FOUND,
+          'Not Found',
+          `No schedule is named '${scheduleName}'. Known schedules: ${knownSchedules.join(', ') || 'none'} ` +
+            '(GET /schedules lists them).',
+        );
+      }
       case PgflowErrorCode.InvalidOptions: {
         // Options a request can set: a run id (/runs/:id), and GET /runs's filters and cursor, the
         // cancel reason and retry's fromStep; any other is a bug here.

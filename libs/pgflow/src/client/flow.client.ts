@@ -7,6 +7,8 @@ import { PgflowShutdownError } from '../errors/pgflow-shutdown.error.ts';
 import { RunNotFoundError } from '../errors/run-not-found.error.ts';
 import type { PgflowRegistration } from '../registration/pgflow-registration.ts';
 import { assertManagerOf, type RunRouter } from '../registration/run-router.ts';
+import type { ScheduleInfo, SchedulePauseState } from '../schedules/schedule.types.ts';
+import { ScheduleControl } from '../schedules/schedule-control.ts';
 import type { FlowReference } from '../types/flow-class.ts';
 import type { FlowInput, FlowOutput } from '../types/flow-types.ts';
 import type {
@@ -61,6 +63,7 @@ export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutd
   /** Per registration, what the handles of its runs wait and watch through (no look-up of the run). */
   private readonly watchers = new Map<PgflowRegistration, RunWatcher>();
   private readonly control: RunControl;
+  private readonly schedules: ScheduleControl;
 
   /** Created by PgflowModule: inject it (or `@InjectFlowClient(dataSource)`) rather than constructing one. */
   constructor(
@@ -72,6 +75,7 @@ export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutd
       router,
       (target, runId, flowSlug) => new RunHandle(runId, flowSlug, this.watcherOf(target)),
     );
+    this.schedules = new ScheduleControl(router);
   }
 
   /**
@@ -239,6 +243,24 @@ export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutd
    */
   listRuns(options: ListRunsOptions = {}): Promise<RunPage> {
     return listRuns(this.registry, this.router, options);
+  }
+
+  /** Every schedule (`@FlowSchedule()`, synced at boot), by name, with whether it is paused and its next tick. */
+  listSchedules(): Promise<ScheduleInfo[]> {
+    return this.schedules.list();
+  }
+
+  /**
+   * Pauses a schedule by name, on every process: no tick of it fires until resumeSchedule(), restarts
+   * included. Throws ScheduleNotFoundError for an unknown name.
+   */
+  pauseSchedule(name: string): Promise<SchedulePauseState> {
+    return this.schedules.setPaused(name, true);
+  }
+
+  /** Resumes a paused schedule: it fires again from its first tick after now (the paused ticks are not caught up). */
+  resumeSchedule(name: string): Promise<SchedulePauseState> {
+    return this.schedules.setPaused(name, false);
   }
 
   /**

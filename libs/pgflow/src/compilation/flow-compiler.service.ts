@@ -11,6 +11,7 @@ import { InvalidOptionsError } from '../errors/invalid-options.error.ts';
 import { PGFLOW_MODULE_OPTIONS } from '../pgflow.constants.ts';
 import type { ResolvedPgflowOptions } from '../pgflow-options.ts';
 import { PgflowRegistrations } from '../registration/pgflow-registrations.ts';
+import { toScheduleRows } from '../schedules/schedule-definition.ts';
 
 type CompileStatus = 'compiled' | 'verified' | 'recompiled' | 'mismatch';
 
@@ -76,8 +77,38 @@ export class FlowCompiler {
             `deleted. Differences: ${differences.join(' ')}`,
         );
       }
+      await this.syncSchedules(flow);
     }
   }
+
+  /** Makes the flow's schedules in the database its @FlowSchedule() ones: created, changed, removed. */
+  private async syncSchedules(flow: FlowDefinition): Promise<void> {
+    const [row] = await this.database
+      .query<{ result: { created: string[]; updated: string[]; removed: string[] } }>(sql.syncSchedules, [
+        flow.slug,
+        JSON.stringify(toScheduleRows(flow.schedules)),
+      ])
+      .catch((error: unknown) => {
+        throw scheduleNameTakenError(flow, error) ?? error;
+      });
+    const { created = [], updated = [], removed = [] } = row?.result ?? {};
+    for (const [names, what] of [
+      [created, 'created'],
+      [updated, 'updated to the code'],
+      [removed, 'removed (no @FlowSchedule() declares it any more)'],
+    ] as const) {
+      if (names.length > 0) this.logger.log(`Flow '${flow.slug}': schedule(s) ${names.join(', ')} ${what}.`);
+    }
+  }
+}
+
+/** The database refused a schedule name: another flow's schedule has it (PF021; the engine's message names both). */
+function scheduleNameTakenError(flow: FlowDefinition, error: unknown): InvalidFlowDefinitionError | undefined {
+  if (sqlStateOf(error) !== EngineSqlState.ScheduleNameTaken) return undefined;
+  const refused = new InvalidFlowDefinitionError(flow.className, flow.slug, [
+    { code: 'SCHEDULE_NAME_TAKEN', message: `the database refused a schedule: ${(error as Error).message}` },
+  ]);
+  return Object.assign(refused, { cause: error });
 }
 
 /**

@@ -19,6 +19,12 @@ export const WORK_CHANNEL = 'pgflow:work';
  */
 export const CONTROL_CHANNEL = 'pgflow:control';
 
+/**
+ * Channel of the schedule events (created, updated, removed, paused, resumed, tick; payload: JSON
+ * with event_type and schedule_name): schedulers read the schedules again when one comes.
+ */
+export const SCHEDULES_CHANNEL = 'pgflow:schedules';
+
 /** Channel of the run events of every run of one flow (for @OnFlowEvent). */
 export function flowChannel(flowSlug: string): string {
   return `pgflow:flow:${flowSlug}`;
@@ -50,6 +56,34 @@ export const sql = {
   pauseFlow: 'select pgflow.pause_flow($1) as result',
 
   resumeFlow: 'select pgflow.resume_flow($1) as result',
+
+  /** Makes flow $1's schedules in the database those of $2 (pgflow.sync_schedules). */
+  syncSchedules: 'select pgflow.sync_schedules($1, $2::pg_catalog.jsonb) as result',
+
+  /**
+   * The schedules a scheduler fires: those of flows $1 that are not paused, with next_tick_at to the
+   * microsecond (the compare-and-set of fire_schedule compares it exactly) and the database's clock.
+   */
+  servedSchedules: `select schedule_name, cron, time_zone, catch_up, next_tick_at,
+                           pg_catalog.to_char(pg_catalog.timezone('UTC', next_tick_at),
+                                              'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as next_tick_exact,
+                           pg_catalog.clock_timestamp() as db_now
+                      from pgflow.schedules
+                     where flow_slug operator(pg_catalog.=) any ($1::pg_catalog.text[]) and paused_at is null
+                     order by schedule_name`,
+
+  /** Fires schedule $1's due ticks $3 if its next tick still is $2, and sets it to $4 (pgflow.fire_schedule). */
+  fireSchedule: `select pgflow.fire_schedule($1, $2::pg_catalog.timestamptz, $3::pg_catalog.jsonb,
+                                             $4::pg_catalog.timestamptz) as result`,
+
+  pauseSchedule: 'select pgflow.pause_schedule($1) as result',
+
+  resumeSchedule: 'select pgflow.resume_schedule($1) as result',
+
+  /** Every schedule (FlowClient.listSchedules), by name. */
+  listSchedules: `select schedule_name, flow_slug, cron, time_zone, input, overlap, catch_up, paused_at, next_tick_at,
+                         last_tick_at, last_run_id, created_at, updated_at
+                    from pgflow.schedules order by schedule_name`,
 
   /**
    * A page of runs, newest first (pgflow.list_runs). started_at also as text to the microsecond in

@@ -24,6 +24,12 @@ export const EngineSqlState = {
   StepNotFound: 'PF014',
   /** retry_run on a run whose flow's steps changed since it started. */
   FlowShapeChanged: 'PF015',
+  /** pause_schedule / resume_schedule of a name no schedule has. */
+  ScheduleNotFound: 'PF020',
+  /** sync_schedules: the schedule name belongs to another flow's schedule. */
+  ScheduleNameTaken: 'PF021',
+  /** sync_schedules / fire_schedule: a schedule declaration or argument the engine refuses. */
+  InvalidSchedule: 'PF022',
 } as const;
 
 /** The SQLSTATE of an error from pg or from TypeORM (which wraps pg's error as driverError). */

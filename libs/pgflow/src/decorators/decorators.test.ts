@@ -63,6 +63,7 @@ describe('@Flow() and @Step()', () => {
         { methodName: 'eachItem', options: { dependsOn: ['first'], map: true, slug: 'each_item' } },
       ],
       misplacedSteps: [],
+      schedules: [],
     });
   });
 

@@ -1,6 +1,8 @@
 import { type FlowClassMetadata, PgflowMetadataAccessor } from '../discovery/pgflow-metadata.accessor.ts';
 import { InvalidFlowDefinitionError } from '../errors/invalid-flow-definition.error.ts';
 import { ENGINE_DEFAULTS } from '../pgflow.constants.ts';
+import type { ScheduleDefinition } from '../schedules/schedule-definition.ts';
+import { readSchedules } from '../schedules/schedule-options.reader.ts';
 import type { FlowClass } from '../types/flow-class.ts';
 import type { FlowRetryOptions } from '../types/step-options.ts';
 import { checkDependencies, checkDuplicateSlugs } from './dependencies.validator.ts';
@@ -31,6 +33,8 @@ export function buildFlowDefinition(metadata: FlowClassMetadata, instance: objec
   }
   checkDuplicateSlugs(drafts, problems);
   checkDependencies(drafts, problems);
+  const hasRootMap = drafts.some((draft) => draft.stepType === 'map' && draft.dependsOn?.length === 0);
+  const schedules = readSchedules(metadata, flow.slug, hasRootMap, problems);
   if (problems.size > 0) throw new InvalidFlowDefinitionError(className, flow.slug, problems.list());
   return assemble(
     metadata,
@@ -38,6 +42,7 @@ export function buildFlowDefinition(metadata: FlowClassMetadata, instance: objec
     flow as { slug: string; alias: string | null; options: FlowRetryOptions },
     drafts,
     instance,
+    schedules,
   );
 }
 
@@ -47,6 +52,7 @@ function assemble(
   flow: { slug: string; alias: string | null; options: FlowRetryOptions },
   drafts: readonly StepDraft[],
   instance: object,
+  schedules: readonly ScheduleDefinition[],
 ): FlowDefinition {
   const nodes = drafts.map((draft) => ({ ...draft, slug: draft.slug as string, dependencies: draft.dependsOn ?? [] }));
   const steps = topologicalOrder(nodes).map((draft, index) => {
@@ -85,6 +91,7 @@ function assemble(
     rootMapSteps: Object.freeze(
       steps.filter((step) => step.stepType === 'map' && step.dependsOn.length === 0).map((step) => step.slug),
     ),
+    schedules: Object.freeze([...schedules]),
   });
 }
 
@@ -110,6 +117,7 @@ export function flowDefinitionOf(instance: object, accessor = new PgflowMetadata
     hasFlowDecorator: false,
     steps: [],
     misplacedSteps: [],
+    schedules: [],
   };
   return buildFlowDefinition(metadata, instance);
 }

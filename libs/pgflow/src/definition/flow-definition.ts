@@ -1,4 +1,5 @@
 import type { JsonObject } from '../json/json-value.ts';
+import type { ScheduleDefinition } from '../schedules/schedule-definition.ts';
 import type { FlowClass } from '../types/flow-class.ts';
 import type { StepContext } from '../types/step-context.ts';
 import type { FlowRetryOptions, StepType, WhenExhausted, WhenUnmet } from '../types/step-options.ts';
@@ -71,4 +72,6 @@ export interface FlowDefinition {
    * there is one, a run input must be an array.
    */
   readonly rootMapSteps: readonly string[];
+  /** The flow's `@FlowSchedule()` schedules, validated, in declaration order. */
+  readonly schedules: readonly ScheduleDefinition[];
 }

@@ -26,7 +26,7 @@ export interface DiscoveredFlow {
  * - A provider with `@Step()` methods but no `@Flow()` is an error (its steps would silently never
  *   run), like any invalid flow.
  * - Two classes with the same flow slug are an error naming both; so is an alias that is the slug of
- *   a flow.
+ *   a flow, and so is a schedule name two flows declare (unless they are versions under one alias).
  * - The same class registered under several tokens is one flow (the first instance found runs the
  *   steps), with a warning.
  * When several classes are invalid, each error is logged and the first is thrown.
@@ -94,6 +94,17 @@ export class FlowExplorer {
       const named = flow.definition.alias === null ? undefined : bySlug.get(flow.definition.alias);
       if (named !== undefined) errors.push(aliasIsASlugError(flow.definition, named.definition));
     }
+    const bySchedule = new Map<string, FlowDefinition>();
+    for (const { definition } of flows) {
+      for (const schedule of definition.schedules) {
+        const owner = bySchedule.get(schedule.name);
+        if (owner === undefined) bySchedule.set(schedule.name, definition);
+        // Versions of a flow (one alias) may declare the same schedule: the newest boot takes it over.
+        else if (owner.alias === null || owner.alias !== definition.alias) {
+          errors.push(duplicateScheduleError(owner, definition, schedule.name));
+        }
+      }
+    }
 
     if (errors.length > 1) {
       for (const error of errors.slice(1)) this.logger.error(error.message, error.stack);
@@ -154,6 +165,21 @@ function duplicateSlugError(first: FlowDefinition, second: FlowDefinition): Inva
       message:
         `${second.className} and ${first.className} both declare @Flow({ slug: '${second.slug}' }); a flow slug ` +
         `names one flow in the database. Give one of them another slug.`,
+    },
+  ]);
+}
+
+function duplicateScheduleError(
+  first: FlowDefinition,
+  second: FlowDefinition,
+  name: string,
+): InvalidFlowDefinitionError {
+  return new InvalidFlowDefinitionError(second.className, second.slug, [
+    {
+      code: 'DUPLICATE_SCHEDULE_NAME',
+      message:
+        `${second.className} and ${first.className} (flow '${first.slug}') both declare a schedule named '${name}'; a ` +
+        "schedule name is unique in the database. Give one of them another name: @FlowSchedule(cron, { name: '...' }).",
     },
   ]);
 }

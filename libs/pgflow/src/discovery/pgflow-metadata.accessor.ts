@@ -2,8 +2,9 @@ import 'reflect-metadata';
 import { Injectable } from '@nestjs/common';
 import { MetadataScanner } from '@nestjs/core';
 import type { FlowMetadata } from '../decorators/flow.decorator.ts';
+import type { FlowScheduleMetadata } from '../decorators/flow-schedule.decorator.ts';
 import type { MisplacedStep, StepMetadata } from '../decorators/step.decorator.ts';
-import { FLOW_METADATA, MISPLACED_STEP_METADATA, STEP_METADATA } from '../pgflow.constants.ts';
+import { FLOW_METADATA, FLOW_SCHEDULE_METADATA, MISPLACED_STEP_METADATA, STEP_METADATA } from '../pgflow.constants.ts';
 import type { FlowClass } from '../types/flow-class.ts';
 
 /** A `@Step()` method as declared: its name and its options exactly as given. */
@@ -22,6 +23,8 @@ export interface FlowClassMetadata {
   readonly steps: readonly StepMethodMetadata[];
   /** `@Step()` decorations that did not land on an instance method. */
   readonly misplacedSteps: readonly MisplacedStep[];
+  /** `@FlowSchedule()` decorations, in declaration order (a subclass without its own inherits them). */
+  readonly schedules: readonly FlowScheduleMetadata[];
 }
 
 /** Reads back what `@Flow()` and `@Step()` stored. */
@@ -57,13 +60,18 @@ export class PgflowMetadataAccessor {
       const step = typeof method === 'function' ? this.getStepMetadata(method) : undefined;
       if (step !== undefined) steps.push({ methodName, options: step.options });
     }
-    if (flow === undefined && steps.length === 0 && misplacedSteps.length === 0) return undefined;
+    const schedules =
+      (Reflect.getMetadata(FLOW_SCHEDULE_METADATA, flowClass) as FlowScheduleMetadata[] | undefined) ?? [];
+    if (flow === undefined && steps.length === 0 && misplacedSteps.length === 0 && schedules.length === 0) {
+      return undefined;
+    }
     return {
       flowClass,
       flowOptions: flow?.options,
       hasFlowDecorator: flow !== undefined,
       steps,
       misplacedSteps,
+      schedules,
     };
   }
 

@@ -4,6 +4,8 @@ import {
   FlowEntity,
   pgflowEntities,
   RunEntity,
+  ScheduleEntity,
+  ScheduleTickEntity,
   StepEntity,
   StepStateEntity,
   StepTaskEntity,
@@ -127,6 +129,30 @@ const TABLES: Record<string, { entity: unknown; primary: string[]; columns: stri
       'last_heartbeat_at',
     ],
   },
+  schedules: {
+    entity: ScheduleEntity,
+    primary: ['schedule_name'],
+    columns: [
+      'schedule_name',
+      'flow_slug',
+      'cron',
+      'time_zone',
+      'input',
+      'overlap',
+      'catch_up',
+      'paused_at',
+      'next_tick_at',
+      'last_tick_at',
+      'last_run_id',
+      'created_at',
+      'updated_at',
+    ],
+  },
+  schedule_ticks: {
+    entity: ScheduleTickEntity,
+    primary: ['schedule_name', 'tick_at'],
+    columns: ['schedule_name', 'tick_at', 'outcome', 'run_id', 'error_message', 'created_at'],
+  },
 };
 
 describe('pgflow entities', () => {
@@ -139,8 +165,8 @@ describe('pgflow entities', () => {
   });
 
   it('lists every entity once', () => {
-    expect(new Set(pgflowEntities).size).toBe(7);
-    expect(dataSource.entityMetadatas).toHaveLength(7);
+    expect(new Set(pgflowEntities).size).toBe(9);
+    expect(dataSource.entityMetadatas).toHaveLength(9);
   });
 
   it.each(Object.entries(TABLES))('map pgflow.%s with its exact columns and primary key', (table, expected) => {

@@ -5,6 +5,8 @@
 import { DepEntity } from './dep.entity.ts';
 import { FlowEntity } from './flow.entity.ts';
 import { RunEntity } from './run.entity.ts';
+import { ScheduleEntity } from './schedule.entity.ts';
+import { ScheduleTickEntity } from './schedule-tick.entity.ts';
 import { StepEntity } from './step.entity.ts';
 import { StepStateEntity } from './step-state.entity.ts';
 import { StepTaskEntity } from './step-task.entity.ts';
@@ -13,11 +15,22 @@ import { WorkerEntity } from './worker.entity.ts';
 export {
   PGFLOW_SCHEMA,
   type RunStatus,
+  type ScheduleTickOutcome,
   type SkipReason,
   type StepStateStatus,
   type StepTaskStatus,
 } from './pgflow-entity.constants.ts';
-export { DepEntity, FlowEntity, RunEntity, StepEntity, StepStateEntity, StepTaskEntity, WorkerEntity };
+export {
+  DepEntity,
+  FlowEntity,
+  RunEntity,
+  ScheduleEntity,
+  ScheduleTickEntity,
+  StepEntity,
+  StepStateEntity,
+  StepTaskEntity,
+  WorkerEntity,
+};
 
 /** Every pgflow entity, for `TypeOrmModule.forFeature(pgflowEntities)` or a DataSource's `entities`. */
 export const pgflowEntities = [
@@ -28,4 +41,6 @@ export const pgflowEntities = [
   StepStateEntity,
   StepTaskEntity,
   WorkerEntity,
+  ScheduleEntity,
+  ScheduleTickEntity,
 ] as const;

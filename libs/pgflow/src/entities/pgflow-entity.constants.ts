@@ -12,3 +12,6 @@ export type StepTaskStatus = 'queued' | 'started' | 'completed' | 'failed' | 'ca
 
 /** Why a step state was skipped (`pgflow.step_states.skip_reason`). */
 export type SkipReason = 'condition_unmet' | 'handler_failed' | 'dependency_skipped';
+
+/** What became of a schedule's tick (`pgflow.schedule_ticks.outcome`). */
+export type ScheduleTickOutcome = 'started' | 'skipped_overlap' | 'skipped_catch_up' | 'failed';

@@ -20,5 +20,6 @@ export { RunCancelledError } from './run-cancelled.error.ts';
 export { RunFailedError } from './run-failed.error.ts';
 export { RunNotFoundError } from './run-not-found.error.ts';
 export { RunNotRetryableError } from './run-not-retryable.error.ts';
+export { ScheduleNotFoundError } from './schedule-not-found.error.ts';
 export { TaskTimeoutError, type TimedOutTask } from './task-timeout.error.ts';
 export { WaitTimeoutError } from './wait-timeout.error.ts';

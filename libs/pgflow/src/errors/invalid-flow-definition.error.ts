@@ -21,7 +21,10 @@ export type FlowDefinitionProblemCode =
   | 'CYCLE'
   | 'MAP_STEP_DEPENDENCIES'
   | 'INVALID_CONDITION_PATTERN'
-  | 'CONDITION_MODE_WITHOUT_PATTERN';
+  | 'CONDITION_MODE_WITHOUT_PATTERN'
+  | 'INVALID_SCHEDULE'
+  | 'DUPLICATE_SCHEDULE_NAME'
+  | 'SCHEDULE_NAME_TAKEN';
 
 /** One mistake in a flow class. */
 export interface FlowDefinitionProblem {

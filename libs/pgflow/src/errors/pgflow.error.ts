@@ -22,6 +22,7 @@ export const PgflowErrorCode = {
   RunCancelled: 'PGFLOW_RUN_CANCELLED',
   NonRetryable: 'PGFLOW_NON_RETRYABLE',
   RunNotRetryable: 'PGFLOW_RUN_NOT_RETRYABLE',
+  ScheduleNotFound: 'PGFLOW_SCHEDULE_NOT_FOUND',
 } as const;
 
 export type PgflowErrorCode = (typeof PgflowErrorCode)[keyof typeof PgflowErrorCode];

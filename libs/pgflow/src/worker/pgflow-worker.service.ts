@@ -14,6 +14,7 @@ import { PgflowDatabase } from '../db/pgflow-database.ts';
 import { PGFLOW_MODULE_OPTIONS } from '../pgflow.constants.ts';
 import type { ResolvedPgflowOptions, ResolvedPgflowWorkerOptions } from '../pgflow-options.ts';
 import { PgflowRegistrations } from '../registration/pgflow-registrations.ts';
+import { FlowScheduler } from '../schedules/flow-scheduler.ts';
 import { sleep } from '../support/sleep.ts';
 import { type FlowPoller, newPoller } from './flow-poller.ts';
 import { Heartbeat } from './heartbeat.ts';
@@ -45,6 +46,7 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
   private wakeUp: (() => void) | undefined;
   private loopDone: Promise<void> | undefined;
   private heartbeat: Heartbeat | undefined;
+  private scheduler: FlowScheduler | undefined;
   private stopping: Promise<void> | undefined;
   private unsubscribes: Array<() => unknown> = [];
 
@@ -105,6 +107,10 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
         ]);
         this.unsubscribes.push(await this.listener.subscribe(WORK_CHANNEL, (queue) => this.onWork(queue)));
         this.unsubscribes.push(await this.listener.subscribe(CONTROL_CHANNEL, (payload) => this.onControl(payload)));
+        // The served flows' schedules: every worker process fires them, each tick once (the engine decides).
+        const scheduled = this.pollers.filter((p) => p.definition.schedules.length > 0).map((p) => p.definition.slug);
+        this.scheduler = new FlowScheduler(this.database, this.listener, this.logger, scheduled);
+        if (this.machine.is('starting')) await this.scheduler.start();
         this.unsubscribes.push(
           this.listener.onReconnect(() => {
             this.wakeAll();
@@ -153,10 +159,12 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
     this.machine.transition('stopping');
     const deadline = Date.now() + this.settings.shutdownTimeoutMs;
     const heartbeatStopped = this.heartbeat?.stop();
+    const schedulerStopped = this.scheduler?.stop();
     this.dispatcher.stop();
     this.wakeUp?.();
     await this.loopDone;
     await heartbeatStopped;
+    await schedulerStopped;
     for (const unsubscribe of this.unsubscribes.splice(0)) await unsubscribe();
 
     const inFlight = this.dispatcher.runningCount;
