@@ -106,6 +106,8 @@ export type {
   PgflowOptionsFactory,
   PgflowWorkerOptions,
 } from './pgflow-options.ts';
+export { PgflowRetention, type RetentionPass } from './retention/pgflow-retention.service.ts';
+export type { PgflowRetentionOptions } from './retention/retention-options.ts';
 export {
   PgflowTesting,
   PgflowTestingBuilder,

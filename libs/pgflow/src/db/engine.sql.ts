@@ -86,6 +86,14 @@ export const sql = {
 
   requeueStalledTasks: 'select pgflow.requeue_stalled_tasks() as requeued',
 
+  /**
+   * One batch of the retention policy (pgflow.apply_retention): $1 and $2 seconds to keep completed,
+   * and failed or cancelled, runs (null: forever), $3 runs per batch. Returns { busy, runs, messages }.
+   */
+  applyRetention: `select pgflow.apply_retention(pg_catalog.make_interval(secs => $1::pg_catalog.float8),
+                                                 pg_catalog.make_interval(secs => $2::pg_catalog.float8),
+                                                 $3::int) as result`,
+
   /** $4: milliseconds of silence after which other workers declare these workers dead. */
   registerWorkers: `insert into pgflow.workers (worker_id, queue_name, function_name, dead_after)
                     select w.id, w.queue, w.name,
