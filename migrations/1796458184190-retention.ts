@@ -112,10 +112,10 @@ $$;
 -- the two intervals that are set (an archived message may belong to a run of either kind). Only one session applies
 -- retention at a time: the batch takes a transaction-level advisory lock without waiting, and when
 -- another session holds it returns at once with busy true. Returns { busy, runs, messages }: call it
--- again while runs + messages > 0. 500 runs per batch keep a batch's locks well under 100 ms
--- (docs/RELIABILITY.md, "Retention").
+-- again while runs + messages > 0. 200 runs per batch keep a batch's locks under 100 ms even on a
+-- loaded machine; 500 one-step runs already took 40-80 ms there (docs/RELIABILITY.md, "Retention").
 create or replace function pgflow.apply_retention(
-  completed_older_than interval, failed_older_than interval, batch_size int default 500
+  completed_older_than interval, failed_older_than interval, batch_size int default 200
 )
 returns jsonb
 language plpgsql
@@ -145,7 +145,7 @@ begin
     raise exception using errcode = 'PF007',
       message = format('batch_size must be between 1 and 10000, not %s.',
                        coalesce(apply_retention.batch_size::text, 'null')),
-      hint = 'Pass a few hundred (the default is 500): a batch holds its locks until its transaction ends.';
+      hint = 'Pass a few hundred (the default is 200): a batch holds its locks until its transaction ends.';
   end if;
   if not pg_try_advisory_xact_lock(hashtext('pgflow:retention'), 0) then
     return jsonb_build_object('busy', true, 'runs', 0, 'messages', 0);

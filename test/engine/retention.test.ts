@@ -4,9 +4,10 @@
  * nothing younger is touched; one session at a time (busy for the others); bad arguments change
  * nothing.
  */
+
+import { useTestDatabase } from '../support/test-database.ts';
 import { archivedMessages, defineFlow, onClient, type Sql, startRun } from './support/engine-driver.ts';
 import { insertArchivedMessages, insertEndedRuns } from './support/old-runs.ts';
-import { useTestDatabase } from '../support/test-database.ts';
 
 const db = useTestDatabase();
 
@@ -48,10 +49,9 @@ describe('apply_retention', () => {
     await ended('cancelled', 100);
     const youngCancelled = await ended('cancelled', 40);
     const running = await startRun(db, 'ret_mixed', { still: 'running' });
-    await db.query(
-      `update pgflow.runs set started_at = started_at - interval '200 days' where run_id = $1`,
-      [running.run_id],
-    );
+    await db.query(`update pgflow.runs set started_at = started_at - interval '200 days' where run_id = $1`, [
+      running.run_id,
+    ]);
 
     const batch = await applyRetention(db, '30 days', '90 days');
 
@@ -66,7 +66,13 @@ describe('apply_retention', () => {
 
   it('keeps the runs of a kind whose limit is null forever', async () => {
     await defineFlow(db, 'ret_forever', [{ slug: 'only' }]);
-    await insertEndedRuns(db, { flowSlug: 'ret_forever', stepSlug: 'only', status: 'completed', count: 2, endedDaysAgo: 400 });
+    await insertEndedRuns(db, {
+      flowSlug: 'ret_forever',
+      stepSlug: 'only',
+      status: 'completed',
+      count: 2,
+      endedDaysAgo: 400,
+    });
     const failed = await insertEndedRuns(db, {
       flowSlug: 'ret_forever',
       stepSlug: 'only',
@@ -81,7 +87,13 @@ describe('apply_retention', () => {
 
   it('deletes at most batch_size runs and batch_size archived messages per call, oldest first', async () => {
     await defineFlow(db, 'ret_batches', [{ slug: 'only' }]);
-    await insertEndedRuns(db, { flowSlug: 'ret_batches', stepSlug: 'only', status: 'completed', count: 25, endedDaysAgo: 50 });
+    await insertEndedRuns(db, {
+      flowSlug: 'ret_batches',
+      stepSlug: 'only',
+      status: 'completed',
+      count: 25,
+      endedDaysAgo: 50,
+    });
     const newest = await insertEndedRuns(db, {
       flowSlug: 'ret_batches',
       stepSlug: 'only',
@@ -133,7 +145,13 @@ describe('apply_retention', () => {
 
   it('refuses limits that are both null, zero or negative, and a batch size out of range, changing nothing', async () => {
     await defineFlow(db, 'ret_bad_input', [{ slug: 'only' }]);
-    await insertEndedRuns(db, { flowSlug: 'ret_bad_input', stepSlug: 'only', status: 'failed', count: 2, endedDaysAgo: 50 });
+    await insertEndedRuns(db, {
+      flowSlug: 'ret_bad_input',
+      stepSlug: 'only',
+      status: 'failed',
+      count: 2,
+      endedDaysAgo: 50,
+    });
     const cases: Array<[string | null, string | null, number | null, string]> = [
       [null, null, 500, 'both null'],
       ['0 days', '1 day', 500, 'Invalid retention interval 00:00:00'],

@@ -12,6 +12,11 @@ import type { ResolvedPgflowOptions } from '../pgflow-options.ts';
 import type { ResolvedPgflowRetention } from './retention-options.ts';
 
 const SECONDS_PER_DAY = 86_400;
+/**
+ * How long one batch should take. The locks of the rows a batch deletes are held until its
+ * transaction ends; 50 ms leaves room under the 100 ms that concurrent work may wait.
+ */
+const TARGET_BATCH_MS = 50;
 
 /** What one pass of the retention policy did. */
 export interface RetentionPass {
@@ -30,7 +35,8 @@ export interface RetentionPass {
 /**
  * Applies the `retention` option: at boot and then every `retention.intervalMs`, in a process that
  * runs a worker, it calls pgflow.apply_retention until a batch finds nothing left. Each batch is
- * one short transaction that deletes at most `batchSize` runs, so running flows keep completing
+ * one short transaction that deletes at most `batchSize` runs, fewer when batches take longer than
+ * TARGET_BATCH_MS (a loaded server, runs of many tasks), so running flows keep completing
  * meanwhile; the engine lets one session at a time apply it (an advisory lock taken without
  * waiting), so with several workers one prunes and the others find it busy and wait for their next
  * pass. A failure is logged once, until a pass succeeds again.
@@ -69,13 +75,18 @@ export class PgflowRetention implements OnApplicationBootstrap, BeforeApplicatio
     if (policy === undefined) return { runs: 0, messages: 0, batches: 0, longestBatchMs: 0, busy: false };
     const keep = (days: number | undefined) => (days === undefined ? null : days * SECONDS_PER_DAY);
     const pass = { runs: 0, messages: 0, batches: 0, longestBatchMs: 0, busy: false };
+    // Slow start: the first batch of a connection also compiles the engine's functions and plans their
+    // statements, and a run's cost depends on its steps; the size then follows the time batches take.
+    let size = Math.max(1, Math.floor(policy.batchSize / 8));
     while (!this.stopped) {
       const started = performance.now();
       const [row] = await this.database.query<{ result: { busy: boolean; runs: number; messages: number } }>(
         sql.applyRetention,
-        [keep(policy.completedRuns), keep(policy.failedRuns), policy.batchSize],
+        [keep(policy.completedRuns), keep(policy.failedRuns), size],
       );
       const elapsed = performance.now() - started;
+      if (elapsed > TARGET_BATCH_MS) size = Math.max(1, Math.floor(size / 2));
+      else if (elapsed < TARGET_BATCH_MS / 2) size = Math.min(policy.batchSize, size * 2);
       const result = row?.result ?? { busy: false, runs: 0, messages: 0 };
       if (result.busy) {
         pass.busy = true;

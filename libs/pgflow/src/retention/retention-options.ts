@@ -18,7 +18,10 @@ export interface PgflowRetentionOptions {
   readonly failedRuns?: number;
   /** Milliseconds between two passes of the retention policy [600000: ten minutes]. */
   readonly intervalMs?: number;
-  /** Runs (and archived messages) deleted per transaction, at most [500]. */
+  /**
+   * Runs (and archived messages) deleted per transaction, at most [200]: a transaction holds the
+   * locks of the rows it deletes until it ends, and 200 runs of a few steps take tens of milliseconds.
+   */
   readonly batchSize?: number;
 }
 
@@ -30,7 +33,7 @@ export interface ResolvedPgflowRetention {
   readonly batchSize: number;
 }
 
-export const RETENTION_DEFAULTS = Object.freeze({ intervalMs: 600_000, batchSize: 500 });
+export const RETENTION_DEFAULTS = Object.freeze({ intervalMs: 600_000, batchSize: 200 });
 
 /** A hundred years: beyond that a limit means "forever", and leave it out. */
 const MAX_DAYS = 36_500;
