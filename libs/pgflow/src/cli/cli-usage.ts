@@ -1,6 +1,7 @@
 /** What `nestjs-pgflow --help` prints, and the error for a command line the CLI cannot use. */
 
-export const USAGE_LINE = 'Usage: nestjs-pgflow <command> [arguments] [--json]   (nestjs-pgflow --help lists the commands)';
+export const USAGE_LINE =
+  'Usage: nestjs-pgflow <command> [arguments] [--json]   (nestjs-pgflow --help lists the commands)';
 
 export const HELP = `nestjs-pgflow: operate the workflows of a nestjs-pgflow database (DATABASE_URL).
 

@@ -70,12 +70,16 @@ async function execute(
 ): Promise<CommandOutput> {
   const spec = ENGINE_COMMANDS[command];
   if (spec === undefined && command !== 'migrate') {
-    throw new UsageError(`Unknown command '${command}'. The commands: migrate, ${Object.keys(ENGINE_COMMANDS).join(', ')}.`);
+    throw new UsageError(
+      `Unknown command '${command}'. The commands: migrate, ${Object.keys(ENGINE_COMMANDS).join(', ')}.`,
+    );
   }
   const expected = spec?.positionals ?? [];
   if (positionals.length !== expected.length) {
     const wanted = expected.length === 0 ? 'no argument' : expected.map((name) => `<${name}>`).join(' ');
-    throw new UsageError(`${command} takes ${wanted}; got ${positionals.length === 0 ? 'none' : positionals.join(' ')}.`);
+    throw new UsageError(
+      `${command} takes ${wanted}; got ${positionals.length === 0 ? 'none' : positionals.join(' ')}.`,
+    );
   }
   for (const name of Object.keys(options)) {
     if (name === 'json' || name === 'help' || options[name] === undefined) continue;
@@ -83,7 +87,9 @@ async function execute(
   }
   const url = env.DATABASE_URL?.trim();
   if (!url) {
-    throw new UsageError('DATABASE_URL is not set: set it to the database, e.g. DATABASE_URL=postgres://user@host:5432/app.');
+    throw new UsageError(
+      'DATABASE_URL is not set: set it to the database, e.g. DATABASE_URL=postgres://user@host:5432/app.',
+    );
   }
   if (spec === undefined) return migrate(url);
 
