@@ -152,3 +152,26 @@ it('prunes 10,000 old runs in batches, one worker at a time, while new runs comp
   );
   expect(workers[0]?.app.get(PgflowRetention)).toBeInstanceOf(PgflowRetention);
 }, 180_000);
+
+it('leaves retention to the processes that run a worker: an API-only process deletes nothing', async () => {
+  const api = await apps.start({
+    url: db.url,
+    providers: [LiveFlow],
+    pgflow: { worker: { enabled: false }, retention: { completedRuns: 1, intervalMs: 50 } },
+  });
+  const old = await insertEndedRuns(db, {
+    flowSlug: 'retention_live',
+    stepSlug: 'only',
+    status: 'completed',
+    count: 3,
+    endedDaysAgo: 10,
+  });
+  expect(await api.app.get(PgflowRetention).applyOnce()).toEqual({
+    runs: 0,
+    messages: 0,
+    batches: 0,
+    longestBatchMs: 0,
+    busy: false,
+  });
+  expect(await runCount('run_id = any($1::uuid[])', [old])).toBe(3);
+});
