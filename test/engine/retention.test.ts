@@ -1,15 +1,24 @@
 /**
  * pgflow.apply_retention: one short batch of the retention policy. Completed runs and failed or
- * cancelled runs have their own limits; archived queue messages older than the shorter limit go;
- * nothing younger is touched; one session at a time (busy for the others); bad arguments change
- * nothing.
+ * cancelled runs have their own limits; archived queue messages older than the longer limit go, on
+ * each queue layer; nothing younger is touched; one session at a time (busy for the others); bad
+ * arguments change nothing.
  */
-
+import { createLayerDatabase, pgmqServer } from '../queue/support/pgmq-server.ts';
 import { useTestDatabase } from '../support/test-database.ts';
-import { archivedMessages, defineFlow, onClient, type Sql, startRun } from './support/engine-driver.ts';
+import {
+  archivedMessages,
+  completeTask,
+  defineFlow,
+  onClient,
+  pollOne,
+  type Sql,
+  startRun,
+} from './support/engine-driver.ts';
 import { insertArchivedMessages, insertEndedRuns } from './support/old-runs.ts';
 
 const db = useTestDatabase();
+const server = await pgmqServer();
 
 interface Batch {
   busy: boolean;
@@ -165,5 +174,23 @@ describe('apply_retention', () => {
       ).rejects.toMatchObject({ code: 'PF007', message: expect.stringContaining(message) });
     }
     expect(await runIds('ret_bad_input')).toHaveLength(2);
+  });
+});
+
+describe.each(server.layers)('archived messages on the %s', (layer) => {
+  it("prunes what the engine archived, from the queue layer's own archive table", async () => {
+    const layerDb = await createLayerDatabase(layer);
+    await defineFlow(layerDb, 'ret_layer', [{ slug: 'only' }]);
+    for (const n of [1, 2]) {
+      const run = await startRun(layerDb, 'ret_layer', { n });
+      await pollOne(layerDb, 'ret_layer', 'only', { runId: run.run_id });
+      await completeTask(layerDb, run.run_id, 'only', 0, n);
+    }
+    expect(await archivedMessages(layerDb, 'ret_layer')).toHaveLength(2);
+    await layerDb.query(
+      "update pgmq.a_ret_layer set archived_at = archived_at - interval '40 days' where msg_id = (select min(msg_id) from pgmq.a_ret_layer)",
+    );
+    expect(await applyRetention(layerDb, null, '30 days')).toEqual({ busy: false, runs: 0, messages: 1 });
+    expect(await archivedMessages(layerDb, 'ret_layer')).toHaveLength(1);
   });
 });
