@@ -235,3 +235,11 @@ describe('bad usage: exit 2 with the usage line, nothing changed', () => {
     }
   });
 });
+
+describe('failures', () => {
+  it('a database that does not answer: exit 1, saying what failed', async () => {
+    const result = await cli.run(['flows'], 'postgres://postgres@127.0.0.1:1/nowhere');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^nestjs-pgflow flows failed: connect ECONNREFUSED 127\.0\.0\.1:1/);
+  });
+});

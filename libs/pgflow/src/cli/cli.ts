@@ -48,7 +48,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     const message = error instanceof Error ? error.message : String(error);
     if (asJson) io.err(json({ error: message, exitCode: code }));
     else if (error instanceof UsageError || error instanceof RefusedError) io.err(message);
-    else io.err(`nestjs-pgflow failed: ${(error as Error)?.stack ?? message}`);
+    else io.err(`nestjs-pgflow ${args[0] ?? ''} failed: ${describeFailure(error)}`);
     if (error instanceof UsageError) io.err(USAGE_LINE);
     return code;
   }
@@ -110,4 +110,15 @@ async function execute(
   } finally {
     await client?.end();
   }
+}
+
+/**
+ * What went wrong, for a person: the error's message with its SQLSTATE or system code (a connection
+ * refused, a database that does not exist); the stack only with NODE_DEBUG=nestjs-pgflow.
+ */
+function describeFailure(error: unknown): string {
+  const { message, code, stack } = (error ?? {}) as { message?: string; code?: string; stack?: string };
+  if (process.env.NODE_DEBUG?.includes('nestjs-pgflow') && stack) return stack;
+  const text = message || String(error);
+  return code && !text.includes(code) ? `${text} (${code})` : text;
 }
