@@ -18,6 +18,7 @@ import { FlowAlias1796446934275 } from './1796446934275-flow-alias.ts';
 import { RunControl1796447054813 } from './1796447054813-run-control.ts';
 import { DurableSleep1796458312108 } from './1796458312108-durable-sleep.ts';
 import { Schedules1796458353392 } from './1796458353392-schedules.ts';
+import { Retention1796461623825 } from './1796461623825-retention.ts';
 
 export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   QueueLayer1764150000000,
@@ -35,4 +36,5 @@ export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   RunControl1796447054813,
   DurableSleep1796458312108,
   Schedules1796458353392,
+  Retention1796461623825,
 ];

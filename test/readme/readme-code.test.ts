@@ -54,7 +54,7 @@ describe('README code blocks', () => {
   );
 
   it.each(blocks.filter((block) => block.language === 'bash').map((block) => [block.line, block]))(
-    'the shell block at line %i uses only existing npm scripts and declared packages',
+    'the shell block at line %i uses only existing npm scripts, declared packages and the library command',
     (_line, block) => {
       const workspace = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
       const library = JSON.parse(readFileSync(join(root, 'libs', 'pgflow', 'package.json'), 'utf8'));
@@ -66,6 +66,11 @@ describe('README code blocks', () => {
           .map((p) => p.trim())
           .filter(Boolean)) {
           const words = part.split(/\s+/);
+          // The library's own command (its package.json `bin`).
+          if (words[0] === 'npx') {
+            expect(Object.keys(library.bin ?? {})).toContain(words[1]);
+            continue;
+          }
           expect(words[0]).toBe('npm');
           if (words[1] === 'run') expect(Object.keys(workspace.scripts)).toContain(words[2]);
           else if (words[1] === 'install') {

@@ -40,7 +40,11 @@ export class AppModule {
           // and logging a stack trace, for half a minute.
           toRetry: () => false,
         }),
-        PgflowModule.forRoot(resolved.worker === undefined ? {} : { worker: resolved.worker }),
+        PgflowModule.forRoot({
+          ...(resolved.worker === undefined ? {} : { worker: resolved.worker }),
+          // Ended runs older than this are deleted by the worker, a small batch at a time.
+          retention: resolved.retention,
+        }),
       ],
       controllers: [RunsController, RunOperationsController, FlowsController, SchedulesController],
       providers: [

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { PgflowWorkerOptions } from 'nestjs-pgflow';
+import type { PgflowRetentionOptions, PgflowWorkerOptions } from 'nestjs-pgflow';
 
 export interface ExampleOptions {
   /** The PostgreSQL database to use (the library's tables and the app's runs live there). */
@@ -16,13 +16,20 @@ export interface ExampleOptions {
   readonly worker?: PgflowWorkerOptions;
   /** The folder of the HTML pages PageFetcher serves [apps/example/pages]. */
   readonly pagesDir?: string;
+  /** How long ended runs are kept [completed runs 30 days, failed and cancelled runs 90 days]. */
+  readonly retention?: PgflowRetentionOptions;
 }
+
+/** The example keeps a month of completed runs, and failed or cancelled ones a quarter to look into. */
+export const EXAMPLE_RETENTION: PgflowRetentionOptions = Object.freeze({ completedRuns: 30, failedRuns: 90 });
 
 /** The injection token of the resolved {@link ExampleOptions}. */
 export const EXAMPLE_OPTIONS = Symbol('EXAMPLE_OPTIONS');
 
 /** ExampleOptions with every default applied. */
-export type ResolvedExampleOptions = Required<Pick<ExampleOptions, 'databaseUrl' | 'migrationsRun' | 'pagesDir'>> &
+export type ResolvedExampleOptions = Required<
+  Pick<ExampleOptions, 'databaseUrl' | 'migrationsRun' | 'pagesDir' | 'retention'>
+> &
   Pick<ExampleOptions, 'worker'>;
 
 export function resolveExampleOptions(options: ExampleOptions): ResolvedExampleOptions {
@@ -31,6 +38,7 @@ export function resolveExampleOptions(options: ExampleOptions): ResolvedExampleO
     migrationsRun: options.migrationsRun ?? true,
     worker: options.worker,
     pagesDir: options.pagesDir ?? defaultPagesDir(),
+    retention: options.retention ?? EXAMPLE_RETENTION,
   };
 }
 

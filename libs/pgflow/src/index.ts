@@ -112,6 +112,8 @@ export type {
   PgflowWorkerOptions,
 } from './pgflow-options.ts';
 export type { ScheduleInfo, SchedulePauseState } from './schedules/schedule.types.ts';
+export { PgflowRetention, type RetentionPass } from './retention/pgflow-retention.service.ts';
+export type { PgflowRetentionOptions } from './retention/retention-options.ts';
 export {
   PgflowTesting,
   PgflowTestingBuilder,

@@ -40,6 +40,7 @@ describe('resolvePgflowOptions', () => {
       compilation: 'verify',
       limits: { maxInputBytes: undefined, maxOutputBytes: undefined },
       forceRecompileInProduction: false,
+      retention: undefined,
     });
     expect(resolvePgflowOptions({})).toEqual(PGFLOW_DEFAULT_OPTIONS);
     expect(resolvePgflowOptions({ worker: {} })).toEqual(PGFLOW_DEFAULT_OPTIONS);
@@ -203,3 +204,41 @@ function catchOptionsError(action: () => void): InvalidOptionsError {
   }
   throw new Error('expected an InvalidOptionsError');
 }
+
+describe('the retention option', () => {
+  it('keeps the days given, each kind alone or both, with the default interval and batch size', () => {
+    expect(resolvePgflowOptions({ retention: { completedRuns: 30, failedRuns: 90 } }).retention).toEqual({
+      completedRuns: 30,
+      failedRuns: 90,
+      intervalMs: 600_000,
+      batchSize: 200,
+    });
+    expect(resolvePgflowOptions({ retention: { completedRuns: 0.5 } }).retention).toMatchObject({
+      completedRuns: 0.5,
+      failedRuns: undefined,
+    });
+    expect(resolvePgflowOptions({ retention: { failedRuns: 7, intervalMs: 1000, batchSize: 100 } }).retention).toEqual({
+      completedRuns: undefined,
+      failedRuns: 7,
+      intervalMs: 1000,
+      batchSize: 100,
+    });
+  });
+
+  it.each<[string, unknown, string, RegExp]>([
+    ['retention that is not an object', 30, 'retention', /an object like \{ completedRuns: 30/],
+    ['retention with neither limit', {}, 'retention', /retention\.completedRuns, retention\.failedRuns or both/],
+    ['zero days', { completedRuns: 0 }, 'retention.completedRuns', /a positive number of days/],
+    ['negative days', { failedRuns: -1 }, 'retention.failedRuns', /a positive number of days/],
+    ['days as a string', { completedRuns: '30' }, 'retention.completedRuns', /a positive number of days/],
+    ['infinite days', { failedRuns: Number.POSITIVE_INFINITY }, 'retention.failedRuns', /at most 36500/],
+    ['a batch size of 0', { completedRuns: 1, batchSize: 0 }, 'retention.batchSize', /from 1 to 10000/],
+    ['an interval of 1.5 ms', { completedRuns: 1, intervalMs: 1.5 }, 'retention.intervalMs', /an integer/],
+    ['an unknown retention option', { completedRun: 30 }, 'retention.completedRun', /retention\.completedRuns/],
+  ])('refuses %s, naming the option and the value', (_label, retention, option, expected) => {
+    const error = optionsError({ retention });
+    expect(error.option).toBe(option);
+    expect(error.expected).toMatch(expected);
+    expect(error.message).toContain(`Invalid PgflowModule option ${option}:`);
+  });
+});

@@ -12,6 +12,11 @@ import {
   resolveLimits,
 } from './limits/payload-limits.ts';
 import { PG_INT_MAX } from './pgflow.constants.ts';
+import {
+  type PgflowRetentionOptions,
+  type ResolvedPgflowRetention,
+  resolveRetention,
+} from './retention/retention-options.ts';
 import { MAX_TIMER_DELAY_MS } from './support/long-timeout.ts';
 import type { FlowReference } from './types/flow-class.ts';
 
@@ -73,6 +78,11 @@ export interface PgflowModuleOptions {
    * flow whose definition changed, so production refuses it unless this says so too.
    */
   readonly forceRecompileInProduction?: boolean;
+  /**
+   * How long ended runs are kept, in days ({@link PgflowRetentionOptions}) [forever]: the processes
+   * that run a worker delete older ones, one process at a time, in small batches.
+   */
+  readonly retention?: PgflowRetentionOptions;
 }
 
 /** A class that creates the options, for `forRootAsync({ useClass | useExisting })`. */
@@ -114,6 +124,8 @@ export interface ResolvedPgflowOptions {
   readonly compilation: CompilationMode;
   readonly limits: ResolvedPgflowLimits;
   readonly forceRecompileInProduction: boolean;
+  /** undefined: every run is kept. */
+  readonly retention: ResolvedPgflowRetention | undefined;
 }
 
 /** The defaults, as documented on each option. */
@@ -135,6 +147,7 @@ export const PGFLOW_DEFAULT_OPTIONS: ResolvedPgflowOptions = Object.freeze({
   compilation: 'verify',
   limits: NO_PROCESS_LIMITS,
   forceRecompileInProduction: false,
+  retention: undefined,
 });
 
 type IntegerOption = Exclude<keyof ResolvedPgflowWorkerOptions, 'enabled' | 'flows' | 'declareDeadAfterMs'>;
@@ -157,7 +170,15 @@ const INTEGER_RULES: Record<IntegerOption, { min: number; max: number; unit: str
   shutdownTimeoutMs: { min: 0, max: MAX_TIMER_DELAY_MS, unit: 'milliseconds' },
 };
 
-const TOP_LEVEL_KEYS = ['dataSource', 'flows', 'worker', 'compilation', 'limits', 'forceRecompileInProduction'];
+const TOP_LEVEL_KEYS = [
+  'dataSource',
+  'flows',
+  'worker',
+  'compilation',
+  'limits',
+  'forceRecompileInProduction',
+  'retention',
+];
 const WORKER_KEYS = Object.keys(PGFLOW_DEFAULT_OPTIONS.worker);
 
 /**
@@ -192,6 +213,7 @@ export function resolvePgflowOptions(options: PgflowModuleOptions | undefined = 
     compilation,
     limits: resolveLimits(raw.limits),
     forceRecompileInProduction: resolveForce(raw.forceRecompileInProduction),
+    retention: resolveRetention(raw.retention),
   });
 }
 

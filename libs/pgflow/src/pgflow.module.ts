@@ -27,6 +27,7 @@ import { PgflowCoreModule } from './registration/pgflow-core.module.ts';
 import { PgflowRegistration } from './registration/pgflow-registration.ts';
 import { PgflowRegistrations } from './registration/pgflow-registrations.ts';
 import { singleRegistrationRouter } from './registration/run-router.ts';
+import { PgflowRetention } from './retention/pgflow-retention.service.ts';
 import { PgflowWorker } from './worker/pgflow-worker.service.ts';
 
 /**
@@ -41,6 +42,7 @@ function registrationProviders(dataSourceName: string | undefined): Provider[] {
     MigrationsCheck,
     FlowCompiler,
     PgflowWorker,
+    PgflowRetention,
     WorkerPresenceCheck,
     {
       provide: PgflowRegistration,

@@ -96,6 +96,20 @@ export const sql = {
                from pgflow.list_runs($1, $2, $3::pg_catalog.timestamptz, $4::pg_catalog.timestamptz, $5::int,
                                      $6::pg_catalog.timestamptz, $7::pg_catalog.uuid) r`,
 
+  /** Every flow with its alias, whether it is paused, and its runs counted by status (the CLI's `flows`). */
+  flowsOverview: `select f.flow_slug, f.alias, f.paused_at, c.started, c.completed, c.failed, c.cancelled
+                    from pgflow.flows f
+                    cross join lateral (
+                      select pg_catalog.count(*) filter (where r.status operator(pg_catalog.=) 'started')::int as started,
+                             pg_catalog.count(*) filter (where r.status operator(pg_catalog.=) 'completed')::int as completed,
+                             pg_catalog.count(*) filter (where r.status operator(pg_catalog.=) 'failed')::int as failed,
+                             pg_catalog.count(*) filter (where r.status operator(pg_catalog.=) 'cancelled')::int as cancelled
+                        from pgflow.runs r where r.flow_slug operator(pg_catalog.=) f.flow_slug) c
+                   order by f.flow_slug`,
+
+  /** pgflow's maintenance function: deletes what ended more than $1 seconds ago (the CLI's `prune`). */
+  pruneDataOlderThan: 'select pgflow.prune_data_older_than(pg_catalog.make_interval(secs => $1::pg_catalog.float8))',
+
   /** Which of the runs $1 are cancelled, with the reason (a worker checks its running tasks' runs). */
   cancelledRuns: `select run_id, cancel_reason from pgflow.runs
                    where run_id operator(pg_catalog.=) any ($1::pg_catalog.uuid[])
@@ -123,6 +137,14 @@ export const sql = {
     'select msg_id::text, sleep_until, sleeping from pgflow._sleep_tasks($1, $2::pg_catalog.uuid, $3::pg_catalog.jsonb)',
 
   requeueStalledTasks: 'select pgflow.requeue_stalled_tasks() as requeued',
+
+  /**
+   * One batch of the retention policy (pgflow.apply_retention): $1 and $2 seconds to keep completed,
+   * and failed or cancelled, runs (null: forever), $3 runs per batch. Returns { busy, runs, messages }.
+   */
+  applyRetention: `select pgflow.apply_retention(pg_catalog.make_interval(secs => $1::pg_catalog.float8),
+                                                 pg_catalog.make_interval(secs => $2::pg_catalog.float8),
+                                                 $3::int) as result`,
 
   /** $4: milliseconds of silence after which other workers declare these workers dead. */
   registerWorkers: `insert into pgflow.workers (worker_id, queue_name, function_name, dead_after)
