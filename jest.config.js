@@ -30,6 +30,6 @@ export default {
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/.build/'],
   // The tests wait on PostgreSQL far more than on the CPU: more workers than cores keeps both busy.
   maxWorkers: process.env.JEST_MAX_WORKERS ?? 3,
-  testTimeout: 30_000,
+  testTimeout: 90_000,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
 };

@@ -167,7 +167,7 @@ async function waitWithItsReadCut(
   const locker = await db.connect('reliability lock holder');
   await locker.query('begin');
   await locker.query('lock table pgflow.runs in access exclusive mode');
-  const outcome = api.client.wait(runId, { timeoutMs: 15_000 }).then(
+  const outcome = api.client.wait(runId, { timeoutMs: 60_000 }).then(
     (completed) => ({ completed }),
     (error: unknown) => ({ error }),
   );

@@ -36,7 +36,7 @@ async function outcome(worker: WorkerProcess): Promise<'ready' | 'refused'> {
         : !worker.running && worker.lines.some((line) => line.type === 'boot-failed')
           ? 'refused'
           : undefined,
-    { timeoutMs: 30_000, description: `deployment ${worker.label} to boot or refuse` },
+    { timeoutMs: 90_000, description: `deployment ${worker.label} to boot or refuse` },
   );
 }
 
@@ -59,8 +59,8 @@ describe('deployments starting at once', () => {
     expect(await db.query('select flow_slug from pgflow.flows')).toEqual([{ flow_slug: FANOUT_SLUG }]);
     expect(await stepSlugs(db)).toEqual(['split', 'square', 'total']);
     const runIds = await startFanoutRuns(db, 30, 3);
-    expect(await waitForRunsToEnd(db, runIds, 30_000)).toBe(30);
-  }, 60_000);
+    expect(await waitForRunsToEnd(db, runIds, 90_000)).toBe(30);
+  }, 240_000);
 
   it('a deployment with a changed flow refuses to start, listing the differences, and changes nothing', async () => {
     const db = await freshDatabase();
@@ -77,8 +77,8 @@ describe('deployments starting at once', () => {
     expect(await db.query('select 1 from pgflow.workers where function_name like $1', [`%:${v2.pid}`])).toEqual([]);
 
     const runIds = await startFanoutRuns(db, 3, 2);
-    expect(await waitForRunsToEnd(db, runIds, 30_000)).toBe(3);
-  }, 60_000);
+    expect(await waitForRunsToEnd(db, runIds, 90_000)).toBe(3);
+  }, 240_000);
 
   it('two deployments with different flows started at once: one boots, the other refuses, the database has the first', async () => {
     const db = await freshDatabase();
@@ -92,5 +92,5 @@ describe('deployments starting at once', () => {
     expect(await stepSlugs(db)).toEqual(
       winner === old ? ['split', 'square', 'total'] : ['audit', 'split', 'square', 'total'],
     );
-  }, 60_000);
+  }, 240_000);
 });

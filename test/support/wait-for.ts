@@ -3,7 +3,7 @@
  * fixed time.
  */
 export interface WaitForOptions {
-  /** Give up after this long; default 10 s. */
+  /** Give up after this long; default 30 s (a deadline for a loaded machine, not a speed assertion). */
   readonly timeoutMs?: number;
   /** Pause between checks; default 20 ms. */
   readonly intervalMs?: number;
@@ -19,7 +19,7 @@ export async function waitFor<T>(
   check: () => T | Promise<T>,
   options: WaitForOptions = {},
 ): Promise<Exclude<T, undefined | null | false>> {
-  const { timeoutMs = 10_000, intervalMs = 20, description = 'condition' } = options;
+  const { timeoutMs = 30_000, intervalMs = 20, description = 'condition' } = options;
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   let lastValue: unknown;

@@ -101,7 +101,7 @@ export class WorkerProcess {
   }
 
   /** Resolves once the worker polls; throws with the program's output if it fails to boot or exits. */
-  async ready(timeoutMs = 30_000): Promise<void> {
+  async ready(timeoutMs = 90_000): Promise<void> {
     await waitFor(
       () => {
         if (this.lines.some((line) => line.type === 'ready')) return true;
