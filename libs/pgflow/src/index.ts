@@ -96,6 +96,12 @@ export {
   WaitTimeoutError,
 } from './errors/index.ts';
 export type { FlowEvent } from './events/flow-event-dispatcher.ts';
+export {
+  PgflowHealth,
+  type PgflowHealthOptions,
+  type PgflowHealthReport,
+  type PgflowWorkerHealth,
+} from './health/pgflow-health.service.ts';
 export type { JsonObject, JsonValue } from './json/index.ts';
 export { DEFAULT_REGISTRATION, getFlowClientToken, getPgflowWorkerToken } from './pgflow.constants.ts';
 export { PgflowModule } from './pgflow.module.ts';

@@ -1,7 +1,7 @@
 /**
  * Every SQL statement the library sends, in one place (the engine's own SQL lives in the
- * migrations). Values always travel as bind parameters; the only identifiers are channel names,
- * quoted with quoteIdentifier().
+ * migrations). Values always travel as bind parameters; the only identifiers are channel names and
+ * queue tables (of validated flow slugs), quoted with quoteIdentifier().
  *
  * Every function, operator and type is named with its schema (pg_catalog.now(),
  * operator(pg_catalog.=), ::pg_catalog.jsonb), as inside the engine's functions: the statements run
@@ -107,6 +107,36 @@ export const sql = {
                                        and last_heartbeat_at operator(pg_catalog.>)
                                            (pg_catalog.now() operator(pg_catalog.-) pg_catalog.make_interval(secs => $2)))
                             as served`,
+
+  /**
+   * What the health check reads, in one statement: `heartbeat_age`, seconds since the oldest last
+   * heartbeat of workers $1 (null: none of them); `stalled_tasks`, the started tasks of any flow that
+   * pgflow.requeue_stalled_tasks would requeue for their time (started longer ago than their timeout
+   * + 30 s); `queue_ages`, for each of `flowSlugs` in order, seconds since its queue's oldest visible
+   * message was sent (null: none visible; messages in flight or delayed are not visible).
+   */
+  healthState: (flowSlugs: readonly string[]) => {
+    const ages = flowSlugs.map(
+      (slug) => `(select pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() operator(pg_catalog.-)
+                                                     pg_catalog.min(m.enqueued_at))
+                    from pgmq.${quoteIdentifier(`q_${slug}`)} m
+                   where m.vt operator(pg_catalog.<=) pg_catalog.clock_timestamp())`,
+    );
+    return `select (select pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() operator(pg_catalog.-)
+                                                          pg_catalog.min(w.last_heartbeat_at))
+                      from pgflow.workers w
+                     where w.worker_id operator(pg_catalog.=) any ($1::pg_catalog.uuid[])) as heartbeat_age,
+                   (select pg_catalog.count(*)::int
+                      from pgflow.step_tasks t
+                      join pgflow.steps s on s.flow_slug operator(pg_catalog.=) t.flow_slug
+                                         and s.step_slug operator(pg_catalog.=) t.step_slug
+                      join pgflow.flows f on f.flow_slug operator(pg_catalog.=) t.flow_slug
+                     where t.status operator(pg_catalog.=) 'started'
+                       and t.started_at operator(pg_catalog.<)
+                           (pg_catalog.now() operator(pg_catalog.-) pg_catalog.make_interval(
+                              secs => (coalesce(s.opt_timeout, f.opt_timeout) operator(pg_catalog.+) 30)))) as stalled_tasks,
+                   array[${ages.join(', ')}]::pg_catalog.float8[] as queue_ages`;
+  },
 
   runInputs: 'select run_id, input from pgflow.runs where run_id operator(pg_catalog.=) any ($1::pg_catalog.uuid[])',
 

@@ -75,6 +75,26 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
     return this.machine.state;
   }
 
+  /** The slugs of the flows this worker serves (empty until it has started). */
+  get servedFlows(): readonly string[] {
+    return this.pollers.map((p) => p.definition.slug);
+  }
+
+  /** This worker's rows in pgflow.workers, one per served flow (empty until it has started). */
+  get workerIds(): readonly string[] {
+    return this.pollers.map((p) => p.workerId);
+  }
+
+  /** Whether the worker is enabled in the options (it starts at bootstrap). */
+  get enabled(): boolean {
+    return this.settings.enabled;
+  }
+
+  /** Milliseconds between two heartbeats. */
+  get heartbeatIntervalMs(): number {
+    return this.settings.heartbeatIntervalMs;
+  }
+
   /** How many tasks are running now. */
   get runningTasks(): number {
     return this.dispatcher.runningCount;
