@@ -16,6 +16,7 @@ import { FlowEvents1796407918837 } from './1796407918837-flow-events.ts';
 import { PgmqSearchPath1796408033597 } from './1796408033597-pgmq-search-path.ts';
 import { FlowAlias1796446934275 } from './1796446934275-flow-alias.ts';
 import { RunControl1796447054813 } from './1796447054813-run-control.ts';
+import { Tracing1796458700504 } from './1796458700504-tracing.ts';
 
 export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   QueueLayer1764150000000,
@@ -31,4 +32,5 @@ export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   PgmqSearchPath1796408033597,
   FlowAlias1796446934275,
   RunControl1796447054813,
+  Tracing1796458700504,
 ];
