@@ -36,12 +36,16 @@ export function quoteIdentifier(identifier: string): string {
 export const sql = {
   ensureFlowCompiled: 'select pgflow.ensure_flow_compiled($1, $2::pg_catalog.jsonb, $3) as result',
 
+  /** $4: the W3C traceparent to store on the run (tracing), or null. */
   startFlow: `select run_id, flow_slug, status, started_at
-                from pgflow.start_flow($1, $2::pg_catalog.jsonb, $3::pg_catalog.uuid)`,
-  startFlows: 'select run_id, flow_slug from pgflow.start_flows($1, $2::pg_catalog.jsonb, $3::pg_catalog.uuid[])',
+                from pgflow.start_flow($1, $2::pg_catalog.jsonb, $3::pg_catalog.uuid, trace_context => $4)`,
+  /** $4: one W3C traceparent per input (tracing), or null. */
+  startFlows: `select run_id, flow_slug
+                 from pgflow.start_flows($1, $2::pg_catalog.jsonb, $3::pg_catalog.uuid[],
+                                         trace_contexts => $4::pg_catalog.text[])`,
 
-  /** start_flow with an idempotency key ($4): the run that has the key when one does. */
-  startFlowWithKey: `select run_id, flow_slug from pgflow.start_flow($1, $2::pg_catalog.jsonb, $3::pg_catalog.uuid, $4)`,
+  /** start_flow with an idempotency key ($4): the run that has the key when one does; $5 as startFlow's $4. */
+  startFlowWithKey: `select run_id, flow_slug from pgflow.start_flow($1, $2::pg_catalog.jsonb, $3::pg_catalog.uuid, $4, $5)`,
 
   cancelRun: 'select pgflow.cancel_run($1::pg_catalog.uuid, $2) as result',
 
@@ -137,6 +141,19 @@ export const sql = {
                               secs => (coalesce(s.opt_timeout, f.opt_timeout) operator(pg_catalog.+) 30)))) as stalled_tasks,
                    array[${ages.join(', ')}]::pg_catalog.float8[] as queue_ages`;
   },
+
+  /** The trace contexts (W3C traceparents) of runs $1 that have one. */
+  runTraceContexts: `select run_id, trace_context from pgflow.runs
+                      where run_id operator(pg_catalog.=) any ($1::pg_catalog.uuid[]) and trace_context is not null`,
+
+  /** Per flow of `flowSlugs`, in order: how many messages of its queue are visible now. */
+  queueDepths: (flowSlugs: readonly string[]) =>
+    `select array[${flowSlugs
+      .map(
+        (slug) => `(select pg_catalog.count(*) from pgmq.${quoteIdentifier(`q_${slug}`)} m
+                     where m.vt operator(pg_catalog.<=) pg_catalog.clock_timestamp())`,
+      )
+      .join(', ')}]::pg_catalog.int8[] as depths`,
 
   runInputs: 'select run_id, input from pgflow.runs where run_id operator(pg_catalog.=) any ($1::pg_catalog.uuid[])',
 

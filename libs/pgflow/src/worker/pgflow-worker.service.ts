@@ -15,6 +15,7 @@ import { PGFLOW_MODULE_OPTIONS } from '../pgflow.constants.ts';
 import type { ResolvedPgflowOptions, ResolvedPgflowWorkerOptions } from '../pgflow-options.ts';
 import { PgflowRegistrations } from '../registration/pgflow-registrations.ts';
 import { sleep } from '../support/sleep.ts';
+import { loadTelemetry, observeQueueDepth } from '../telemetry/pgflow-telemetry.ts';
 import { type FlowPoller, newPoller } from './flow-poller.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { ResultBuffer } from './result-buffer.ts';
@@ -101,6 +102,7 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    await loadTelemetry();
     await this.compiler.compileAll();
     if (this.settings.enabled) await this.start();
   }
@@ -146,6 +148,7 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
       this.settings.heartbeatIntervalMs,
     );
     this.heartbeat.start();
+    if (this.pollers.length > 0) this.unsubscribes.push(observeQueueDepth(() => this.queueDepths()));
     this.loopDone = this.loop();
     this.logger.log(
       this.pollers.length === 0
@@ -240,6 +243,13 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
       this.roundTrips.launch(poller, poller === undefined ? 0 : Math.min(this.settings.batchSize, free));
     }
     await this.roundTrips.allEnded();
+  }
+
+  /** Visible messages per served flow (the queue depth gauge, read when the meter provider collects). */
+  private async queueDepths(): Promise<Map<string, number>> {
+    const slugs = this.servedFlows;
+    const [row] = await this.database.query<{ depths: string[] }>(sql.queueDepths(slugs));
+    return new Map(slugs.map((slug, i) => [slug, Number(row?.depths[i] ?? 0)]));
   }
 
   /** The poller of the flow of the oldest result waiting to be reported, if any. */
