@@ -5,7 +5,8 @@
  * needs terminus, and says so by name.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { projectRoot } from '../../tools/local-postgres.ts';
@@ -19,7 +20,11 @@ const db = useTestDatabase();
 const ABSENT = new Set(['@nestjs/terminus', '@opentelemetry']);
 
 let staged: StagedPackage;
-afterAll(() => staged?.remove());
+let app: string | undefined;
+afterAll(async () => {
+  await staged?.remove();
+  if (app !== undefined) await rm(app, { recursive: true, force: true });
+});
 
 /** Links every package of the workspace into `modules`, except the absent ones. */
 async function linkWorkspacePackages(modules: string): Promise<void> {
@@ -74,7 +79,8 @@ console.log(JSON.stringify({ output: done.output, health }));
 it('imports, boots and completes a run without @nestjs/terminus and @opentelemetry/api; nestjs-pgflow/health names terminus', async () => {
   staged = await stagePackage();
   const { tarball } = await staged.pack();
-  const app = join(staged.root, 'app-without-optional-peers');
+  // Not under the staged package's folder: its node_modules (the workspace's) would resolve the absent ones.
+  app = await mkdtemp(join(tmpdir(), 'nestjs-pgflow-without-optional-peers-'));
   const modules = join(app, 'node_modules');
   await mkdir(join(modules, 'nestjs-pgflow'), { recursive: true });
   await run('tar', ['-xzf', tarball, '-C', join(modules, 'nestjs-pgflow'), '--strip-components=1']);
