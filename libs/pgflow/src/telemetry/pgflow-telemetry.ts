@@ -6,7 +6,7 @@
  * child of its run's span in whichever process the worker runs. Metrics go to the global meter
  * provider: tasks started, completed and failed (counters by flow and step), task duration
  * (histogram, seconds) and queue depth (gauge, visible messages per served flow). Without the package
- * or without providers, each of these costs one check.
+ * a task costs one check; without providers, a look at the global tracer and meter providers.
  */
 import type * as Otel from '@opentelemetry/api';
 import type { ClaimedTask } from '../worker/task-execution.ts';
@@ -82,33 +82,41 @@ export interface TaskAttemptTelemetry {
 }
 
 interface Instruments {
-  readonly provider: Otel.MeterProvider;
   readonly started: Otel.Counter;
   readonly completed: Otel.Counter;
   readonly failed: Otel.Counter;
   readonly duration: Otel.Histogram;
 }
 
-let instruments: Instruments | undefined;
+/** The global meter provider last seen, and its instruments (null: it is the API's no-op one). */
+let instrumented: { provider: Otel.MeterProvider; instruments: Instruments | null } | undefined;
 
-/** The instruments of the current global meter provider (made again if another one was registered). */
-function currentInstruments(otel: typeof Otel): Instruments {
+/**
+ * The instruments of the current global meter provider (made again if another one was registered),
+ * or null when none is registered: then a task records no metric at all.
+ */
+function currentInstruments(otel: typeof Otel): Instruments | null {
   const provider = otel.metrics.getMeterProvider();
-  if (instruments?.provider === provider) return instruments;
+  if (instrumented?.provider === provider) return instrumented.instruments;
   const meter = provider.getMeter(INSTRUMENTATION);
-  instruments = {
+  const noop = meter.constructor === otel.createNoopMeter().constructor;
+  instrumented = {
     provider,
-    started: meter.createCounter('pgflow.tasks.started', { description: 'Task attempts started' }),
-    completed: meter.createCounter('pgflow.tasks.completed', { description: 'Task attempts completed' }),
-    failed: meter.createCounter('pgflow.tasks.failed', { description: 'Task attempts failed' }),
-    duration: meter.createHistogram('pgflow.task.duration', { description: 'Task attempt duration', unit: 's' }),
+    instruments: noop
+      ? null
+      : {
+          started: meter.createCounter('pgflow.tasks.started', { description: 'Task attempts started' }),
+          completed: meter.createCounter('pgflow.tasks.completed', { description: 'Task attempts completed' }),
+          failed: meter.createCounter('pgflow.tasks.failed', { description: 'Task attempts failed' }),
+          duration: meter.createHistogram('pgflow.task.duration', { description: 'Task attempt duration', unit: 's' }),
+        },
   };
-  return instruments;
+  return instrumented.instruments;
 }
 
 /**
  * Starts the telemetry of a task attempt, its span a child of `traceparent` (its run's span) when
- * given; undefined without the API.
+ * given; undefined without the API or without providers.
  */
 export function startTaskAttempt(
   flowSlug: string,
@@ -117,11 +125,12 @@ export function startTaskAttempt(
 ): TaskAttemptTelemetry | undefined {
   if (api === undefined) return undefined;
   const otel = api;
-  const labels = { 'pgflow.flow': flowSlug, 'pgflow.step': task.step_slug };
   const meters = currentInstruments(otel);
-  meters.started.add(1, labels);
-  const startedAt = performance.now();
   const tracer = activeTracer();
+  if (meters === null && tracer === undefined) return undefined;
+  const labels = { 'pgflow.flow': flowSlug, 'pgflow.step': task.step_slug };
+  meters?.started.add(1, labels);
+  const startedAt = performance.now();
   let span: Otel.Span | undefined;
   let spanContext: Otel.Context | undefined;
   if (tracer !== undefined) {
@@ -144,10 +153,11 @@ export function startTaskAttempt(
   return {
     run: (start) => (spanContext === undefined ? start() : otel.context.with(spanContext, start)),
     end: (outcome) => {
-      const seconds = (performance.now() - startedAt) / 1000;
-      meters.duration.record(seconds, { ...labels, 'pgflow.outcome': outcome.kind });
-      if (outcome.kind === 'completed') meters.completed.add(1, labels);
-      else if (outcome.kind === 'failed') meters.failed.add(1, labels);
+      if (meters !== null) {
+        meters.duration.record((performance.now() - startedAt) / 1000, { ...labels, 'pgflow.outcome': outcome.kind });
+        if (outcome.kind === 'completed') meters.completed.add(1, labels);
+        else if (outcome.kind === 'failed') meters.failed.add(1, labels);
+      }
       if (span === undefined) return;
       span.setAttribute('pgflow.outcome', outcome.kind);
       if (outcome.kind === 'failed') recordError(otel, span, outcome.error ?? new Error(outcome.errorMessage));
