@@ -25,7 +25,10 @@ export default {
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': swc },
-  moduleNameMapper: { '^nestjs-pgflow$': '<rootDir>/libs/pgflow/src/index.ts' },
+  moduleNameMapper: {
+    '^nestjs-pgflow$': '<rootDir>/libs/pgflow/src/index.ts',
+    '^nestjs-pgflow/health$': '<rootDir>/libs/pgflow/src/health/index.ts',
+  },
   testMatch: ['<rootDir>/libs/**/*.test.ts', '<rootDir>/apps/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/.build/'],
   // The tests wait on PostgreSQL far more than on the CPU: more workers than cores keeps both busy.

@@ -9,6 +9,7 @@ import { floorSuite } from './floor/floor.suite.ts';
 import { queueSuite } from './queue/queue.suite.ts';
 import { peersSuite } from './support/peers-package.ts';
 import type { BenchSuite } from './support/suite.ts';
+import { telemetrySuite } from './worker/telemetry.suite.ts';
 import { workerSuite } from './worker/worker.suite.ts';
 
 export const suites: readonly BenchSuite[] = [
@@ -17,5 +18,6 @@ export const suites: readonly BenchSuite[] = [
   engineSuite,
   notificationsSuite,
   workerSuite,
+  telemetrySuite,
   peersSuite,
 ];

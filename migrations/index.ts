@@ -19,6 +19,7 @@ import { RunControl1796447054813 } from './1796447054813-run-control.ts';
 import { DurableSleep1796458312108 } from './1796458312108-durable-sleep.ts';
 import { Schedules1796458353392 } from './1796458353392-schedules.ts';
 import { Retention1796461623825 } from './1796461623825-retention.ts';
+import { Tracing1796461963906 } from './1796461963906-tracing.ts';
 
 export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   QueueLayer1764150000000,
@@ -37,4 +38,5 @@ export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   DurableSleep1796458312108,
   Schedules1796458353392,
   Retention1796461623825,
+  Tracing1796461963906,
 ];

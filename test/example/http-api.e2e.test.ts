@@ -3,7 +3,7 @@
  * and exception filter) on a test database, driven over HTTP with fetch.
  */
 import { randomUUID } from 'node:crypto';
-import type { RunSnapshot } from 'nestjs-pgflow';
+import { PgflowWorker, type RunSnapshot } from 'nestjs-pgflow';
 import { useTestDatabase } from '../support/test-database.ts';
 import { waitFor } from '../support/wait-for.ts';
 import { type ExampleServer, useExampleServer } from './support/example-app.ts';
@@ -389,5 +389,37 @@ describe('operating runs', () => {
     expect((await finished(server, completed)).status).toBe('completed');
     const refused = await server.post<ErrorBody>(`/runs/${completed}/retry`, {});
     expect(refused).toMatchObject({ status: 409, body: { code: 'PGFLOW_RUN_NOT_RETRYABLE' } });
+  });
+});
+
+describe('GET /health', () => {
+  it('is 200 with the pgflow details while the worker runs, and 503 with the reason once it has stopped', async () => {
+    const server = await startServer();
+    const up = await server.get<{ status: string; info: Record<string, unknown> }>('/health');
+    expect(up).toEqual({
+      status: 200,
+      body: expect.objectContaining({
+        status: 'ok',
+        info: {
+          pgflow: {
+            status: 'up',
+            database: 'up',
+            worker: { state: 'running', heartbeatAgeSeconds: expect.any(Number), heartbeatIntervalSeconds: 0.25 },
+            queues: { analyze_website: null, check_links: null, recheck_links: null },
+            stalledTasks: 0,
+          },
+        },
+      }),
+    });
+
+    await server.app.get(PgflowWorker).stop();
+    const down = await server.get<{ status: string; error: Record<string, unknown> }>('/health');
+    expect(down).toMatchObject({
+      status: 503,
+      body: {
+        status: 'error',
+        error: { pgflow: { status: 'down', message: 'The worker is stopped, not running.' } },
+      },
+    });
   });
 });

@@ -10,7 +10,9 @@
  * RELIABILITY_FLOW (`fanout` [default], `changed`, `patient`, the versions `order_v1`, `order_v2`
  * of versioned-flows.ts, or `scheduled`, scheduled-flows.ts); RELIABILITY_GATE_FILE (order_v1's handlers wait for this file);
  * RELIABILITY_DELAY_MS (`min-max`, the handlers' duration [0-0]); PGFLOW_MAX_CONCURRENT, PGFLOW_BATCH_SIZE, PGFLOW_VISIBILITY_TIMEOUT,
- * PGFLOW_HEARTBEAT_MS, PGFLOW_SHUTDOWN_TIMEOUT_MS, PGFLOW_POLL_INTERVAL_MS, PGFLOW_MAX_POLL_SECONDS.
+ * PGFLOW_HEARTBEAT_MS, PGFLOW_SHUTDOWN_TIMEOUT_MS, PGFLOW_POLL_INTERVAL_MS, PGFLOW_MAX_POLL_SECONDS;
+ * RELIABILITY_TRACE_SPANS=1: an OpenTelemetry tracer provider writes each finished span as a line
+ * `{"type":"span",...}` (with RELIABILITY_FLOW `traced_chain`, traced-flows.ts).
  */
 import 'reflect-metadata';
 import { type LoggerService, Module } from '@nestjs/common';
@@ -26,6 +28,7 @@ import {
   PatientFanoutFlow,
 } from './reliability-flows.ts';
 import { EverySecondFlow } from './scheduled-flows.ts';
+import { exportSpansTo, TracedChainFlow } from './traced-flows.ts';
 import { OrderV1Flow, OrderV2Flow } from './versioned-flows.ts';
 
 function emit(line: Record<string, unknown>): void {
@@ -70,6 +73,8 @@ function delayRange(): [number, number] {
   return [min, max];
 }
 
+if (process.env.RELIABILITY_TRACE_SPANS === '1') exportSpansTo((line) => emit({ ...line }));
+
 const url = process.env.DATABASE_URL;
 if (!url) throw new Error('worker-process: set DATABASE_URL to the database to work on.');
 
@@ -104,6 +109,7 @@ const behaviour: HandlerBehaviour = {
       order_v1: OrderV1Flow,
       order_v2: OrderV2Flow,
       scheduled: EverySecondFlow,
+      traced_chain: TracedChainFlow,
     }[process.env.RELIABILITY_FLOW ?? ''] ?? FanoutFlow,
   ],
 })

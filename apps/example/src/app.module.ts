@@ -1,12 +1,15 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { PgflowModule, pgflowMigrations } from 'nestjs-pgflow';
+import { PgflowHealthIndicator } from 'nestjs-pgflow/health';
 import { EXAMPLE_OPTIONS, type ExampleOptions, resolveExampleOptions } from './example.options.ts';
 import { AnalyzeWebsiteFlow } from './flows/analyze-website.flow.ts';
 import { CheckLinksFlow } from './flows/check-links.flow.ts';
 import { RecheckLinksFlow } from './flows/recheck-links.flow.ts';
 import { FlowsController } from './http/flows.controller.ts';
+import { HealthController } from './http/health.controller.ts';
 import { PgflowExceptionFilter } from './http/pgflow-exception.filter.ts';
 import { RunOperationsController } from './http/run-operations.controller.ts';
 import { RunsController } from './http/runs.controller.ts';
@@ -19,7 +22,8 @@ import { Summarizer } from './services/summarizer.service.ts';
 
 /**
  * The example application: TypeORM on the given database with the library's migrations, PgflowModule
- * (a worker and the FlowClient), its flows and the services they use, and the HTTP API.
+ * (a worker and the FlowClient), its flows and the services they use, the HTTP API and its health check
+ * (TerminusModule with PgflowHealthIndicator).
  */
 @Module({})
 export class AppModule {
@@ -45,11 +49,13 @@ export class AppModule {
           // Ended runs older than this are deleted by the worker, a small batch at a time.
           retention: resolved.retention,
         }),
+        TerminusModule.forRoot(),
       ],
-      controllers: [RunsController, RunOperationsController, FlowsController, SchedulesController],
+      controllers: [RunsController, RunOperationsController, FlowsController, SchedulesController, HealthController],
       providers: [
         { provide: EXAMPLE_OPTIONS, useValue: resolved },
         { provide: APP_FILTER, useClass: PgflowExceptionFilter },
+        PgflowHealthIndicator,
         PageFetcher,
         Summarizer,
         KeywordExtractor,

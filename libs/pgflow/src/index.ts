@@ -101,6 +101,12 @@ export {
   WaitTimeoutError,
 } from './errors/index.ts';
 export type { FlowEvent } from './events/flow-event-dispatcher.ts';
+export {
+  PgflowHealth,
+  type PgflowHealthOptions,
+  type PgflowHealthReport,
+  type PgflowWorkerHealth,
+} from './health/pgflow-health.service.ts';
 export type { JsonObject, JsonValue } from './json/index.ts';
 export { DEFAULT_REGISTRATION, getFlowClientToken, getPgflowWorkerToken } from './pgflow.constants.ts';
 export { PgflowModule } from './pgflow.module.ts';
@@ -111,9 +117,9 @@ export type {
   PgflowOptionsFactory,
   PgflowWorkerOptions,
 } from './pgflow-options.ts';
-export type { ScheduleInfo, SchedulePauseState } from './schedules/schedule.types.ts';
 export { PgflowRetention, type RetentionPass } from './retention/pgflow-retention.service.ts';
 export type { PgflowRetentionOptions } from './retention/retention-options.ts';
+export type { ScheduleInfo, SchedulePauseState } from './schedules/schedule.types.ts';
 export {
   PgflowTesting,
   PgflowTestingBuilder,

@@ -10,6 +10,7 @@ import { PgflowDatabase } from './db/pgflow-database.ts';
 import { FlowRegistry } from './discovery/flow.registry.ts';
 import { InvalidOptionsError } from './errors/invalid-options.error.ts';
 import { FlowEventDispatcher } from './events/flow-event-dispatcher.ts';
+import { PgflowHealth } from './health/pgflow-health.service.ts';
 import {
   getFlowClientToken,
   getPgflowWorkerToken,
@@ -44,6 +45,7 @@ function registrationProviders(dataSourceName: string | undefined): Provider[] {
     PgflowWorker,
     PgflowRetention,
     WorkerPresenceCheck,
+    PgflowHealth,
     {
       provide: PgflowRegistration,
       inject: [
@@ -71,13 +73,14 @@ function registrationProviders(dataSourceName: string | undefined): Provider[] {
 }
 
 /**
- * What a registration exports (it is global): the shared core (FlowClient, FlowRegistry), its worker
- * and options (the only ones with a single registration), and its tokens named after its DataSource.
+ * What a registration exports (it is global): the shared core (FlowClient, FlowRegistry), its worker,
+ * health check and options (the only ones with a single registration), and its tokens named after its DataSource.
  */
 function registrationExports(dataSourceName: string | undefined): DynamicModule['exports'] {
   return [
     PgflowCoreModule,
     PgflowWorker,
+    PgflowHealth,
     PGFLOW_MODULE_OPTIONS,
     getFlowClientToken(dataSourceName),
     getPgflowWorkerToken(dataSourceName),

@@ -1,5 +1,6 @@
 -- runs: one row per execution of a flow. Additive columns: cancelled_at and cancel_reason (cancel_run);
--- idempotency_key, the caller's key of an idempotent start (unique per flow).
+-- idempotency_key, the caller's key of an idempotent start (unique per flow); trace_context, the W3C
+-- traceparent of the span that started the run, so that a worker in another process continues its trace.
 create table pgflow.runs (
   run_id uuid primary key default gen_random_uuid(),
   flow_slug text not null references pgflow.flows (flow_slug),
@@ -13,6 +14,7 @@ create table pgflow.runs (
   cancelled_at timestamptz,
   cancel_reason text,
   idempotency_key text,
+  trace_context text,
   constraint runs_status_is_valid check (status in ('started', 'completed', 'failed', 'cancelled')),
   constraint runs_remaining_steps_non_negative check (remaining_steps >= 0),
   constraint runs_one_terminal_timestamp check (num_nonnulls(completed_at, failed_at, cancelled_at) <= 1),
@@ -25,7 +27,9 @@ create table pgflow.runs (
   constraint runs_cancelled_at_matches_status check ((status = 'cancelled') = (cancelled_at is not null)),
   constraint runs_cancelled_after_start check (cancelled_at is null or cancelled_at >= started_at),
   constraint runs_cancel_reason_only_when_cancelled check (cancel_reason is null or status = 'cancelled'),
-  constraint runs_idempotency_key_length check (idempotency_key is null or length(idempotency_key) between 1 and 255)
+  constraint runs_idempotency_key_length check (idempotency_key is null or length(idempotency_key) between 1 and 255),
+  constraint runs_trace_context_is_traceparent
+    check (trace_context is null or trace_context ~ '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$')
 );
 
 -- Newest runs first (list_runs), of all flows or of one: keyset pages are index scans, no sort. The

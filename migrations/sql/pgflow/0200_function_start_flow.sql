@@ -1,6 +1,7 @@
--- One run: start_flows with one input (and its idempotency key: the run that has it when one does).
+-- One run: start_flows with one input (and its idempotency key: the run that has it when one does;
+-- and its trace context, a W3C traceparent).
 create function pgflow.start_flow(flow_slug text, input jsonb, run_id uuid default null,
-                                  idempotency_key text default null)
+                                  idempotency_key text default null, trace_context text default null)
 returns setof pgflow.runs
 language sql
 volatile
@@ -17,5 +18,7 @@ as $$
   select * from pgflow.start_flows(start_flow.flow_slug, jsonb_build_array(coalesce(start_flow.input, 'null'::jsonb)),
                                    case when start_flow.run_id is not null then array[start_flow.run_id] end,
                                    case when start_flow.idempotency_key is not null
-                                        then array[start_flow.idempotency_key] end);
+                                        then array[start_flow.idempotency_key] end,
+                                   case when start_flow.trace_context is not null
+                                        then array[start_flow.trace_context] end);
 $$;

@@ -6,8 +6,10 @@
 -- for none): an input whose key a run of the flow already has is not started again; that run is
 -- returned in its place (callers tell by its run_id). Atomic under concurrent starts: the unique
 -- index on (flow_slug, idempotency_key) makes a second start with the key wait for the first.
+-- `trace_contexts` (optional, one per input, null elements for none): the W3C traceparent stored on
+-- each new run, which workers continue the run's trace from.
 create function pgflow.start_flows(flow_slug text, inputs jsonb, run_ids uuid[] default null,
-                                   idempotency_keys text[] default null)
+                                   idempotency_keys text[] default null, trace_contexts text[] default null)
 returns setof pgflow.runs
 language plpgsql
 volatile
@@ -62,6 +64,24 @@ begin
         hint = 'Use a shorter key, e.g. a hash of what makes the start unique.';
     end if;
   end if;
+  if start_flows.trace_contexts is not null then
+    if cardinality(start_flows.trace_contexts) is distinct from v_count then
+      raise exception using errcode = 'PF007',
+        message = format('start_flows got %s inputs but %s trace contexts.', v_count,
+                         coalesce(cardinality(start_flows.trace_contexts), 0)),
+        hint = 'Pass one W3C traceparent per input (a null element for none), or trace_contexts => null.';
+    end if;
+    select t.n, t.value into v_bad
+      from unnest(start_flows.trace_contexts) with ordinality as t(value, n)
+     where t.value !~ '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$'
+     order by t.n limit 1;
+    if found then
+      raise exception using errcode = 'PF007',
+        message = format('Trace context %L is not a W3C traceparent.', left(v_bad.value, 80))
+                  || case when v_count > 1 then format(' (input %s of %s)', v_bad.n, v_count) else '' end,
+        hint = 'Pass a traceparent such as 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01, or null.';
+    end if;
+  end if;
   -- The flow with this slug, or else the newest flow under this alias (PF002 when there is neither).
   start_flows.flow_slug := pgflow._resolve_flow_slug(start_flows.flow_slug);
   select s.step_slug into v_root_map from pgflow.steps s
@@ -110,9 +130,10 @@ begin
   select array_agg(coalesce(start_flows.run_ids[n], gen_random_uuid()) order by n) into v_ids
     from generate_series(1, v_count) n;
   with inserted as (
-    insert into pgflow.runs (run_id, flow_slug, input, remaining_steps, idempotency_key)
+    insert into pgflow.runs (run_id, flow_slug, input, remaining_steps, idempotency_key, trace_context)
     select i.run_id, start_flows.flow_slug, x.value,
-           (select count(*) from pgflow.steps s where s.flow_slug = start_flows.flow_slug), i.key
+           (select count(*) from pgflow.steps s where s.flow_slug = start_flows.flow_slug), i.key,
+           start_flows.trace_contexts[x.n::int]
       from jsonb_array_elements(start_flows.inputs) with ordinality as x(value, n)
       join unnest(v_ids, coalesce(start_flows.idempotency_keys, '{}')) with ordinality as i(run_id, key, n)
         on i.n = x.n

@@ -58,11 +58,15 @@ export async function buildProcesses(): Promise<void> {
       const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
       throw new Error(`Building the test processes failed:\n${stdout}${stderr}`, { cause: error });
     }
-    // 'nestjs-pgflow', resolved from the programs, is the library compiled next to them.
+    // 'nestjs-pgflow' (and its entry 'nestjs-pgflow/health'), resolved from the programs, is the library compiled next to them.
     const shim = join(out, 'node_modules', 'nestjs-pgflow');
     await mkdir(shim, { recursive: true });
-    await writeFile(join(shim, 'package.json'), '{ "name": "nestjs-pgflow", "type": "module", "main": "index.js" }\n');
+    await writeFile(
+      join(shim, 'package.json'),
+      '{ "name": "nestjs-pgflow", "type": "module", "exports": { ".": "./index.js", "./health": "./health.js" } }\n',
+    );
     await writeFile(join(shim, 'index.js'), "export * from '../../libs/pgflow/src/index.js';\n");
+    await writeFile(join(shim, 'health.js'), "export * from '../../libs/pgflow/src/health/index.js';\n");
     await writeFile(done, `${new Date().toISOString()}\n`);
   } finally {
     await rm(lock, { recursive: true, force: true });

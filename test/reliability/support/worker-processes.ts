@@ -25,7 +25,9 @@ export interface WorkerSpec {
   /** A label for the process, stored with each execution [worker-<pid>]. */
   readonly label?: string;
   /** Which fanout flow the deployment has ['fanout']. */
-  readonly flow?: 'fanout' | 'changed' | 'patient' | 'order_v1' | 'order_v2' | 'scheduled';
+  readonly flow?: 'fanout' | 'changed' | 'patient' | 'order_v1' | 'order_v2' | 'scheduled' | 'traced_chain';
+  /** Write each finished OpenTelemetry span as a `span` line (test/processes/traced-flows.ts). */
+  readonly traceSpans?: boolean;
   /** A file the `order_v1` handlers wait for (test/processes/versioned-flows.ts). */
   readonly gateFile?: string;
   /** Each handler takes a random time in this range, in ms [0, 0]. */
@@ -49,7 +51,7 @@ const OPTION_ENV: Record<string, string> = {
 
 /** One line the program wrote: a log line, `ready`, or `boot-failed`. */
 export interface ProcessLine {
-  readonly type: 'log' | 'ready' | 'boot-failed';
+  readonly type: 'log' | 'ready' | 'boot-failed' | 'span';
   readonly pid: number;
   /** Epoch ms, the child's clock. */
   readonly at: number;
@@ -171,6 +173,7 @@ export class WorkerProcesses {
       RELIABILITY_FLOW: spec.flow ?? 'fanout',
       RELIABILITY_DELAY_MS: (spec.delayMs ?? [0, 0]).join('-'),
       RELIABILITY_GATE_FILE: spec.gateFile ?? '',
+      RELIABILITY_TRACE_SPANS: spec.traceSpans ? '1' : '',
     };
     for (const [option, value] of Object.entries(options)) env[OPTION_ENV[option] as string] = String(value);
     const child = spawn(process.execPath, [processScript('worker-process')], {

@@ -9,6 +9,7 @@ import type { PgflowRegistration } from '../registration/pgflow-registration.ts'
 import { assertManagerOf, type RunRouter } from '../registration/run-router.ts';
 import type { ScheduleInfo, SchedulePauseState } from '../schedules/schedule.types.ts';
 import { ScheduleControl } from '../schedules/schedule-control.ts';
+import { startRunSpan } from '../telemetry/pgflow-telemetry.ts';
 import type { FlowReference } from '../types/flow-class.ts';
 import type { FlowInput, FlowOutput } from '../types/flow-types.ts';
 import type {
@@ -100,13 +101,19 @@ export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutd
     // With a key, the run id is chosen here: a run with another id is the one that had the key.
     const runId = options.runId ?? (key === undefined ? null : randomUUID());
     let rows: Array<{ run_id: string; flow_slug: string }>;
+    const span = startRunSpan(slug);
+    const traceparent = span?.traceparent ?? null;
     try {
       rows = await target.database.query(
         key === undefined ? sql.startFlow : sql.startFlowWithKey,
-        key === undefined ? [slug, JSON.stringify(json), runId] : [slug, JSON.stringify(json), runId, key],
+        key === undefined
+          ? [slug, JSON.stringify(json), runId, traceparent]
+          : [slug, JSON.stringify(json), runId, key, traceparent],
         options.manager,
       );
+      span?.end(rows[0]?.run_id);
     } catch (error) {
+      span?.end(undefined, error);
       throw await startError(
         this.registry,
         this.router,
@@ -161,9 +168,19 @@ export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutd
     await target.compiler.compileAll();
 
     let rows: Array<{ run_id: string; flow_slug: string }>;
+    const spans = json.map(() => startRunSpan(slug));
+    const traceparents = spans.some((span) => span !== undefined)
+      ? spans.map((span) => span?.traceparent ?? null)
+      : null;
     try {
-      rows = await target.database.query(sql.startFlows, [slug, JSON.stringify(json), runIds ?? null], options.manager);
+      rows = await target.database.query(
+        sql.startFlows,
+        [slug, JSON.stringify(json), runIds ?? null, traceparents],
+        options.manager,
+      );
+      for (const [i, span] of spans.entries()) span?.end(rows[i]?.run_id);
     } catch (error) {
+      for (const span of spans) span?.end(undefined, error);
       throw await startError(this.registry, this.router, target, error, slug, runIds ?? []);
     }
     target.workers.started(rows[0]?.flow_slug ?? slug);

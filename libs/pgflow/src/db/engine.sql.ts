@@ -1,7 +1,7 @@
 /**
  * Every SQL statement the library sends, in one place (the engine's own SQL lives in the
- * migrations). Values always travel as bind parameters; the only identifiers are channel names,
- * quoted with quoteIdentifier().
+ * migrations). Values always travel as bind parameters; the only identifiers are channel names and
+ * queue tables (of validated flow slugs), quoted with quoteIdentifier().
  *
  * Every function, operator and type is named with its schema (pg_catalog.now(),
  * operator(pg_catalog.=), ::pg_catalog.jsonb), as inside the engine's functions: the statements run
@@ -42,12 +42,16 @@ export function quoteIdentifier(identifier: string): string {
 export const sql = {
   ensureFlowCompiled: 'select pgflow.ensure_flow_compiled($1, $2::pg_catalog.jsonb, $3) as result',
 
+  /** $4: the W3C traceparent to store on the run (tracing), or null. */
   startFlow: `select run_id, flow_slug, status, started_at
-                from pgflow.start_flow($1, $2::pg_catalog.jsonb, $3::pg_catalog.uuid)`,
-  startFlows: 'select run_id, flow_slug from pgflow.start_flows($1, $2::pg_catalog.jsonb, $3::pg_catalog.uuid[])',
+                from pgflow.start_flow($1, $2::pg_catalog.jsonb, $3::pg_catalog.uuid, trace_context => $4)`,
+  /** $4: one W3C traceparent per input (tracing), or null. */
+  startFlows: `select run_id, flow_slug
+                 from pgflow.start_flows($1, $2::pg_catalog.jsonb, $3::pg_catalog.uuid[],
+                                         trace_contexts => $4::pg_catalog.text[])`,
 
-  /** start_flow with an idempotency key ($4): the run that has the key when one does. */
-  startFlowWithKey: `select run_id, flow_slug from pgflow.start_flow($1, $2::pg_catalog.jsonb, $3::pg_catalog.uuid, $4)`,
+  /** start_flow with an idempotency key ($4): the run that has the key when one does; $5 as startFlow's $4. */
+  startFlowWithKey: `select run_id, flow_slug from pgflow.start_flow($1, $2::pg_catalog.jsonb, $3::pg_catalog.uuid, $4, $5)`,
 
   cancelRun: 'select pgflow.cancel_run($1::pg_catalog.uuid, $2) as result',
 
@@ -167,6 +171,49 @@ export const sql = {
                                        and last_heartbeat_at operator(pg_catalog.>)
                                            (pg_catalog.now() operator(pg_catalog.-) pg_catalog.make_interval(secs => $2)))
                             as served`,
+
+  /**
+   * What the health check reads, in one statement: `heartbeat_age`, seconds since the oldest last
+   * heartbeat of workers $1 (null: none of them); `stalled_tasks`, the started tasks of any flow that
+   * pgflow.requeue_stalled_tasks would requeue for their time (started longer ago than their timeout
+   * + 30 s); `queue_ages`, for each of `flowSlugs` in order, seconds since its queue's oldest visible
+   * message was sent (null: none visible; messages in flight or delayed are not visible).
+   */
+  healthState: (flowSlugs: readonly string[]) => {
+    const ages = flowSlugs.map(
+      (slug) => `(select pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() operator(pg_catalog.-)
+                                                     pg_catalog.min(m.enqueued_at))
+                    from pgmq.${quoteIdentifier(`q_${slug}`)} m
+                   where m.vt operator(pg_catalog.<=) pg_catalog.clock_timestamp())`,
+    );
+    return `select (select pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() operator(pg_catalog.-)
+                                                          pg_catalog.min(w.last_heartbeat_at))
+                      from pgflow.workers w
+                     where w.worker_id operator(pg_catalog.=) any ($1::pg_catalog.uuid[])) as heartbeat_age,
+                   (select pg_catalog.count(*)::int
+                      from pgflow.step_tasks t
+                      join pgflow.steps s on s.flow_slug operator(pg_catalog.=) t.flow_slug
+                                         and s.step_slug operator(pg_catalog.=) t.step_slug
+                      join pgflow.flows f on f.flow_slug operator(pg_catalog.=) t.flow_slug
+                     where t.status operator(pg_catalog.=) 'started'
+                       and t.started_at operator(pg_catalog.<)
+                           (pg_catalog.now() operator(pg_catalog.-) pg_catalog.make_interval(
+                              secs => (coalesce(s.opt_timeout, f.opt_timeout) operator(pg_catalog.+) 30)))) as stalled_tasks,
+                   array[${ages.join(', ')}]::pg_catalog.float8[] as queue_ages`;
+  },
+
+  /** The trace contexts (W3C traceparents) of runs $1 that have one. */
+  runTraceContexts: `select run_id, trace_context from pgflow.runs
+                      where run_id operator(pg_catalog.=) any ($1::pg_catalog.uuid[]) and trace_context is not null`,
+
+  /** Per flow of `flowSlugs`, in order: how many messages of its queue are visible now. */
+  queueDepths: (flowSlugs: readonly string[]) =>
+    `select array[${flowSlugs
+      .map(
+        (slug) => `(select pg_catalog.count(*) from pgmq.${quoteIdentifier(`q_${slug}`)} m
+                     where m.vt operator(pg_catalog.<=) pg_catalog.clock_timestamp())`,
+      )
+      .join(', ')}]::pg_catalog.int8[] as depths`,
 
   runInputs: 'select run_id, input from pgflow.runs where run_id operator(pg_catalog.=) any ($1::pg_catalog.uuid[])',
 

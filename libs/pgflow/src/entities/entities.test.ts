@@ -67,6 +67,7 @@ const TABLES: Record<string, { entity: unknown; primary: string[]; columns: stri
       'cancelled_at',
       'cancel_reason',
       'idempotency_key',
+      'trace_context',
     ],
   },
   step_states: {

@@ -48,6 +48,10 @@ export class RunEntity {
   @Column({ name: 'idempotency_key', type: 'text', nullable: true })
   idempotencyKey!: string | null;
 
+  /** The W3C traceparent of the span that started the run (tracing with OpenTelemetry), or null. */
+  @Column({ name: 'trace_context', type: 'text', nullable: true })
+  traceContext!: string | null;
+
   @ManyToOne(() => FlowEntity)
   @JoinColumn({ name: 'flow_slug', referencedColumnName: 'flowSlug' })
   flow?: Relation<FlowEntity>;

@@ -16,6 +16,7 @@ import type { ResolvedPgflowOptions, ResolvedPgflowWorkerOptions } from '../pgfl
 import { PgflowRegistrations } from '../registration/pgflow-registrations.ts';
 import { FlowScheduler } from '../schedules/flow-scheduler.ts';
 import { sleep } from '../support/sleep.ts';
+import { loadTelemetry, observeQueueDepth } from '../telemetry/pgflow-telemetry.ts';
 import { type FlowPoller, newPoller } from './flow-poller.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { ResultBuffer } from './result-buffer.ts';
@@ -77,12 +78,33 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
     return this.machine.state;
   }
 
+  /** The slugs of the flows this worker serves (empty until it has started). */
+  get servedFlows(): readonly string[] {
+    return this.pollers.map((p) => p.definition.slug);
+  }
+
+  /** This worker's rows in pgflow.workers, one per served flow (empty until it has started). */
+  get workerIds(): readonly string[] {
+    return this.pollers.map((p) => p.workerId);
+  }
+
+  /** Whether the worker is enabled in the options (it starts at bootstrap). */
+  get enabled(): boolean {
+    return this.settings.enabled;
+  }
+
+  /** Milliseconds between two heartbeats. */
+  get heartbeatIntervalMs(): number {
+    return this.settings.heartbeatIntervalMs;
+  }
+
   /** How many tasks are running now. */
   get runningTasks(): number {
     return this.dispatcher.runningCount;
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    await loadTelemetry();
     await this.compiler.compileAll();
     if (this.settings.enabled) await this.start();
   }
@@ -132,6 +154,7 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
       this.settings.heartbeatIntervalMs,
     );
     this.heartbeat.start();
+    if (this.pollers.length > 0) this.unsubscribes.push(observeQueueDepth(() => this.queueDepths()));
     this.loopDone = this.loop();
     this.logger.log(
       this.pollers.length === 0
@@ -228,6 +251,13 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
       this.roundTrips.launch(poller, poller === undefined ? 0 : Math.min(this.settings.batchSize, free));
     }
     await this.roundTrips.allEnded();
+  }
+
+  /** Visible messages per served flow (the queue depth gauge, read when the meter provider collects). */
+  private async queueDepths(): Promise<Map<string, number>> {
+    const slugs = this.servedFlows;
+    const [row] = await this.database.query<{ depths: string[] }>(sql.queueDepths(slugs));
+    return new Map(slugs.map((slug, i) => [slug, Number(row?.depths[i] ?? 0)]));
   }
 
   /** The poller of the flow of the oldest result waiting to be reported, if any. */

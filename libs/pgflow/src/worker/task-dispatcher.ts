@@ -6,6 +6,7 @@ import type { StepDefinition } from '../definition/flow-definition.ts';
 import { RunCancelledError } from '../errors/run-cancelled.error.ts';
 import { Backoff } from '../support/backoff.ts';
 import { sleep } from '../support/sleep.ts';
+import { startTaskAttempt, tracingActive } from '../telemetry/pgflow-telemetry.ts';
 import { DurableSleep, type SleepDecision } from './durable-sleep.ts';
 import { FlowInputCache } from './flow-input-cache.ts';
 import type { FlowPoller } from './flow-poller.ts';
@@ -45,6 +46,8 @@ export class TaskDispatcher {
    */
   private readonly cancelled = new Map<string, number>();
   private readonly inputs: FlowInputCache;
+  /** The trace contexts of recent runs (null: none), read only while tracing is active. */
+  private readonly traceContexts: FlowInputCache;
   /** Fires at shutdown: reads of run inputs are not tried again. */
   private readonly stopping = new AbortController();
   private readonly durableSleep: DurableSleep;
@@ -63,6 +66,7 @@ export class TaskDispatcher {
   ) {
     this.inputs = new FlowInputCache(Math.max(256, batchSize + 2 * KNOWN_RUNS_PER_CLAIM));
     this.durableSleep = new DurableSleep(database, this.stopping.signal, INPUT_READ_RETRY_MS);
+    this.traceContexts = new FlowInputCache(Math.max(256, batchSize + 2 * KNOWN_RUNS_PER_CLAIM));
   }
 
   /** How many tasks are running now. */
@@ -97,6 +101,7 @@ export class TaskDispatcher {
     const unread =
       failure === undefined ? [] : tasks.filter((t) => t.flow_input === null && !this.inputs.has(t.run_id));
     if (unread.length > 0) await this.handBackUnread(poller, unread, failure);
+    if (tracingActive()) await this.fetchTraceContexts(tasks);
     const known: ClaimedTask[] = [];
     const unknown: ClaimedTask[] = [];
     for (const task of tasks) {
@@ -237,6 +242,22 @@ export class TaskDispatcher {
   }
 
   /**
+   * Reads the trace contexts of the runs of `tasks` this worker has not seen (one statement, only
+   * while a tracer provider is registered). A failed read costs the spans their parent, nothing else.
+   */
+  private async fetchTraceContexts(tasks: readonly ClaimedTask[]): Promise<void> {
+    const unseen = [...new Set(tasks.map((t) => t.run_id).filter((runId) => !this.traceContexts.has(runId)))];
+    if (unseen.length === 0) return;
+    try {
+      const rows = await this.database.query<{ run_id: string; trace_context: string }>(sql.runTraceContexts, [unseen]);
+      const found = new Map(rows.map((row) => [row.run_id, row.trace_context]));
+      for (const runId of unseen) this.traceContexts.set(runId, found.get(runId) ?? null);
+    } catch (error) {
+      this.logger.debug(`Could not read the trace context of run(s) ${unseen.join(', ')}: ${(error as Error).message}`);
+    }
+  }
+
+  /**
    * Puts back in the queue the tasks whose run input could not be read. The next claim of one of
    * them carries the input: this worker no longer names their runs as known.
    */
@@ -274,16 +295,19 @@ export class TaskDispatcher {
   private start(poller: FlowPoller, task: ClaimedTask): void {
     const step = poller.definition.stepsBySlug.get(task.step_slug) as StepDefinition;
     const flowInput = this.inputs.has(task.run_id) ? this.inputs.get(task.run_id) : null;
-    const execution = new TaskExecution(
-      poller.definition.slug,
-      task,
-      step,
-      flowInput,
-      this.logger,
-      this.maxOutputBytes,
-    );
+    const traceContext = this.traceContexts.has(task.run_id)
+      ? (this.traceContexts.get(task.run_id) as string | null)
+      : null;
+    const telemetry = startTaskAttempt(poller.definition.slug, task, traceContext);
+    const execute = () =>
+      new TaskExecution(poller.definition.slug, task, step, flowInput, this.logger, this.maxOutputBytes);
+    // The handler runs inside the attempt's span: spans it makes are the attempt's children.
+    const execution = telemetry === undefined ? execute() : telemetry.run(execute);
     this.running.add(execution);
-    void execution.outcome.then((outcome) => this.settled(execution, outcome));
+    void execution.outcome.then((outcome) => {
+      telemetry?.end(outcome);
+      this.settled(execution, outcome);
+    });
   }
 
   private settled(execution: TaskExecution, outcome: TaskOutcome): void {
