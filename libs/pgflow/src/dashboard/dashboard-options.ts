@@ -34,7 +34,13 @@ export function resolveDashboardOptions(options: PgflowDashboardOptions = {}): R
     throw new InvalidOptionsError('options', options, 'an object such as { path, guard, readOnly }', SUBJECT);
   }
   for (const key of Object.keys(options)) {
-    if (!KNOWN.has(key)) throw new InvalidOptionsError(key, (options as Record<string, unknown>)[key], 'no such option (path, guard or readOnly)', SUBJECT);
+    if (!KNOWN.has(key))
+      throw new InvalidOptionsError(
+        key,
+        (options as Record<string, unknown>)[key],
+        'no such option (path, guard or readOnly)',
+        SUBJECT,
+      );
   }
   const { path = '/pgflow', guard, readOnly = false } = options;
   if (typeof path !== 'string' || !PATH.test(path)) {
@@ -61,5 +67,7 @@ export function resolveDashboardOptions(options: PgflowDashboardOptions = {}): R
 
 function isGuard(guard: unknown): guard is CanActivate | Type<CanActivate> {
   if (typeof guard === 'function') return typeof (guard.prototype as Partial<CanActivate>)?.canActivate === 'function';
-  return typeof guard === 'object' && guard !== null && typeof (guard as Partial<CanActivate>).canActivate === 'function';
+  return (
+    typeof guard === 'object' && guard !== null && typeof (guard as Partial<CanActivate>).canActivate === 'function'
+  );
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { PgflowRegistrations } from '../registration/pgflow-registrations.ts';
 import type { RunStatusValue } from '../client/run.types.ts';
+import { PgflowRegistrations } from '../registration/pgflow-registrations.ts';
 
 /** A flow of the flows page: whether it is paused and how many runs it has in each status. */
 export interface FlowOverview {

@@ -18,7 +18,7 @@ import { PGFLOW_DASHBOARD_OPTIONS, type ResolvedDashboardOptions } from './dashb
 import { DashboardQueries } from './dashboard-queries.ts';
 import { flowsPage } from './flows.page.ts';
 import { runLivePart, runPage } from './run.page.ts';
-import { runUpdates } from './run-updates.ts';
+import { RunUpdates } from './run-updates.ts';
 import { type RunFilters, runsPage } from './runs.page.ts';
 
 /** A datetime-local value ('2026-12-05T09:30' or with seconds), read as UTC. */
@@ -34,6 +34,7 @@ export class DashboardController {
     @Inject(PGFLOW_DASHBOARD_OPTIONS) private readonly options: ResolvedDashboardOptions,
     @Inject(FlowClient) private readonly client: FlowClient,
     @Inject(DashboardQueries) private readonly queries: DashboardQueries,
+    @Inject(RunUpdates) private readonly updates: RunUpdates,
   ) {}
 
   @Get()
@@ -85,7 +86,7 @@ export class DashboardController {
     });
     const graph = await this.queries.graphOfRun(runId, flowSlug);
     const { path, readOnly } = this.options;
-    return runUpdates(this.client, runId, async (run) => runLivePart({ basePath: path, run, graph, readOnly }).text);
+    return this.updates.stream(runId, async (run) => runLivePart({ basePath: path, run, graph, readOnly }).text);
   }
 
   @Post('runs/:runId/cancel')
@@ -95,7 +96,9 @@ export class DashboardController {
     @Res() response: DashboardResponse,
   ): Promise<void> {
     assertActionAllowed(request, this.options.readOnly);
-    await this.act(response, `/runs/${runId}`, () => this.client.cancel(runId, { reason: 'cancelled from the dashboard' }));
+    await this.act(response, `/runs/${runId}`, () =>
+      this.client.cancel(runId, { reason: 'cancelled from the dashboard' }),
+    );
   }
 
   @Post('runs/:runId/retry')

@@ -19,9 +19,10 @@ export function flowsPage(basePath: string, flows: readonly FlowOverview[], read
           : html`<span class="paused" title="${timeText(flow.pausedAt)}">paused</span> since ${timeText(flow.pausedAt)}`
       }</td>
       ${STATUSES.map(
-        (status) => html`<td class="number" data-count="${status}"><a href="${runsOf(status)}">${
-          flow.counts[status] ?? 0
-        }</a></td>`,
+        (status) =>
+          html`<td class="number" data-count="${status}"><a href="${runsOf(status)}">${
+            flow.counts[status] ?? 0
+          }</a></td>`,
       )}
       ${
         readOnly

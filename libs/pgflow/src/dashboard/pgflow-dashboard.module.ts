@@ -1,11 +1,8 @@
 import { Controller, type DynamicModule, Module, UseGuards } from '@nestjs/common';
 import { DashboardController } from './dashboard.controller.ts';
-import {
-  PGFLOW_DASHBOARD_OPTIONS,
-  type PgflowDashboardOptions,
-  resolveDashboardOptions,
-} from './dashboard-options.ts';
+import { PGFLOW_DASHBOARD_OPTIONS, type PgflowDashboardOptions, resolveDashboardOptions } from './dashboard-options.ts';
 import { DashboardQueries } from './dashboard-queries.ts';
+import { RunUpdates } from './run-updates.ts';
 
 /**
  * A web dashboard of the application's flows and runs, served by the application itself (Express):
@@ -28,7 +25,7 @@ export class PgflowDashboardModule {
     return {
       module: PgflowDashboardModule,
       controllers: [PgflowDashboardController],
-      providers: [{ provide: PGFLOW_DASHBOARD_OPTIONS, useValue: resolved }, DashboardQueries],
+      providers: [{ provide: PGFLOW_DASHBOARD_OPTIONS, useValue: resolved }, DashboardQueries, RunUpdates],
     };
   }
 }
