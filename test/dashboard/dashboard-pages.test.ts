@@ -17,17 +17,15 @@ const browser = useBrowser();
 
 /** The status and fill of each step's box in the run page's DAG, by step. */
 async function stepFills(page: Page): Promise<Record<string, { status: string; fill: string }>> {
-  const nodes = await page
-    .locator('svg.dag g.step')
-    .evaluateAll((groups) =>
-      groups.map((group) => [
-        group.getAttribute('data-step') ?? '',
-        {
-          status: group.getAttribute('data-status') ?? '',
-          fill: group.querySelector('rect')?.getAttribute('fill') ?? '',
-        },
-      ]),
-    );
+  const nodes = await page.locator('svg.dag g.step').evaluateAll((groups) =>
+    groups.map((group) => [
+      group.getAttribute('data-step') ?? '',
+      {
+        status: group.getAttribute('data-status') ?? '',
+        fill: group.querySelector('rect')?.getAttribute('fill') ?? '',
+      },
+    ]),
+  );
   return Object.fromEntries(nodes);
 }
 
