@@ -1,10 +1,11 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { PgflowModule, pgflowMigrations } from 'nestjs-pgflow';
+import { PgflowDashboardModule, PgflowModule, pgflowMigrations } from 'nestjs-pgflow';
 import { EXAMPLE_OPTIONS, type ExampleOptions, resolveExampleOptions } from './example.options.ts';
 import { AnalyzeWebsiteFlow } from './flows/analyze-website.flow.ts';
 import { CheckLinksFlow } from './flows/check-links.flow.ts';
+import { DashboardTokenGuard } from './http/dashboard-token.guard.ts';
 import { FlowsController } from './http/flows.controller.ts';
 import { PgflowExceptionFilter } from './http/pgflow-exception.filter.ts';
 import { RunOperationsController } from './http/run-operations.controller.ts';
@@ -17,7 +18,8 @@ import { Summarizer } from './services/summarizer.service.ts';
 
 /**
  * The example application: TypeORM on the given database with the library's migrations, PgflowModule
- * (a worker and the FlowClient), two flows and the services they use, and the HTTP API.
+ * (a worker and the FlowClient), two flows and the services they use, the HTTP API and the pgflow
+ * dashboard at /pgflow.
  */
 @Module({})
 export class AppModule {
@@ -39,6 +41,8 @@ export class AppModule {
           toRetry: () => false,
         }),
         PgflowModule.forRoot(resolved.worker === undefined ? {} : { worker: resolved.worker }),
+        // The dashboard at /pgflow, behind the token of PGFLOW_DASHBOARD_TOKEN.
+        PgflowDashboardModule.forRoot({ path: '/pgflow', guard: new DashboardTokenGuard(resolved.dashboardToken) }),
       ],
       controllers: [RunsController, RunOperationsController, FlowsController],
       providers: [

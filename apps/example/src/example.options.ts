@@ -16,6 +16,8 @@ export interface ExampleOptions {
   readonly worker?: PgflowWorkerOptions;
   /** The folder of the HTML pages PageFetcher serves [apps/example/pages]. */
   readonly pagesDir?: string;
+  /** The password of the pgflow dashboard at /pgflow [none: the dashboard refuses everyone]. */
+  readonly dashboardToken?: string;
 }
 
 /** The injection token of the resolved {@link ExampleOptions}. */
@@ -23,7 +25,7 @@ export const EXAMPLE_OPTIONS = Symbol('EXAMPLE_OPTIONS');
 
 /** ExampleOptions with every default applied. */
 export type ResolvedExampleOptions = Required<Pick<ExampleOptions, 'databaseUrl' | 'migrationsRun' | 'pagesDir'>> &
-  Pick<ExampleOptions, 'worker'>;
+  Pick<ExampleOptions, 'worker' | 'dashboardToken'>;
 
 export function resolveExampleOptions(options: ExampleOptions): ResolvedExampleOptions {
   return {
@@ -31,6 +33,7 @@ export function resolveExampleOptions(options: ExampleOptions): ResolvedExampleO
     migrationsRun: options.migrationsRun ?? true,
     worker: options.worker,
     pagesDir: options.pagesDir ?? defaultPagesDir(),
+    dashboardToken: options.dashboardToken,
   };
 }
 
