@@ -117,7 +117,7 @@ it('filters the runs list by flow and status and pages through it', async () => 
   expect(await page.locator('tr[data-run]:not([data-status="completed"])').count()).toBe(0);
 });
 
-it('answers a malformed filter with the reason, and an unknown run with 404', async () => {
+it('answers a malformed filter or run id with the reason (400), and an unknown run with 404', async () => {
   const server = await startDashboardApp(apps, db.url);
   const page = await (await browser.context()).newPage();
 
@@ -127,6 +127,12 @@ it('answers a malformed filter with the reason, and an unknown run with 404', as
 
   const missing = await page.goto(`${server.url}/runs/00000000-0000-4000-8000-000000000000`);
   expect(missing?.status()).toBe(404);
+  const malformed = await page.goto(`${server.url}/runs/not-a-run-id`);
+  expect(malformed?.status()).toBe(400);
+  expect(await page.textContent('[role="alert"]')).toContain('"not-a-run-id"');
+  // The live updates of an unknown run: refused at once, not an endless stream.
+  const events = await page.request.get(`${server.url}/runs/00000000-0000-4000-8000-000000000000/events`);
+  expect(events.status()).toBe(404);
 });
 
 it('pauses and resumes a flow from the flows page, with its run counts', async () => {
