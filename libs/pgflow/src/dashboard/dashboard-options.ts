@@ -6,8 +6,9 @@ export interface PgflowDashboardOptions {
   /** Where the dashboard is mounted in the application's HTTP routes ['/pgflow']. */
   readonly path?: string;
   /**
-   * Protects every route of the dashboard (pages, live updates, actions): a Nest guard class
-   * (resolved by Nest, with its own dependencies) or instance [none: anyone who reaches the app].
+   * Protects every route of the dashboard (pages, live updates, actions): a Nest guard class (Nest
+   * creates it in the dashboard's module: what it injects must be global) or an instance [none:
+   * anyone who reaches the application].
    */
   readonly guard?: CanActivate | Type<CanActivate>;
   /** Show no action buttons and refuse the action routes with 403 [false]. */
