@@ -3,6 +3,7 @@
  * BenchSuite (see support/suite.ts), added to this list. The peers suite's code is a package of its
  * own, installed on demand (support/peers-package.ts).
  */
+import { dashboardSuite } from './dashboard/dashboard.suite.ts';
 import { engineSuite } from './engine/engine.suite.ts';
 import { notificationsSuite } from './engine/notifications.suite.ts';
 import { floorSuite } from './floor/floor.suite.ts';
@@ -19,5 +20,6 @@ export const suites: readonly BenchSuite[] = [
   notificationsSuite,
   workerSuite,
   telemetrySuite,
+  dashboardSuite,
   peersSuite,
 ];

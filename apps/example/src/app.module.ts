@@ -2,12 +2,13 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { PgflowModule, pgflowMigrations } from 'nestjs-pgflow';
+import { PgflowDashboardModule, PgflowModule, pgflowMigrations } from 'nestjs-pgflow';
 import { PgflowHealthIndicator } from 'nestjs-pgflow/health';
 import { EXAMPLE_OPTIONS, type ExampleOptions, resolveExampleOptions } from './example.options.ts';
 import { AnalyzeWebsiteFlow } from './flows/analyze-website.flow.ts';
 import { CheckLinksFlow } from './flows/check-links.flow.ts';
 import { RecheckLinksFlow } from './flows/recheck-links.flow.ts';
+import { DashboardTokenGuard } from './http/dashboard-token.guard.ts';
 import { FlowsController } from './http/flows.controller.ts';
 import { HealthController } from './http/health.controller.ts';
 import { PgflowExceptionFilter } from './http/pgflow-exception.filter.ts';
@@ -22,8 +23,8 @@ import { Summarizer } from './services/summarizer.service.ts';
 
 /**
  * The example application: TypeORM on the given database with the library's migrations, PgflowModule
- * (a worker and the FlowClient), its flows and the services they use, the HTTP API and its health check
- * (TerminusModule with PgflowHealthIndicator).
+ * (a worker and the FlowClient), its flows and the services they use, the HTTP API, its health check
+ * (TerminusModule with PgflowHealthIndicator) and the pgflow dashboard at /pgflow.
  */
 @Module({})
 export class AppModule {
@@ -50,6 +51,8 @@ export class AppModule {
           retention: resolved.retention,
         }),
         TerminusModule.forRoot(),
+        // The dashboard at /pgflow, behind the token of PGFLOW_DASHBOARD_TOKEN.
+        PgflowDashboardModule.forRoot({ path: '/pgflow', guard: new DashboardTokenGuard(resolved.dashboardToken) }),
       ],
       controllers: [RunsController, RunOperationsController, FlowsController, SchedulesController, HealthController],
       providers: [

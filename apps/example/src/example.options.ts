@@ -18,6 +18,8 @@ export interface ExampleOptions {
   readonly pagesDir?: string;
   /** How long ended runs are kept [completed runs 30 days, failed and cancelled runs 90 days]. */
   readonly retention?: PgflowRetentionOptions;
+  /** The password of the pgflow dashboard at /pgflow [none: the dashboard refuses everyone]. */
+  readonly dashboardToken?: string;
 }
 
 /** The example keeps a month of completed runs, and failed or cancelled ones a quarter to look into. */
@@ -30,7 +32,7 @@ export const EXAMPLE_OPTIONS = Symbol('EXAMPLE_OPTIONS');
 export type ResolvedExampleOptions = Required<
   Pick<ExampleOptions, 'databaseUrl' | 'migrationsRun' | 'pagesDir' | 'retention'>
 > &
-  Pick<ExampleOptions, 'worker'>;
+  Pick<ExampleOptions, 'worker' | 'dashboardToken'>;
 
 export function resolveExampleOptions(options: ExampleOptions): ResolvedExampleOptions {
   return {
@@ -39,6 +41,7 @@ export function resolveExampleOptions(options: ExampleOptions): ResolvedExampleO
     worker: options.worker,
     pagesDir: options.pagesDir ?? defaultPagesDir(),
     retention: options.retention ?? EXAMPLE_RETENTION,
+    dashboardToken: options.dashboardToken,
   };
 }
 

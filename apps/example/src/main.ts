@@ -14,7 +14,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.ts';
 import { runDemo } from './demo/demo-run.ts';
-import { readDataFolder, readPort } from './runtime/environment.ts';
+import { readDashboardToken, readDataFolder, readPort } from './runtime/environment.ts';
 import { ExampleLogger } from './runtime/example-logger.ts';
 import { GracefulShutdown, importWithoutSignalHooks } from './runtime/graceful-shutdown.ts';
 import { describeStartupError, redactPassword } from './runtime/startup-error.ts';
@@ -57,7 +57,11 @@ async function main(): Promise<number> {
     if (shutdown.requested) return 0;
 
     const app = await NestFactory.create<NestExpressApplication>(
-      AppModule.forRoot({ databaseUrl, worker: { shutdownTimeoutMs: WORKER_SHUTDOWN_MS } }),
+      AppModule.forRoot({
+        databaseUrl,
+        worker: { shutdownTimeoutMs: WORKER_SHUTDOWN_MS },
+        dashboardToken: readDashboardToken(process.env.PGFLOW_DASHBOARD_TOKEN),
+      }),
       { logger: new ExampleLogger(), abortOnError: false },
     );
     shutdown.add('application', () => app.close());

@@ -33,6 +33,7 @@ export type {
   RunSummary,
 } from './client/run-control.types.ts';
 export { RunHandle } from './client/run-handle.ts';
+export { PgflowDashboardModule, type PgflowDashboardOptions } from './dashboard/index.ts';
 export {
   Flow,
   FlowSchedule,

@@ -7,6 +7,7 @@ import type { INestApplication, LoggerService } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { PgflowWorkerOptions } from 'nestjs-pgflow';
 import { AppModule } from '../../../apps/example/src/app.module.ts';
+import type { ExampleOptions } from '../../../apps/example/src/example.options.ts';
 
 /** Worker timings for tests: short polls and heartbeats, so that a closing app stops at once. */
 export const TEST_WORKER: PgflowWorkerOptions = Object.freeze({
@@ -49,16 +50,20 @@ export interface ExampleServer {
 }
 
 /** Starts example applications on `databaseUrl()` and closes each one after its test. */
-export function useExampleServer(databaseUrl: () => string): () => Promise<ExampleServer> {
+export function useExampleServer(
+  databaseUrl: () => string,
+): (options?: Pick<ExampleOptions, 'dashboardToken'>) => Promise<ExampleServer> {
   const open: INestApplication[] = [];
   afterEach(async () => {
     for (const app of open.splice(0).reverse()) await app.close();
   });
-  return async () => {
+  return async (options = {}) => {
     const logger = new QuietLogger();
     const moduleRef = await Test.createTestingModule({
       // The test database is cloned from a migrated template: nothing to migrate.
-      imports: [AppModule.forRoot({ databaseUrl: databaseUrl(), migrationsRun: false, worker: TEST_WORKER })],
+      imports: [
+        AppModule.forRoot({ databaseUrl: databaseUrl(), migrationsRun: false, worker: TEST_WORKER, ...options }),
+      ],
     })
       .setLogger(logger)
       .compile();

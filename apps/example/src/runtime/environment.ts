@@ -20,3 +20,12 @@ export function readDataFolder(value: string | undefined): string {
   }
   return value;
 }
+
+/** The dashboard's password from PGFLOW_DASHBOARD_TOKEN: undefined (dashboard refused) when unset. */
+export function readDashboardToken(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (value.length < 12) {
+    throw new Error("PGFLOW_DASHBOARD_TOKEN must be at least 12 characters long (it is the dashboard's password).");
+  }
+  return value;
+}
