@@ -46,14 +46,14 @@ it('cancels a run with the cancel button, then retries it with the retry button'
   expect(await page.locator('button[data-action="retry"]').count()).toBe(1);
   expect(await page.textContent('.facts')).toContain('cancelled from the dashboard');
 
-  // Retry starts it again from where it stopped: the run is started again, its completed step kept.
-  // (It is not awaited to the end here: the worker that saw the cancel ignores the run's tasks for
-  // 60 s: a run-control issue reported to the lead.)
+  // Retry starts it again from where it stopped: the run is started again, its completed step kept,
+  // and the worker that saw the cancel runs it to the end (the page follows it live).
   await page.click('button[data-action="retry"]');
   await page.waitForSelector('#run-live[data-run-status="started"]');
-  expect(await runStatus(runId)).toBe('started');
   expect(await page.getAttribute('tr[data-step="first"]', 'data-status')).toBe('completed');
   server.app.get(HeldGate).gate.open();
+  await page.waitForSelector('#run-live[data-run-status="completed"]', { timeout: 30_000 });
+  expect(await runStatus(runId)).toBe('completed');
 });
 
 it('refuses every route to a request without the guard token, and serves one with it', async () => {

@@ -157,6 +157,27 @@ describe('cancel', () => {
     expect(await api.client.cancel(run.runId)).toEqual({ runId: run.runId, status: 'cancelled', cancelled: false });
   });
 
+  it('a cancelled run retried at once runs again on the worker that saw the cancel', async () => {
+    const worker = await startWorker();
+    const log = worker.app.get(CallLog);
+    const run = await worker.client.start(PatientFlow, {});
+    const [first] = await waitFor(() => (log.of('wait', run.runId).length > 0 ? log.of('wait', run.runId) : undefined));
+    await worker.client.cancel(run.runId);
+    await waitFor(() => first?.signal.aborted, { description: 'the handler to see the abort' });
+
+    // The worker remembers the cancel for a while (a claim may race it); the retried run's task is not
+    // dropped for it: the run's status says it is in progress again.
+    await worker.client.retry(run.runId);
+    const calls = await waitFor(
+      () => (log.of('wait', run.runId).length === 2 ? log.of('wait', run.runId) : undefined),
+      {
+        description: 'the retried run to call wait again',
+      },
+    );
+    expect(calls[1]?.attempt).toBe(1);
+    await worker.client.cancel(run.runId);
+  });
+
   it('an unknown run id is RunNotFoundError; a bad one InvalidOptionsError', async () => {
     const api = await startApi();
     await expect(api.client.cancel('00000000-0000-4000-8000-000000000999')).rejects.toMatchObject({

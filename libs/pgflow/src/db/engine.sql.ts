@@ -217,6 +217,10 @@ export const sql = {
 
   runInputs: 'select run_id, input from pgflow.runs where run_id operator(pg_catalog.=) any ($1::pg_catalog.uuid[])',
 
+  /** The runs among $1 that are in progress (a cancelled run retried since, for the worker's cancel memory). */
+  runsInProgress:
+    "select run_id from pgflow.runs where run_id operator(pg_catalog.=) any ($1::pg_catalog.uuid[]) and status operator(pg_catalog.=) 'started'",
+
   /** The flow of run $1: whether this database holds it (FlowClient with several registrations). */
   runFlow: 'select flow_slug from pgflow.runs where run_id operator(pg_catalog.=) $1::pg_catalog.uuid',
 

@@ -102,6 +102,7 @@ export class TaskDispatcher {
       failure === undefined ? [] : tasks.filter((t) => t.flow_input === null && !this.inputs.has(t.run_id));
     if (unread.length > 0) await this.handBackUnread(poller, unread, failure);
     if (tracingActive()) await this.fetchTraceContexts(tasks);
+    await this.forgetRetriedRuns(tasks);
     const known: ClaimedTask[] = [];
     const unknown: ClaimedTask[] = [];
     for (const task of tasks) {
@@ -193,6 +194,23 @@ export class TaskDispatcher {
       aborted += 1;
     }
     return aborted;
+  }
+
+  /**
+   * A claimed task of a run this worker remembers as cancelled: either the claim raced the cancel
+   * (the engine cancelled the task since, and dropping it is right) or the run was retried since
+   * (retry()), and its task must run. The run's status in the table tells; on a failed read the
+   * memory stands (the task then comes back after its timeout).
+   */
+  private async forgetRetriedRuns(tasks: readonly ClaimedTask[]): Promise<void> {
+    const remembered = [...new Set(tasks.map((t) => t.run_id).filter((runId) => this.wasCancelled(runId)))];
+    if (remembered.length === 0) return;
+    try {
+      const rows = await this.database.query<{ run_id: string }>(sql.runsInProgress, [remembered]);
+      for (const row of rows) this.cancelled.delete(row.run_id.toLowerCase());
+    } catch (error) {
+      this.logger.warn(`Could not read the status of run(s) ${remembered.join(', ')}: ${(error as Error).message}`);
+    }
   }
 
   private wasCancelled(runId: string): boolean {
