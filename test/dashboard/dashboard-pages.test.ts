@@ -160,3 +160,31 @@ it('pauses and resumes a flow from the flows page, with its run counts', async (
   );
   expect(resumed?.paused_at).toBeNull();
 });
+
+it('lists the schedules on the flows page, and pauses and resumes one', async () => {
+  const server = await startDashboardApp(apps, db.url);
+  const page = await (await browser.context()).newPage();
+  await page.goto(server.url);
+
+  const row = 'tr[data-schedule="dash_nightly"]';
+  expect(await page.textContent(`${row} code`)).toBe('0 3 * * *');
+  expect(await page.textContent(`${row} .schedule-state`)).toBe('active');
+  await page.click(`${row} button[data-action="pause-schedule"]`);
+  await page.waitForSelector(`${row} .paused`);
+  const [paused] = await db.query<{ paused_at: Date | null }>(
+    "select paused_at from pgflow.schedules where schedule_name = 'dash_nightly'",
+  );
+  expect(paused?.paused_at).toBeInstanceOf(Date);
+
+  await page.click(`${row} button[data-action="resume-schedule"]`);
+  await page.waitForSelector(`${row} button[data-action="pause-schedule"]`);
+  const [resumed] = await db.query<{ paused_at: Date | null }>(
+    "select paused_at from pgflow.schedules where schedule_name = 'dash_nightly'",
+  );
+  expect(resumed?.paused_at).toBeNull();
+  // An unknown schedule is a 404 page that says so.
+  const unknown = await page.request.post(`${server.url}/schedules/no_such_schedule/pause`, {
+    headers: { origin: new URL(server.url).origin },
+  });
+  expect(unknown.status()).toBe(404);
+});

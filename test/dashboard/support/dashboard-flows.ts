@@ -4,7 +4,7 @@
  * markup that must show as text.
  */
 import { Injectable } from '@nestjs/common';
-import { Flow, Step, type StepContext, type StepInput } from 'nestjs-pgflow';
+import { Flow, FlowSchedule, Step, type StepContext, type StepInput } from 'nestjs-pgflow';
 import { Gate } from '../../library/fixtures/recorders.ts';
 
 /** The gate of the `held` step: a new one per test (reset()). */
@@ -44,6 +44,8 @@ export class HeldFlow {
   }
 }
 
+/** A daily schedule: the flows page lists it (it does not fire during a test). */
+@FlowSchedule('0 3 * * *', { name: 'dash_nightly', timeZone: 'Europe/Paris' })
 @Flow({ slug: 'dash_quick', maxAttempts: 1 })
 export class QuickFlow {
   @Step()

@@ -33,6 +33,7 @@ export function statusOf(error: unknown): number | undefined {
       return 400;
     case PgflowErrorCode.RunNotFound:
     case PgflowErrorCode.FlowNotFound:
+    case PgflowErrorCode.ScheduleNotFound:
       return 404;
     case PgflowErrorCode.RunNotRetryable:
       return 409;

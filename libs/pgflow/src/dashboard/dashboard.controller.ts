@@ -40,7 +40,8 @@ export class DashboardController {
   @Get()
   async flows(@Res() response: DashboardResponse): Promise<void> {
     const { path, readOnly } = this.options;
-    sendPage(response, flowsPage(path, await this.queries.flows(), readOnly));
+    const [flows, schedules] = await Promise.all([this.queries.flows(), this.client.listSchedules()]);
+    sendPage(response, flowsPage(path, flows, schedules, readOnly));
   }
 
   @Get('runs')
@@ -129,6 +130,26 @@ export class DashboardController {
   ): Promise<void> {
     assertActionAllowed(request, this.options.readOnly);
     await this.act(response, '', () => this.client.resumeFlow(flowSlug));
+  }
+
+  @Post('schedules/:name/pause')
+  async pauseSchedule(
+    @Param('name') name: string,
+    @Req() request: DashboardRequest,
+    @Res() response: DashboardResponse,
+  ): Promise<void> {
+    assertActionAllowed(request, this.options.readOnly);
+    await this.act(response, '', () => this.client.pauseSchedule(name));
+  }
+
+  @Post('schedules/:name/resume')
+  async resumeSchedule(
+    @Param('name') name: string,
+    @Req() request: DashboardRequest,
+    @Res() response: DashboardResponse,
+  ): Promise<void> {
+    assertActionAllowed(request, this.options.readOnly);
+    await this.act(response, '', () => this.client.resumeSchedule(name));
   }
 
   @Get('assets/dashboard.css')

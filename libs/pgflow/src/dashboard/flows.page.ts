@@ -1,11 +1,21 @@
+import type { ScheduleInfo } from '../schedules/schedule.types.ts';
 import { actionButton, dashboardPage, timeText } from './dashboard-layout.ts';
 import type { FlowOverview } from './dashboard-queries.ts';
 import { html } from './html.ts';
+import { schedulesPart } from './schedules.part.ts';
 
 const STATUSES = ['started', 'completed', 'failed', 'cancelled'] as const;
 
-/** The flows page: each flow's run counts by status and whether it is paused, with pause / resume. */
-export function flowsPage(basePath: string, flows: readonly FlowOverview[], readOnly: boolean): string {
+/**
+ * The flows page: each flow's run counts by status and whether it is paused, with pause / resume;
+ * then the schedules.
+ */
+export function flowsPage(
+  basePath: string,
+  flows: readonly FlowOverview[],
+  schedules: readonly ScheduleInfo[],
+  readOnly: boolean,
+): string {
   const rows = flows.map((flow) => {
     const runsOf = (status?: string) =>
       `${basePath}/runs?flow=${encodeURIComponent(flow.flowSlug)}${status === undefined ? '' : `&status=${status}`}`;
@@ -40,6 +50,7 @@ export function flowsPage(basePath: string, flows: readonly FlowOverview[], read
       <thead><tr><th>Flow</th><th>Alias</th><th>State</th>
         ${STATUSES.map((status) => html`<th>${status}</th>`)}${readOnly ? null : html`<th>Action</th>`}</tr></thead>
       <tbody>${rows.length === 0 ? html`<tr><td colspan="8">No flows in the database yet.</td></tr>` : rows}</tbody>
-    </table>`;
+    </table>
+    ${schedulesPart(basePath, schedules, readOnly)}`;
   return dashboardPage(basePath, 'Flows', body);
 }
