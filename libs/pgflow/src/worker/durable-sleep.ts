@@ -1,9 +1,7 @@
 import { sql } from '../db/engine.sql.ts';
 import type { PgflowDatabase } from '../db/pgflow-database.ts';
-import { isRetryableError } from '../db/sql-state.ts';
+import { retryWhileRetryable } from '../db/retry-while-retryable.ts';
 import type { StepDefinition } from '../definition/flow-definition.ts';
-import { Backoff } from '../support/backoff.ts';
-import { sleep } from '../support/sleep.ts';
 import type { ClaimedTask } from './task-execution.ts';
 import { describeThrown } from './task-outcome.ts';
 
@@ -60,16 +58,11 @@ export class DurableSleep {
     workerId: string,
     wakeTimes: readonly { msg_id: string; until: string }[],
   ): Promise<{ msg_id: string; sleeping: boolean }[]> {
-    const backoff = new Backoff(100, 2_000);
-    const giveUpAt = Date.now() + this.retryForMs;
-    for (;;) {
-      try {
-        return await this.database.query(sql.sleepTasks, [flowSlug, workerId, JSON.stringify(wakeTimes)]);
-      } catch (error) {
-        if (!isRetryableError(error) || Date.now() >= giveUpAt || this.stopping.aborted) throw error;
-        await sleep(backoff.next(), this.stopping);
-      }
-    }
+    return retryWhileRetryable(
+      () => this.database.query(sql.sleepTasks, [flowSlug, workerId, JSON.stringify(wakeTimes)]),
+      this.retryForMs,
+      this.stopping,
+    );
   }
 }
 

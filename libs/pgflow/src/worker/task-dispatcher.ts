@@ -1,11 +1,9 @@
 import type { Logger } from '@nestjs/common';
 import { sql } from '../db/engine.sql.ts';
 import type { PgflowDatabase } from '../db/pgflow-database.ts';
-import { isRetryableError } from '../db/sql-state.ts';
+import { retryWhileRetryable } from '../db/retry-while-retryable.ts';
 import type { StepDefinition } from '../definition/flow-definition.ts';
 import { RunCancelledError } from '../errors/run-cancelled.error.ts';
-import { Backoff } from '../support/backoff.ts';
-import { sleep } from '../support/sleep.ts';
 import { startTaskAttempt, tracingActive } from '../telemetry/pgflow-telemetry.ts';
 import { DurableSleep, type SleepDecision } from './durable-sleep.ts';
 import { FlowInputCache } from './flow-input-cache.ts';
@@ -245,17 +243,16 @@ export class TaskDispatcher {
       ...new Set(tasks.filter((t) => t.flow_input === null && !this.inputs.has(t.run_id)).map((t) => t.run_id)),
     ];
     if (missing.length === 0) return undefined;
-    const backoff = new Backoff(100, 2_000);
-    const giveUpAt = Date.now() + INPUT_READ_RETRY_MS;
-    for (;;) {
-      try {
-        const rows = await this.database.query<{ run_id: string; input: unknown }>(sql.runInputs, [missing]);
-        for (const row of rows) this.inputs.set(row.run_id, row.input);
-        return undefined;
-      } catch (error) {
-        if (!isRetryableError(error) || Date.now() >= giveUpAt || this.stopping.signal.aborted) return error;
-        await sleep(backoff.next(), this.stopping.signal);
-      }
+    try {
+      const rows = await retryWhileRetryable(
+        () => this.database.query<{ run_id: string; input: unknown }>(sql.runInputs, [missing]),
+        INPUT_READ_RETRY_MS,
+        this.stopping.signal,
+      );
+      for (const row of rows) this.inputs.set(row.run_id, row.input);
+      return undefined;
+    } catch (error) {
+      return error;
     }
   }
 
