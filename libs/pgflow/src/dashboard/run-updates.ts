@@ -9,18 +9,25 @@ import type { RunSnapshot } from '../client/run.types.ts';
  * is read again from the tables, so a notification too large to carry an output, or one that arrives
  * while a read is in progress, loses nothing. Reads never overlap: changes during one are coalesced
  * into the next. Subscribing replays the run's past events, so the first state is sent at once.
- * Streams end at shutdown: an open page must not hold the HTTP server's close.
+ * Streams end at shutdown: an open page must not hold the HTTP server's close. A stream asked for
+ * once shutdown began (a page's EventSource reconnecting to the stream that just ended, or a request
+ * that arrived a moment before) ends at once, or it would hold the close until the page goes away.
  */
 @Injectable()
 export class RunUpdates implements BeforeApplicationShutdown {
   private readonly logger = new Logger('PgflowDashboard');
   private readonly open = new Set<Subscriber<MessageEvent>>();
+  private shuttingDown = false;
 
   constructor(@Inject(FlowClient) private readonly client: FlowClient) {}
 
   /** The states of run `runId`, each rendered by `render`, as 'state' events `{ status, html }`. */
   stream(runId: string, render: (run: RunSnapshot) => Promise<string>): Observable<MessageEvent> {
     return new Observable<MessageEvent>((subscriber) => {
+      if (this.shuttingDown) {
+        subscriber.complete();
+        return;
+      }
       this.open.add(subscriber);
       let reading = false;
       let stale = false;
@@ -63,6 +70,7 @@ export class RunUpdates implements BeforeApplicationShutdown {
   }
 
   beforeApplicationShutdown(): void {
+    this.shuttingDown = true;
     for (const subscriber of [...this.open]) subscriber.complete();
   }
 }
