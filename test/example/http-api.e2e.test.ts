@@ -46,8 +46,13 @@ describe('GET /flows', () => {
     const { status, body } = await server.get<{ flows: Array<{ slug: string; steps: unknown[] }> }>('/flows');
 
     expect(status).toBe(200);
-    expect(body.flows.map((flow) => flow.slug)).toEqual(['analyze_website', 'check_links', 'recheck_links']);
-    expect(body.flows.map((flow) => (flow as { alias?: unknown }).alias)).toEqual([null, 'links', null]);
+    expect(body.flows.map((flow) => flow.slug)).toEqual([
+      'analyze_website',
+      'approve_links',
+      'check_links',
+      'recheck_links',
+    ]);
+    expect(body.flows.map((flow) => (flow as { alias?: unknown }).alias)).toEqual([null, null, 'links', null]);
     const [analyze] = body.flows;
     expect(analyze?.steps).toEqual([
       { slug: 'website', dependsOn: [], stepType: 'single', options: expect.objectContaining({ maxAttempts: 1 }) },

@@ -6,6 +6,7 @@ import { PgflowDashboardModule, PgflowModule, pgflowMigrations } from 'nestjs-pg
 import { PgflowHealthIndicator } from 'nestjs-pgflow/health';
 import { EXAMPLE_OPTIONS, type ExampleOptions, resolveExampleOptions } from './example.options.ts';
 import { AnalyzeWebsiteFlow } from './flows/analyze-website.flow.ts';
+import { ApproveLinksFlow } from './flows/approve-links.flow.ts';
 import { CheckLinksFlow } from './flows/check-links.flow.ts';
 import { RecheckLinksFlow } from './flows/recheck-links.flow.ts';
 import { DashboardTokenGuard } from './http/dashboard-token.guard.ts';
@@ -67,6 +68,7 @@ export class AppModule {
         AnalyzeWebsiteFlow,
         CheckLinksFlow,
         RecheckLinksFlow,
+        ApproveLinksFlow,
       ],
     };
   }

@@ -33,6 +33,7 @@ export type {
   RunSummary,
 } from './client/run-control.types.ts';
 export { RunHandle } from './client/run-handle.ts';
+export type { SignalResult } from './client/run-signals.ts';
 export { PgflowDashboardModule, type PgflowDashboardOptions } from './dashboard/index.ts';
 export {
   Flow,
@@ -97,6 +98,8 @@ export {
   RunNotFoundError,
   RunNotRetryableError,
   ScheduleNotFoundError,
+  type SignalRefusal,
+  SignalRefusedError,
   TaskTimeoutError,
   type TimedOutTask,
   WaitTimeoutError,
@@ -138,6 +141,7 @@ export type {
   FlowRetryOptions,
   MapItem,
   MapStepContext,
+  SignalStepContext,
   StepContext,
   StepInput,
   // The constraint of StepInput's, StepOutput's and MapItem's second parameter: generic helpers over them name it.

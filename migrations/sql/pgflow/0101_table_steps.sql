@@ -1,4 +1,7 @@
 -- steps: the nodes of a flow's DAG, in the order they were added (a valid topological order).
+-- Additive columns: signal_name (a signal step: its task waits, holding no worker, until
+-- send_signal delivers the signal of that name to the run) and signal_timeout (seconds it may wait
+-- before failing like an exhausted task); kept up to date by _sync_step_signals.
 create table pgflow.steps (
   flow_slug text not null references pgflow.flows (flow_slug),
   step_slug text not null,
@@ -14,6 +17,8 @@ create table pgflow.steps (
   when_unmet text not null default 'skip',
   when_exhausted text not null default 'fail',
   created_at timestamptz not null default now(),
+  signal_name text,
+  signal_timeout int,
   primary key (flow_slug, step_slug),
   unique (flow_slug, step_index),
   constraint steps_slug_is_valid check (pgflow.is_valid_slug(step_slug)),
@@ -30,5 +35,12 @@ create table pgflow.steps (
   constraint steps_forbidden_pattern_is_object
     check (forbidden_input_pattern is null or jsonb_typeof(forbidden_input_pattern) = 'object'),
   constraint steps_when_unmet_is_valid check (when_unmet in ('fail', 'skip', 'skip-cascade')),
-  constraint steps_when_exhausted_is_valid check (when_exhausted in ('fail', 'skip', 'skip-cascade'))
+  constraint steps_when_exhausted_is_valid check (when_exhausted in ('fail', 'skip', 'skip-cascade')),
+  constraint steps_signal_name_is_valid check (signal_name is null or pgflow.is_valid_slug(signal_name)),
+  constraint steps_signal_step_is_single check (signal_name is null or step_type = 'single'),
+  constraint steps_signal_timeout_positive check (signal_timeout is null or signal_timeout > 0),
+  constraint steps_signal_timeout_needs_signal check (signal_timeout is null or signal_name is not null)
 );
+
+-- One step per signal name in a flow: the name says which step a signal is for.
+create unique index steps_signal_name_idx on pgflow.steps (flow_slug, signal_name) where signal_name is not null;

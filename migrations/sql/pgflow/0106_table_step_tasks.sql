@@ -3,6 +3,8 @@
 -- step starts, so that claiming a task never re-reads a large array); sleep_until (durable sleep:
 -- when a step's delayUntil put the task to sleep, the time it wakes, kept so that a later claim does
 -- not compute it again).
+-- A task of a signal step (steps.signal_name) waiting for its signal has no queue message yet:
+-- status queued and message_id null, since queued_at; send_signal sends its message.
 create table pgflow.step_tasks (
   flow_slug text not null,
   run_id uuid not null,
@@ -41,7 +43,9 @@ create table pgflow.step_tasks (
   constraint step_tasks_stalled_only_when_failed check (permanently_stalled_at is null or status = 'failed'),
   constraint step_tasks_cancelled_at_matches_status check ((status = 'cancelled') = (cancelled_at is not null)),
   constraint step_tasks_cancelled_after_queued check (cancelled_at is null or cancelled_at >= queued_at),
-  constraint step_tasks_sleep_until_after_queued check (sleep_until is null or sleep_until >= queued_at)
+  constraint step_tasks_sleep_until_after_queued check (sleep_until is null or sleep_until >= queued_at),
+  constraint step_tasks_no_message_only_when_waiting
+    check (message_id is not null or status in ('queued', 'failed', 'cancelled'))
 );
 
 -- start_tasks finds tasks by their queue message (message ids are per queue, i.e. per flow). The
@@ -50,3 +54,6 @@ create index step_tasks_message_idx on pgflow.step_tasks (message_id, flow_slug)
 
 -- requeue_stalled_tasks scans only the tasks in flight.
 create index step_tasks_started_idx on pgflow.step_tasks (started_at) where status = 'started';
+
+-- The signal timeout sweep (_time_out_signal_waits) scans only the tasks waiting for a signal.
+create index step_tasks_waiting_idx on pgflow.step_tasks (queued_at) where status = 'queued' and message_id is null;

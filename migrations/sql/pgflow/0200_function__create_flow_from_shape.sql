@@ -34,5 +34,7 @@ begin
       when_unmet => coalesce(v_step ->> 'whenUnmet', 'skip'),
       when_exhausted => coalesce(v_step ->> 'whenExhausted', 'fail'));
   end loop;
+  -- An addition to pgflow's shapes: signal steps (options.signal, options.signalTimeout).
+  perform pgflow._sync_step_signals(p_flow_slug, p_shape);
 end;
 $$;

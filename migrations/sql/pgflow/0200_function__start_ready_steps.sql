@@ -1,6 +1,9 @@
 -- Starts every ready step (created, no remaining dependency, at least one task) of the given runs:
 -- one task row per task, and one queue message per task sent in one batch per flow and start delay.
 -- A map task's element is stored on its row so that claiming it never re-reads the whole array.
+-- A signal step (steps.signal_name) whose signal the run has not received yet gets its task row
+-- without a message: it waits (step:waiting) until send_signal sends one; with the signal already
+-- received, its message goes out now (step:signalled).
 create function pgflow._start_ready_steps(p_run_ids uuid[])
 returns int
 language plpgsql
@@ -24,6 +27,11 @@ begin
     return 0;
   end if;
   perform pgflow._emit_step_events('step:started', v_started);
+  if exists (select 1 from unnest(v_started) s
+               join pgflow.steps step on step.flow_slug = s.flow_slug and step.step_slug = s.step_slug
+              where step.signal_name is not null) then
+    perform pgflow._start_signal_steps(v_started);
+  end if;
 
   for v_batch in
     select distinct s.flow_slug, coalesce(step.opt_start_delay, 0) as delay
@@ -52,6 +60,8 @@ begin
                    end) with ordinality as element(value, position)
         ) task
        where s.flow_slug = v_batch.flow_slug and coalesce(step.opt_start_delay, 0) = v_batch.delay
+         and (step.signal_name is null
+              or exists (select 1 from pgflow.signals g where g.run_id = s.run_id and g.signal_name = step.signal_name))
     ),
     sent as (
       -- send_batch returns the ids in ascending order, the order of the messages in the array.

@@ -1,7 +1,8 @@
 -- Starts the tasks behind the given messages, for a registered worker (start_tasks' core). Beyond
 -- start_tasks' record it returns the attempt number and the effective timeout, and it leaves
 -- flow_input null for the runs in p_known_run_ids and for all but the first task of a run in the
--- batch: a big run input crosses the wire once per worker, not once per task.
+-- batch: a big run input crosses the wire once per worker, not once per task. A signal step's input
+-- is {"payload": <the signal's payload>, "deps": <its dependencies' outputs>}.
 create function pgflow._start_tasks(
   p_flow_slug text, p_msg_ids bigint[], p_worker_id uuid, p_known_run_ids uuid[] default null,
   p_read_vt int default null
@@ -69,12 +70,11 @@ begin
   return query
   select p_flow_slug, t.run_id, t.step_slug,
          case when step.step_type = 'map' then t.input
-              else coalesce((select jsonb_object_agg(dep.dep_slug, dep_state.output)
-                               from pgflow.deps dep
-                               join pgflow.step_states dep_state
-                                 on dep_state.run_id = t.run_id and dep_state.step_slug = dep.dep_slug
-                              where dep.flow_slug = p_flow_slug and dep.step_slug = t.step_slug
-                                and dep_state.status = 'completed'), '{}'::jsonb)
+              when step.signal_name is null then deps.outputs
+              -- A signal step: the signal's payload, and its dependencies' outputs beside it.
+              else jsonb_build_object('payload', (select g.payload from pgflow.signals g
+                                                   where g.run_id = t.run_id and g.signal_name = step.signal_name),
+                                      'deps', deps.outputs)
          end,
          t.message_id, t.task_index,
          case when p_known_run_ids is null then (select r.input from pgflow.runs r where r.run_id = t.run_id)
@@ -85,6 +85,13 @@ begin
     from pgflow.step_tasks t
     join pgflow.steps step on step.flow_slug = p_flow_slug and step.step_slug = t.step_slug
     join pgflow.flows flow on flow.flow_slug = p_flow_slug
+    cross join lateral (
+      select coalesce(jsonb_object_agg(dep.dep_slug, dep_state.output), '{}'::jsonb) as outputs
+        from pgflow.deps dep
+        join pgflow.step_states dep_state on dep_state.run_id = t.run_id and dep_state.step_slug = dep.dep_slug
+       where step.step_type <> 'map' and dep.flow_slug = p_flow_slug and dep.step_slug = t.step_slug
+         and dep_state.status = 'completed'
+    ) deps
    where t.ctid = any(v_started)
    order by t.message_id;
 end;

@@ -3,7 +3,8 @@
 -- 'declared_dead'), and any task started longer ago than its step's timeout (else the flow's) + 30
 -- seconds, the worker alive or not. Up to 3 times; the 4th stall fails the task like an exhausted
 -- one, so the run always ends. Rows are taken with skip locked: many workers can sweep at once
--- without doing the same work. Wakes the flows' workers when it requeued something.
+-- without doing the same work. Wakes the flows' workers when it requeued something. Also fails the
+-- signal steps waiting past their signal timeout (_time_out_signal_waits).
 create function pgflow.requeue_stalled_tasks()
 returns int
 language plpgsql
@@ -66,6 +67,8 @@ begin
         true);
     end if;
   end loop;
+  -- Signal steps waiting past their signal timeout fail like exhausted tasks (the same sweep).
+  perform pgflow._time_out_signal_waits();
   if v_requeued > 0 and pgflow._notifications_allowed() then
     perform pg_notify('pgflow:work', f) from (select distinct unnest(v_flows) as f) flows;
   end if;

@@ -18,6 +18,7 @@ declare
   v_resume text[];
   v_fresh text[];
   v_resumed pgflow.step_states[];
+  v_waiting jsonb[];
   v_queue record;
   v_tasks int := 0;
 begin
@@ -119,13 +120,31 @@ begin
    where s.run_id = v_run.run_id and s.step_slug = any(v_fresh)
      and step.flow_slug = s.flow_slug and step.step_slug = s.step_slug;
 
-  -- In place: the tasks that did not complete get a new message and a fresh attempt count.
+  -- In place: the tasks that did not complete get a new message and a fresh attempt count; a signal
+  -- step's task whose signal the run has not received waits for it again, without a message.
   if v_resume is not null then
+    with waiting as (
+      update pgflow.step_tasks t
+         set status = 'queued', message_id = null, attempts_count = 0, requeued_count = 0,
+             error_message = null, output = null, queued_at = now(), started_at = null, failed_at = null,
+             cancelled_at = null, last_requeued_at = null, permanently_stalled_at = null
+        from pgflow.steps step
+       where t.run_id = v_run.run_id and t.step_slug = any(v_resume) and t.status <> 'completed'
+         and step.flow_slug = t.flow_slug and step.step_slug = t.step_slug and step.signal_name is not null
+         and not exists (select 1 from pgflow.signals g where g.run_id = t.run_id and g.signal_name = step.signal_name)
+      returning t.step_slug, step.signal_name
+    )
+    select array_agg(jsonb_build_object('event_type', 'step:waiting', 'flow_slug', v_run.flow_slug,
+                                        'step_slug', w.step_slug, 'status', 'started', 'signal_name', w.signal_name))
+      into v_waiting
+      from waiting w;
+
     with pending as materialized (
       select t.ctid as tid, t.step_slug, t.task_index,
              row_number() over (order by t.step_slug, t.task_index) as position
         from pgflow.step_tasks t
        where t.run_id = v_run.run_id and t.step_slug = any(v_resume) and t.status <> 'completed'
+         and t.message_id is not null
     ),
     sent as (
       -- send_batch returns the ids in ascending order, the order of the messages in the array.
@@ -174,6 +193,9 @@ begin
                                   jsonb_strip_nulls(jsonb_build_object('from_step', retry_run.from_step)));
   if v_resumed is not null then
     perform pgflow._emit_step_events('step:started', v_resumed);
+  end if;
+  if v_waiting is not null then
+    perform pgflow._emit_events(array_fill(v_run.run_id, array[cardinality(v_waiting)]), v_waiting);
   end if;
   if v_tasks > 0 and pgflow._notifications_allowed() then
     perform pg_notify('pgflow:work', v_run.flow_slug);

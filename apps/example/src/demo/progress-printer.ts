@@ -54,6 +54,10 @@ function describe(event: RunEvent): string | undefined {
       return `${step} skipped (${event.skip_reason})`;
     case 'step:cancelled':
       return `${step} cancelled`;
+    case 'step:waiting':
+      return `${step} waits for signal '${event.signal_name}'`;
+    case 'step:signalled':
+      return `${step} received signal '${event.signal_name}'`;
     case 'run:deleted':
       return `run ${event.run_id} deleted with its flow`;
     case 'run:cancelled':

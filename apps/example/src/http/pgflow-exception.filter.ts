@@ -11,7 +11,15 @@ import {
 } from 'nestjs-pgflow';
 
 /** The FlowClient options that come from a request (GET /runs, POST /runs/:id/cancel|retry). */
-const REQUEST_OPTIONS: ReadonlySet<string> = new Set(['cursor', 'limit', 'status', 'reason', 'fromStep']);
+const REQUEST_OPTIONS: ReadonlySet<string> = new Set([
+  'cursor',
+  'limit',
+  'status',
+  'reason',
+  'fromStep',
+  'signalName',
+  'payload',
+]);
 
 /** What the API answers for an error: Nest's usual shape, plus the library's error code. */
 interface ErrorBody {
@@ -24,7 +32,7 @@ interface ErrorBody {
 /**
  * Turns the library's errors into HTTP answers, by their stable `code` (never their message): a bad
  * request (unknown flow, an input the flow cannot take, a malformed run id) is a 400, an unknown run
- * or schedule a 404; a run that cannot be retried is a 409; waiting for a run's result, a failed or cancelled run is a 409, one still running a 504, and a shutdown
+ * or schedule a 404; a run that cannot be retried and a refused signal are a 409; waiting for a run's result, a failed or cancelled run is a 409, one still running a 504, and a shutdown
  * a 503 (the load balancer retries elsewhere). Anything else the library throws is a server error,
  * logged with its stack.
  */
@@ -92,6 +100,7 @@ export class PgflowExceptionFilter implements ExceptionFilter<PgflowError> {
       case PgflowErrorCode.RunFailed:
       case PgflowErrorCode.RunCancelled:
       case PgflowErrorCode.RunNotRetryable:
+      case PgflowErrorCode.SignalRefused:
         return answer(HttpStatus.CONFLICT, 'Conflict', error.message);
       case PgflowErrorCode.WaitTimeout:
         return answer(

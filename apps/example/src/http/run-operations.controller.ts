@@ -5,10 +5,11 @@ import {
   type FlowPauseState,
   type RunPage,
   type RunStatusValue,
+  type SignalResult,
 } from 'nestjs-pgflow';
 
 /**
- * Operating runs: list them, cancel or retry one, pause or resume a flow. Each endpoint is one
+ * Operating runs: list them, cancel or retry one, signal one, pause or resume a flow. Each endpoint is one
  * FlowClient call; its refusals (a bad cursor, an unknown run or flow, a run that cannot be retried)
  * become HTTP errors in PgflowExceptionFilter.
  */
@@ -47,6 +48,17 @@ export class RunOperationsController {
     const fromStep = optionalString(body, 'fromStep');
     const run = await this.flows.retry(id, fromStep === undefined ? {} : { fromStep });
     return { runId: run.runId };
+  }
+
+  /**
+   * `POST /runs/:id/signals/:name` with the payload as the JSON body → `{ runId, signalName, stepSlug,
+   * delivered }`: delivers a signal to the run's step waiting for it (e.g. the approve_links flow's
+   * `approval`). A second signal of the name, an ended run or an unknown name is a 409.
+   */
+  @Post('runs/:id/signals/:name')
+  @HttpCode(200)
+  signal(@Param('id') id: string, @Param('name') name: string, @Body() payload: unknown): Promise<SignalResult> {
+    return this.flows.signal(id, name, payload ?? null);
   }
 
   /** `POST /flows/:slug/pause` → no worker starts a task of the flow until it is resumed. */

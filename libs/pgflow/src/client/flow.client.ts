@@ -34,6 +34,7 @@ import { type ReplayState, RunEventStream } from './run-event-stream.ts';
 import { RunHandle, type RunWatcher } from './run-handle.ts';
 import { listRuns } from './run-listing.ts';
 import { type SnapshotRow, toRunSnapshot } from './run-rows.ts';
+import { type SignalResult, sendSignal } from './run-signals.ts';
 import {
   assertDistinctRunIds,
   assertIdempotencyKey,
@@ -242,6 +243,17 @@ export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutd
     options: RetryRunOptions = {},
   ): Promise<RunHandle<TOutput, TInput>> {
     return this.control.retry(runId, options) as Promise<RunHandle<TOutput, TInput>>;
+  }
+
+  /**
+   * Delivers signal `signalName` with `payload` (JSON) to a run: the step declared with
+   * `@Step({ signal: signalName })` runs with the payload as its input. Sent before that step is
+   * ready, it is kept and delivered when the step starts. Throws SignalRefusedError (the run ended,
+   * no step waits for that name, the run already received it, or the step ended without it) or
+   * RunNotFoundError; nothing changes then.
+   */
+  signal(runId: string, signalName: string, payload?: unknown): Promise<SignalResult> {
+    return sendSignal(this.router, runId, signalName, payload);
   }
 
   /** Pauses a flow: no worker anywhere starts a task of it until resumeFlow(); starts still queue up. */

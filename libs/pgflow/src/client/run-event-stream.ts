@@ -28,6 +28,8 @@ export interface ReplayState {
     readonly failedAt: Date | null;
     readonly skippedAt: Date | null;
     readonly cancelledAt?: Date | null;
+    /** A signal step waiting for its signal: the signal's name. */
+    readonly waitingForSignal?: string | null;
   }>;
   /** Tasks that failed at least one attempt: status, attempts made, the last error. */
   readonly retriedTasks: ReadonlyArray<{
@@ -150,6 +152,14 @@ function replayedEvents(runId: string, state: ReplayState): RunEvent[] {
   for (const step of state.steps) {
     const base = { step_slug: step.stepSlug };
     push(step.startedAt, { ...base, event_type: 'step:started', status: 'started' });
+    if (step.waitingForSignal != null) {
+      push(step.startedAt, {
+        ...base,
+        event_type: 'step:waiting',
+        status: 'started',
+        signal_name: step.waitingForSignal,
+      });
+    }
     for (const task of state.retriedTasks.filter((t) => t.stepSlug === step.stepSlug)) {
       // A queued task's attempts all failed; otherwise its last attempt is running or ended the task.
       const failedAttempts = task.status === 'queued' ? task.attemptsCount : task.attemptsCount - 1;

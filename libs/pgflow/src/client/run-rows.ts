@@ -37,6 +37,7 @@ export interface SnapshotRow extends RunRow {
     readonly failed_at: string | null;
     readonly skipped_at: string | null;
     readonly cancelled_at?: string | null;
+    readonly waiting_for_signal?: string | null;
   }>;
   readonly tasks: ReadonlyArray<{
     readonly step_slug: string;
@@ -83,6 +84,7 @@ export function toRunSnapshot(row: SnapshotRow): RunSnapshot {
         failedAt: toDate(step.failed_at),
         skippedAt: toDate(step.skipped_at),
         cancelledAt: toDate(step.cancelled_at ?? null),
+        waitingForSignal: step.waiting_for_signal ?? null,
         tasks: tasksByStep.get(step.step_slug) ?? [],
       }),
     ),

@@ -63,6 +63,8 @@ export interface StepSnapshot {
   readonly failedAt: Date | null;
   readonly skippedAt: Date | null;
   readonly cancelledAt: Date | null;
+  /** A signal step waiting for its signal: the signal's name (`FlowClient.signal()` delivers it); else null. */
+  readonly waitingForSignal: string | null;
   readonly tasks: readonly TaskSnapshot[];
 }
 
@@ -101,6 +103,10 @@ export type RunEventType =
   | 'step:failed'
   | 'step:skipped'
   | 'step:cancelled'
+  /** A signal step started and waits for its signal (`signal_name`). */
+  | 'step:waiting'
+  /** A signal step received its signal (`signal_name`): its task is queued with the payload. */
+  | 'step:signalled'
   | 'task:retrying'
   /** A task of a step with delayUntil went to sleep until `sleep_until` (durable sleep). */
   | 'task:sleeping';
@@ -124,6 +130,8 @@ export interface RunEvent {
   readonly retry_at?: string;
   /** task:sleeping: when the task wakes (ISO 8601). */
   readonly sleep_until?: string;
+  /** step:waiting and step:signalled: the signal's name. */
+  readonly signal_name?: string;
   /** run:cancelled: the reason given to cancel(); run:retried: the step it re-ran from. */
   readonly reason?: string;
   readonly from_step?: string;

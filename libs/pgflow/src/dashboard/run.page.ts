@@ -66,7 +66,11 @@ function stepRow(step: StepSnapshot): SafeHtml {
   const error = step.errorMessage ?? step.tasks.findLast((task) => task.errorMessage !== null)?.errorMessage ?? null;
   return html`<tr data-step="${step.stepSlug}" data-status="${step.status}">
     <td>${step.stepSlug}</td>
-    <td>${statusBadge(step.status)}${step.skipReason === null ? null : html` (${step.skipReason})`}</td>
+    <td>${statusBadge(step.status)}${step.skipReason === null ? null : html` (${step.skipReason})`}${
+      step.waitingForSignal === null
+        ? null
+        : html` <span class="step-waiting">waiting for signal '${step.waitingForSignal}'</span>`
+    }</td>
     <td class="number">${step.tasks.length > 1 ? `${attempts} (${step.tasks.length} tasks)` : attempts}</td>
     <td class="number">${durationText(step.startedAt, ended)}</td>
     <td><pre class="step-error">${error ?? ''}</pre></td>

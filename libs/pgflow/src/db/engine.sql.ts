@@ -56,6 +56,8 @@ export const sql = {
   cancelRun: 'select pgflow.cancel_run($1::pg_catalog.uuid, $2) as result',
 
   retryRun: 'select run_id, flow_slug from pgflow.retry_run($1::pg_catalog.uuid, $2)',
+  /** Delivers signal $2 with payload $3 (jsonb text) to run $1 (pgflow.send_signal). */
+  sendSignal: 'select pgflow.send_signal($1::pg_catalog.uuid, $2, $3::pg_catalog.jsonb) as result',
 
   pauseFlow: 'select pgflow.pause_flow($1) as result',
 
@@ -250,7 +252,14 @@ export const sql = {
                                   'error_message', s.error_message, 'skip_reason', s.skip_reason,
                                   'started_at', s.started_at, 'completed_at', s.completed_at,
                                   'failed_at', s.failed_at, 'skipped_at', s.skipped_at,
-                                  'cancelled_at', s.cancelled_at) order by st.step_index)
+                                  'cancelled_at', s.cancelled_at,
+                                  'waiting_for_signal', case when s.status operator(pg_catalog.=) 'started'
+                                    and exists (select from pgflow.step_tasks w
+                                                 where w.run_id operator(pg_catalog.=) s.run_id
+                                                   and w.step_slug operator(pg_catalog.=) s.step_slug
+                                                   and w.status operator(pg_catalog.=) 'queued'
+                                                   and w.message_id is null) then st.signal_name end)
+                                  order by st.step_index)
                                    from pgflow.step_states s
                                    join pgflow.steps st on st.flow_slug operator(pg_catalog.=) s.flow_slug
                                                        and st.step_slug operator(pg_catalog.=) s.step_slug

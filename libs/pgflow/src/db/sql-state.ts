@@ -30,6 +30,14 @@ export const EngineSqlState = {
   ScheduleNameTaken: 'PF021',
   /** sync_schedules / fire_schedule: a schedule declaration or argument the engine refuses. */
   InvalidSchedule: 'PF022',
+  /** send_signal to a run that has ended. */
+  SignalRunEnded: 'PF040',
+  /** send_signal of a name no step of the run's flow waits for. */
+  SignalUnknown: 'PF041',
+  /** send_signal of a name the run already received. */
+  SignalDuplicate: 'PF042',
+  /** send_signal to a run whose signal step ended without it (skipped, timed out). */
+  SignalStepEnded: 'PF043',
 } as const;
 
 /** The SQLSTATE of an error from pg or from TypeORM (which wraps pg's error as driverError). */

@@ -32,6 +32,7 @@ export function buildFlowDefinition(metadata: FlowClassMetadata, instance: objec
     problems.add('NO_STEPS', 'the flow has no steps. Decorate at least one instance method with @Step().');
   }
   checkDuplicateSlugs(drafts, problems);
+  checkDuplicateSignals(drafts, problems);
   checkDependencies(drafts, problems);
   const hasRootMap = drafts.some((draft) => draft.stepType === 'map' && draft.dependsOn?.length === 0);
   const schedules = readSchedules(metadata, flow.slug, hasRootMap, problems);
@@ -44,6 +45,23 @@ export function buildFlowDefinition(metadata: FlowClassMetadata, instance: objec
     instance,
     schedules,
   );
+}
+
+/** A signal name says which step a signal is for: one step per name. */
+function checkDuplicateSignals(drafts: readonly StepDraft[], problems: ProblemList): void {
+  const byName = new Map<string, string[]>();
+  for (const draft of drafts) {
+    if (draft.signal === null) continue;
+    byName.set(draft.signal.name, [...(byName.get(draft.signal.name) ?? []), draft.methodName]);
+  }
+  for (const [name, methods] of byName) {
+    if (methods.length < 2) continue;
+    problems.add(
+      'INVALID_OPTION',
+      `steps ${methods.join(' and ')} both wait for signal '${name}'; a signal name says which step a signal is ` +
+        'for. Give each signal step its own name.',
+    );
+  }
 }
 
 function assemble(
@@ -75,6 +93,7 @@ function assemble(
       whenUnmet: draft.whenUnmet,
       whenExhausted: draft.whenExhausted,
       delayUntil: draft.delayUntil,
+      signal: draft.signal === null ? null : Object.freeze({ ...draft.signal }),
       handler: methodHandler(instance, draft.methodName, className),
     };
     return Object.freeze(step);

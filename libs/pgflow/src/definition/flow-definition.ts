@@ -24,6 +24,14 @@ export interface EffectiveStepOptions {
  */
 export type StepHandler = (input: unknown, context: StepContext) => unknown;
 
+/** A signal step's signal (`@Step({ signal, timeout })`). */
+export interface StepSignal {
+  /** The name `FlowClient.signal()` delivers it by; unique among the flow's steps. */
+  readonly name: string;
+  /** Seconds the step may wait for it before failing like an exhausted task; null: no limit. */
+  readonly timeout: number | null;
+}
+
 /** One validated step of a {@link FlowDefinition}. */
 export interface StepDefinition {
   readonly slug: string;
@@ -46,6 +54,8 @@ export interface StepDefinition {
   readonly whenExhausted: WhenExhausted;
   /** `delayUntil` (durable sleep): the task's wake time from its input, or null. */
   readonly delayUntil: ((input: unknown) => unknown) | null;
+  /** A signal step's signal: its handler gets the signal's payload as input; null for other steps. */
+  readonly signal: StepSignal | null;
   readonly handler: StepHandler;
 }
 

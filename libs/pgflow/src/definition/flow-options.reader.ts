@@ -8,7 +8,7 @@ import { NotJsonError } from '../errors/not-json.error.ts';
 import type { JsonObject } from '../json/json-value.ts';
 import { toJsonValue } from '../json/to-json-value.ts';
 import type { FlowRetryOptions, StepType, WhenExhausted, WhenUnmet } from '../types/step-options.ts';
-import type { StepOptionValues } from './flow-definition.ts';
+import type { StepOptionValues, StepSignal } from './flow-definition.ts';
 import { type NumericOptionName, numericOptionProblem, unknownKeyProblems } from './option-rules.ts';
 import { type ProblemList, quoteList } from './problem-list.ts';
 import { slugProblem, toSlug } from './slug.ts';
@@ -27,6 +27,7 @@ const STEP_OPTION_KEYS = [
   'whenUnmet',
   'whenExhausted',
   'delayUntil',
+  'signal',
 ];
 const RETRY_OPTIONS: readonly NumericOptionName[] = ['maxAttempts', 'baseDelay', 'timeout'];
 const STEP_NUMERIC_OPTIONS: readonly NumericOptionName[] = [...RETRY_OPTIONS, 'startDelay'];
@@ -45,6 +46,7 @@ export interface StepDraft {
   readonly whenUnmet: WhenUnmet;
   readonly whenExhausted: WhenExhausted;
   readonly delayUntil: ((input: unknown) => unknown) | null;
+  readonly signal: StepSignal | null;
 }
 
 /** The flow's slug (undefined when invalid), alias (null when none or invalid) and retry options. */
@@ -121,6 +123,7 @@ export function readStep(step: StepMethodMetadata, problems: ProblemList): StepD
     whenUnmet: 'skip',
     whenExhausted: 'fail',
     delayUntil: null,
+    signal: null,
   };
   if (!isPlainObject(raw)) {
     problems.add(
@@ -134,19 +137,54 @@ export function readStep(step: StepMethodMetadata, problems: ProblemList): StepD
     problems.add('UNKNOWN_OPTION', `@Step(): ${text}.`, methodName);
   const requiredInputPattern = readPattern(raw, 'if', methodName, problems);
   const forbiddenInputPattern = readPattern(raw, 'ifNot', methodName, problems);
+  const stepType = readMap(raw.map, methodName, problems);
+  const { timeout, ...options } = readNumericOptions(raw, STEP_NUMERIC_OPTIONS, '@Step', problems, methodName);
+  const signal = readSignal(raw.signal, stepType, timeout, methodName, problems);
   return {
     methodName,
     slug: readStepSlug(raw.slug, methodName, problems),
     dependsOn: readDependsOn(raw.dependsOn, methodName, problems),
-    stepType: readMap(raw.map, methodName, problems),
-    options: readNumericOptions(raw, STEP_NUMERIC_OPTIONS, '@Step', problems, methodName),
+    stepType,
+    // A signal step's timeout is how long it waits for its signal; its handler gets the flow's.
+    options: signal !== null || timeout === undefined ? options : { ...options, timeout },
     requiredInputPattern,
     forbiddenInputPattern,
     // An invalid pattern is reported as such; whenUnmet then still has a condition, so no second problem.
     whenUnmet: readWhenUnmet(raw, raw.if !== undefined || raw.ifNot !== undefined, methodName, problems),
     whenExhausted: readChoice(raw.whenExhausted, 'whenExhausted', WHEN_EXHAUSTED, methodName, problems) ?? 'fail',
     delayUntil: readDelayUntil(raw.delayUntil, methodName, problems),
+    signal,
   };
+}
+
+/** The `signal` option (with `timeout`, how long the step may wait for it), or null. */
+function readSignal(
+  value: unknown,
+  stepType: StepType,
+  timeout: number | undefined,
+  methodName: string,
+  problems: ProblemList,
+): StepSignal | null {
+  if (value === undefined) return null;
+  const problem = slugProblem(value, 'step');
+  if (problem !== undefined) {
+    problems.add(
+      'INVALID_OPTION',
+      `@Step({ signal }) ${problem}; a signal name follows the step slug rules, like 'approval'.`,
+      methodName,
+    );
+    return null;
+  }
+  if (stepType === 'map') {
+    problems.add(
+      'INVALID_OPTION',
+      `@Step({ signal: '${value}', map: true }): a signal step is a single step (one signal per run). Wait for ` +
+        'the signal in a single step and map over its output in a step that depends on it.',
+      methodName,
+    );
+    return null;
+  }
+  return { name: value as string, timeout: timeout ?? null };
 }
 
 function readDelayUntil(

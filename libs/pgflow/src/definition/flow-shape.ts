@@ -17,9 +17,14 @@ export interface FlowShapeOptions extends RetryShapeOptions {
   readonly alias?: string;
 }
 
-/** Step options used when the step is created; not compared. */
+/**
+ * Step options used when the step is created; not compared. `signal` and `signalTimeout` are
+ * additions to pgflow's shapes (pgflow._sync_step_signals): present only on a signal step.
+ */
 export interface StepShapeOptions extends RetryShapeOptions {
   readonly startDelay?: number;
+  readonly signal?: string;
+  readonly signalTimeout?: number;
 }
 
 /**
@@ -74,7 +79,11 @@ function toStepShape(step: StepDefinition): StepShape {
     requiredInputPattern: toShapePattern(step.requiredInputPattern),
     forbiddenInputPattern: toShapePattern(step.forbiddenInputPattern),
   };
-  const options = setOptions(step.options);
+  const options = setOptions<StepShapeOptions>({
+    ...step.options,
+    signal: step.signal?.name,
+    signalTimeout: step.signal?.timeout ?? undefined,
+  });
   return options === undefined ? shape : { ...shape, options };
 }
 

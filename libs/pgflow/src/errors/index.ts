@@ -21,5 +21,6 @@ export { RunFailedError } from './run-failed.error.ts';
 export { RunNotFoundError } from './run-not-found.error.ts';
 export { RunNotRetryableError } from './run-not-retryable.error.ts';
 export { ScheduleNotFoundError } from './schedule-not-found.error.ts';
+export { type SignalRefusal, SignalRefusedError } from './signal-refused.error.ts';
 export { TaskTimeoutError, type TimedOutTask } from './task-timeout.error.ts';
 export { WaitTimeoutError } from './wait-timeout.error.ts';

@@ -23,6 +23,7 @@ export const PgflowErrorCode = {
   NonRetryable: 'PGFLOW_NON_RETRYABLE',
   RunNotRetryable: 'PGFLOW_RUN_NOT_RETRYABLE',
   ScheduleNotFound: 'PGFLOW_SCHEDULE_NOT_FOUND',
+  SignalRefused: 'PGFLOW_SIGNAL_REFUSED',
 } as const;
 
 export type PgflowErrorCode = (typeof PgflowErrorCode)[keyof typeof PgflowErrorCode];

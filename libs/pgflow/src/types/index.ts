@@ -9,7 +9,7 @@ export type {
   StepKey,
   StepOutput,
 } from './flow-types.ts';
-export type { MapStepContext, StepContext } from './step-context.ts';
+export type { MapStepContext, SignalStepContext, StepContext } from './step-context.ts';
 export type {
   FlowOptions,
   FlowRetryOptions,

@@ -31,3 +31,15 @@ export interface StepContext<TFlowInput = unknown> {
 export interface MapStepContext<TFlowInput = unknown> extends StepContext<TFlowInput> {
   readonly kind: 'map';
 }
+
+/**
+ * The context of a signal step's handler (`@Step({ signal })`), whose input is the signal's payload:
+ * the step's dependencies' outputs are here, in `deps`. Type them with the helper types, e.g.
+ * `ctx: SignalStepContext<StepInput<OrderFlow, 'prepare'>>`.
+ */
+export interface SignalStepContext<TDeps = Readonly<Record<string, unknown>>, TFlowInput = unknown>
+  extends StepContext<TFlowInput> {
+  readonly kind: 'single';
+  /** The dependencies' outputs, by step slug (`{}` for a step without dependencies). */
+  readonly deps: TDeps;
+}

@@ -60,6 +60,16 @@ export interface StepOptions extends FlowRetryOptions {
   // biome-ignore lint/suspicious/noExplicitAny: the input's type is the handler's, which the options cannot name
   readonly delayUntil?: (input: any) => Date;
   /**
+   * A signal step: when it becomes ready it waits, holding no worker slot, across restarts, until
+   * `FlowClient.signal(runId, name, payload)` (or `pgflow.send_signal`) delivers the signal of this
+   * name; then the method runs with the payload as its input (its dependencies' outputs are in
+   * `ctx.deps`: declare the context as `SignalStepContext`) and its return value is the step's output. A signal sent before the step is
+   * ready is kept. On a signal step, `timeout` is how many seconds it may wait for its signal
+   * before failing like an exhausted task (`whenExhausted` applies); its handler gets the flow's
+   * timeout. One step per signal name in a flow; not on a map step.
+   */
+  readonly signal?: string;
+  /**
    * Run the step only if its condition input contains this JSON pattern (PostgreSQL `@>`). The
    * condition input is the flow input for a root step, else the object of dependency outputs.
    */

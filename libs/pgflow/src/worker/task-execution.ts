@@ -26,10 +26,18 @@ export interface ClaimedTask {
 
 /**
  * What a step's handler gets as input: a root single step the flow input; a dependent one the
- * object of its dependencies' outputs; a map step its element (the engine prepares the last two).
+ * object of its dependencies' outputs; a map step its element; a signal step the signal's payload
+ * (the engine prepares the last three).
  */
 export function handlerInput(step: StepDefinition, task: ClaimedTask, flowInput: unknown): unknown {
+  if (step.signal !== null) return signalTaskInput(task).payload;
   return step.stepType === 'single' && step.dependsOn.length === 0 ? flowInput : task.input;
+}
+
+/** A signal step's task input as the engine prepares it: the signal's payload and the dependencies' outputs. */
+function signalTaskInput(task: ClaimedTask): { payload: unknown; deps: Record<string, unknown> } {
+  const input = task.input as { payload?: unknown; deps?: Record<string, unknown> } | null;
+  return { payload: input?.payload ?? null, deps: input?.deps ?? {} };
 }
 
 /**
@@ -61,7 +69,7 @@ export class TaskExecution {
     this.outcome = new Promise((resolve) => {
       this.settle = resolve;
     });
-    const context: StepContext = {
+    const context: StepContext & { deps?: unknown } = {
       runId: task.run_id,
       flowSlug,
       stepSlug: task.step_slug,
@@ -70,6 +78,7 @@ export class TaskExecution {
       flowInput,
       signal: this.controller.signal,
       kind: step.stepType,
+      ...(step.signal === null ? {} : { deps: signalTaskInput(task).deps }),
     };
     const input = handlerInput(step, task, flowInput);
 
