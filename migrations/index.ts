@@ -20,6 +20,7 @@ import { DurableSleep1796458312108 } from './1796458312108-durable-sleep.ts';
 import { Schedules1796458353392 } from './1796458353392-schedules.ts';
 import { Retention1796461623825 } from './1796461623825-retention.ts';
 import { Tracing1796461963906 } from './1796461963906-tracing.ts';
+import { Signals1796472820082 } from './1796472820082-signals.ts';
 
 export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   QueueLayer1764150000000,
@@ -39,4 +40,5 @@ export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   Schedules1796458353392,
   Retention1796461623825,
   Tracing1796461963906,
+  Signals1796472820082,
 ];
