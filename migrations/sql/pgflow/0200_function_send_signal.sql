@@ -7,13 +7,12 @@
 -- (PF011). The run is locked first, as every completion locks it: a step that becomes ready at this
 -- moment either sees the stored signal or is seen waiting here.
 --
--- Security definer: an API process that may start runs but not touch tasks (docs/SECURITY.md) can
--- deliver signals (a webhook, an approval form), and only through this function's checks.
+-- An API process's role (docs/SECURITY.md) may call it: it inserts the signal and sets the waiting
+-- task's message, and sends it with send_batch, as starting a run does.
 create function pgflow.send_signal(run_id uuid, signal_name text, payload jsonb default null)
 returns jsonb
 language plpgsql
 volatile
-security definer
 set search_path to ''
 as $$
 declare
@@ -83,8 +82,9 @@ begin
   end if;
 
   select m into v_message_id
-    from pgmq.send(v_run.flow_slug, jsonb_build_object('flow_slug', v_run.flow_slug, 'run_id', v_run.run_id,
-                                                       'step_slug', v_step.step_slug, 'task_index', 0), 0) m;
+    from pgmq.send_batch(v_run.flow_slug,
+                         array[jsonb_build_object('flow_slug', v_run.flow_slug, 'run_id', v_run.run_id,
+                                                  'step_slug', v_step.step_slug, 'task_index', 0)], 0) m;
   update pgflow.step_tasks t set message_id = v_message_id
    where t.run_id = v_run.run_id and t.step_slug = v_step.step_slug and t.task_index = 0;
   update pgflow.signals g set delivered_at = now()
