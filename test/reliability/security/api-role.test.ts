@@ -27,6 +27,15 @@ class ApiFlow {
   }
 }
 
+/** A run that waits for an approval, delivered by the API process (a signal step starts with the run). */
+@Flow({ slug: 'rel_api_signal' })
+class ApiSignalFlow {
+  @Step({ signal: 'approval' })
+  approve(payload: { by: string }) {
+    return `approved by ${payload.by}`;
+  }
+}
+
 const WORKER_ID = '00000000-0000-4000-8000-00000000a11e';
 /** The run whose task the owner's worker started (see the refusals' beforeAll). */
 const STARTED_RUN = "(select run_id from pgflow.step_tasks where status = 'started' limit 1)";
@@ -48,15 +57,15 @@ beforeAll(async () => {
   await db.query(documentedGrants(api.name));
   // The flow is compiled by a deployment that owns the schema (here the test's superuser).
   const deployment = new TestApps();
-  await deployment.start({ url: db.url, providers: [ApiFlow], pgflow: { worker: { enabled: false } } });
+  await deployment.start({ url: db.url, providers: [ApiFlow, ApiSignalFlow], pgflow: { worker: { enabled: false } } });
   await deployment.closeAll();
 });
 
 async function startApps() {
-  const worker = await apps.start({ url: db.url, providers: [ApiFlow] });
+  const worker = await apps.start({ url: db.url, providers: [ApiFlow, ApiSignalFlow] });
   const apiOnly = await apps.start({
     url: api.url,
-    providers: [ApiFlow],
+    providers: [ApiFlow, ApiSignalFlow],
     pgflow: { worker: { enabled: false }, compilation: false },
   });
   return { worker, apiOnly };
@@ -81,6 +90,16 @@ describe('the API role can', () => {
       [api.name],
     );
     expect(me).toEqual({ usename: api.name });
+  });
+
+  it('starts a run whose first step waits for a signal, and delivers the signal (FlowClient.signal)', async () => {
+    const { apiOnly } = await startApps();
+    const run = await apiOnly.client.start(ApiSignalFlow, {});
+    await expect(apiOnly.client.signal(run.runId, 'approval', { by: 'ana' })).resolves.toMatchObject({ delivered: true });
+    expect((await run.wait({ timeoutMs: 10_000 })).output).toEqual({ approve: 'approved by ana' });
+    await expect(apiOnly.client.signal(run.runId, 'approval', { by: 'bob' })).rejects.toMatchObject({
+      name: 'SignalRefusedError',
+    });
   });
 
   it('lists the schedules (FlowClient.listSchedules reads pgflow.schedules)', async () => {
