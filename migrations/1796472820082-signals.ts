@@ -19,8 +19,7 @@ const upBefore: readonly string[] = [
   `create unique index steps_signal_name_idx on pgflow.steps (flow_slug, signal_name) where signal_name is not null
 `,
   `alter table pgflow.step_tasks
-  add constraint step_tasks_no_message_only_when_waiting
-    check (message_id is not null or status in ('queued', 'failed', 'cancelled'))
+  add constraint step_tasks_started_has_message check (message_id is not null or status <> 'started')
 `,
   `create index step_tasks_waiting_idx on pgflow.step_tasks (queued_at) where status = 'queued' and message_id is null
 `,
@@ -49,7 +48,7 @@ const downAfter: readonly string[] = [
 `,
   `drop index pgflow.step_tasks_waiting_idx
 `,
-  `alter table pgflow.step_tasks drop constraint step_tasks_no_message_only_when_waiting
+  `alter table pgflow.step_tasks drop constraint step_tasks_started_has_message
 `,
   `drop index pgflow.steps_signal_name_idx
 `,

@@ -48,11 +48,11 @@ describe('GET /flows', () => {
     expect(status).toBe(200);
     expect(body.flows.map((flow) => flow.slug)).toEqual([
       'analyze_website',
-      'approve_links',
       'check_links',
       'recheck_links',
+      'approve_links',
     ]);
-    expect(body.flows.map((flow) => (flow as { alias?: unknown }).alias)).toEqual([null, null, 'links', null]);
+    expect(body.flows.map((flow) => (flow as { alias?: unknown }).alias)).toEqual([null, 'links', null, null]);
     const [analyze] = body.flows;
     expect(analyze?.steps).toEqual([
       { slug: 'website', dependsOn: [], stepType: 'single', options: expect.objectContaining({ maxAttempts: 1 }) },
@@ -418,7 +418,7 @@ describe('GET /health', () => {
             status: 'up',
             database: 'up',
             worker: { state: 'running', heartbeatAgeSeconds: expect.any(Number), heartbeatIntervalSeconds: 0.25 },
-            queues: { analyze_website: null, check_links: null, recheck_links: null },
+            queues: { analyze_website: null, approve_links: null, check_links: null, recheck_links: null },
             stalledTasks: 0,
           },
         },

@@ -44,8 +44,7 @@ create table pgflow.step_tasks (
   constraint step_tasks_cancelled_at_matches_status check ((status = 'cancelled') = (cancelled_at is not null)),
   constraint step_tasks_cancelled_after_queued check (cancelled_at is null or cancelled_at >= queued_at),
   constraint step_tasks_sleep_until_after_queued check (sleep_until is null or sleep_until >= queued_at),
-  constraint step_tasks_no_message_only_when_waiting
-    check (message_id is not null or status in ('queued', 'failed', 'cancelled'))
+  constraint step_tasks_started_has_message check (message_id is not null or status <> 'started')
 );
 
 -- start_tasks finds tasks by their queue message (message ids are per queue, i.e. per flow). The

@@ -20,6 +20,7 @@ import {
   RunNotFoundError,
   RunNotRetryableError,
   ScheduleNotFoundError,
+  SignalRefusedError,
   TaskTimeoutError,
   WaitTimeoutError,
 } from 'nestjs-pgflow';
@@ -67,6 +68,17 @@ describe('error classes', () => {
       'PGFLOW_RUN_NOT_RETRYABLE',
     ],
     [new ScheduleNotFoundError('nightly', ['weekly']), 'ScheduleNotFoundError', 'PGFLOW_SCHEDULE_NOT_FOUND'],
+    [
+      new SignalRefusedError(
+        '00000000-0000-4000-8000-000000000001',
+        'approval',
+        'duplicate',
+        'Run already received signal.',
+        'Once per run.',
+      ),
+      'SignalRefusedError',
+      'PGFLOW_SIGNAL_REFUSED',
+    ],
   ];
 
   it.each(cases)('%s extends PgflowError and Error, with its name and stable code', (error, name, code) => {

@@ -95,7 +95,9 @@ describe('the API role can', () => {
   it('starts a run whose first step waits for a signal, and delivers the signal (FlowClient.signal)', async () => {
     const { apiOnly } = await startApps();
     const run = await apiOnly.client.start(ApiSignalFlow, {});
-    await expect(apiOnly.client.signal(run.runId, 'approval', { by: 'ana' })).resolves.toMatchObject({ delivered: true });
+    await expect(apiOnly.client.signal(run.runId, 'approval', { by: 'ana' })).resolves.toMatchObject({
+      delivered: true,
+    });
     expect((await run.wait({ timeoutMs: 10_000 })).output).toEqual({ approve: 'approved by ana' });
     await expect(apiOnly.client.signal(run.runId, 'approval', { by: 'bob' })).rejects.toMatchObject({
       name: 'SignalRefusedError',
