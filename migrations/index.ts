@@ -21,6 +21,7 @@ import { Schedules1796458353392 } from './1796458353392-schedules.ts';
 import { Retention1796461623825 } from './1796461623825-retention.ts';
 import { Tracing1796461963906 } from './1796461963906-tracing.ts';
 import { Signals1796472820082 } from './1796472820082-signals.ts';
+import { Subflows1796476274064 } from './1796476274064-subflows.ts';
 
 export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   QueueLayer1764150000000,
@@ -41,4 +42,5 @@ export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   Retention1796461623825,
   Tracing1796461963906,
   Signals1796472820082,
+  Subflows1796476274064,
 ];

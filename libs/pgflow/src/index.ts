@@ -7,7 +7,9 @@ export type { PgmqImplementation } from '../../../migrations/queue-layer/detect.
 export { type QueueLayerSwitch, switchQueueLayer } from '../../../migrations/queue-layer/switch.ts';
 export { FlowClient } from './client/flow.client.ts';
 export type {
+  ChildRunSummary,
   CompletedRun,
+  ParentTaskReference,
   RunEvent,
   RunEventListener,
   RunEventOptions,
@@ -153,5 +155,6 @@ export type {
   WhenUnmet,
 } from './types/index.ts';
 export type { FlowScheduleOptions, ScheduleCatchUp, ScheduleOverlap } from './types/schedule-options.ts';
+export { SubflowInput, subflowInput } from './types/subflow-input.ts';
 export { PgflowWorker } from './worker/pgflow-worker.service.ts';
 export type { WorkerState } from './worker/worker-state.ts';

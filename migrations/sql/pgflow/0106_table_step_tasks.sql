@@ -5,6 +5,9 @@
 -- not compute it again).
 -- A task of a signal step (steps.signal_name) waiting for its signal has no queue message yet:
 -- status queued and message_id null, since queued_at; send_signal sends its message.
+-- child_run_id (subflows): the child run a started task of a subflow step waits for; set only while
+-- the task is started (its attempt ends when the child run ends: _settle_parent_tasks). Such a task
+-- holds no worker; its message stays invisible, and the stalled sweep passes it by.
 create table pgflow.step_tasks (
   flow_slug text not null,
   run_id uuid not null,
@@ -26,6 +29,7 @@ create table pgflow.step_tasks (
   input jsonb,
   cancelled_at timestamptz,
   sleep_until timestamptz,
+  child_run_id uuid,
   primary key (run_id, step_slug, task_index),
   foreign key (run_id, step_slug) references pgflow.step_states (run_id, step_slug),
   constraint step_tasks_status_is_valid check (status in ('queued', 'started', 'completed', 'failed', 'cancelled')),
@@ -44,7 +48,8 @@ create table pgflow.step_tasks (
   constraint step_tasks_cancelled_at_matches_status check ((status = 'cancelled') = (cancelled_at is not null)),
   constraint step_tasks_cancelled_after_queued check (cancelled_at is null or cancelled_at >= queued_at),
   constraint step_tasks_sleep_until_after_queued check (sleep_until is null or sleep_until >= queued_at),
-  constraint step_tasks_started_has_message check (message_id is not null or status <> 'started')
+  constraint step_tasks_started_has_message check (message_id is not null or status <> 'started'),
+  constraint step_tasks_child_run_only_when_started check (child_run_id is null or status = 'started')
 );
 
 -- start_tasks finds tasks by their queue message (message ids are per queue, i.e. per flow). The

@@ -1,4 +1,5 @@
--- Completes the runs that have no step left: output = one key per completed leaf step.
+-- Completes the runs that have no step left: output = one key per completed leaf step. A completed
+-- child run (subflows) completes the task of its parent run waiting for it.
 create function pgflow._complete_finished_runs(p_run_ids uuid[])
 returns int
 language plpgsql
@@ -26,6 +27,10 @@ begin
     return 0;
   end if;
   perform pgflow._emit_run_events('run:completed', v_done);
+  -- Subflows: a completed child run completes its parent's task.
+  if exists (select 1 from unnest(v_done) d where d.parent_run_id is not null) then
+    perform pgflow._settle_parent_tasks(v_done);
+  end if;
   return cardinality(v_done);
 end;
 $$;

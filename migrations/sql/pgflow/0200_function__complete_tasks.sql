@@ -27,7 +27,8 @@ begin
   -- Lock the runs, then their step states, in key order. Locked, their statuses cannot change
   -- under this transaction, so the step states found here sort the batch into live (run and step
   -- started: complete) and dead (either one over: a late call, whose message is only archived).
-  perform 1 from pgflow.runs r where r.run_id = any(p_run_ids) order by r.run_id for update;
+  -- (Subflows: their ancestor runs before them, see _lock_runs.)
+  perform pgflow._lock_runs(p_run_ids);
 
   -- An output larger than max_output_bytes is not stored: its attempt fails (and is retried like any
   -- failure). Rare; the tasks it fails are no longer started, so the rest below passes them by.
@@ -91,7 +92,7 @@ begin
                           v_violation.step_slug, jsonb_typeof(v_violation.output), v_violation.map_slug);
     end if;
     update pgflow.step_tasks t
-       set status = 'failed', failed_at = now(), output = v_violation.output,
+       set status = 'failed', failed_at = now(), output = v_violation.output, child_run_id = null,
            error_message = case when jsonb_typeof(v_violation.output) = 'array' then v_message
                                 else format('[TYPE_VIOLATION] Produced %s instead of an array',
                                             jsonb_typeof(v_violation.output)) end
@@ -126,7 +127,8 @@ begin
   if v_ctids is not null then
     with done as (
       update pgflow.step_tasks t
-         set status = 'completed', completed_at = now(), output = v_outputs[array_position(v_ctids, t.ctid)]
+         set status = 'completed', completed_at = now(), output = v_outputs[array_position(v_ctids, t.ctid)],
+             child_run_id = null
        where t.ctid = any(v_ctids) and t.status = 'started'
          -- A violation above may have failed the run of some of these tasks.
          and exists (select 1 from pgflow.runs r where r.run_id = t.run_id and r.status = 'started')

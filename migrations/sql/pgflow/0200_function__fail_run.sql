@@ -1,4 +1,5 @@
--- Fails a step and its run, and drops every message the run still has in its queue.
+-- Fails a step and its run, and drops every message the run still has in its queue. Subflows: its
+-- child runs in progress are cancelled, and a failed child run fails its parent task's attempt.
 create function pgflow._fail_run(p_run_id uuid, p_step_slug text, p_error_message text)
 returns void
 language plpgsql
@@ -34,6 +35,16 @@ begin
   if v_run.run_id is not null then
     perform pgflow._emit_run_events('run:failed', array[v_run],
       jsonb_build_object('step_slug', p_step_slug, 'error_message', p_error_message));
+    -- Subflows: the run's children in progress are cancelled (nothing waits for them any more), and a
+    -- failed child run fails the attempt of its parent's task.
+    -- (Looked up first: a run an API role starts, which may fail at once, has none, and that role
+    -- may not cancel runs; see docs/SECURITY.md.)
+    if exists (select 1 from pgflow.runs c where c.parent_run_id = v_run.run_id and c.status = 'started') then
+      perform pgflow._cancel_child_runs(v_run.run_id, format('Its parent run %s failed.', v_run.run_id));
+    end if;
+    if v_run.parent_run_id is not null then
+      perform pgflow._settle_parent_tasks(array[v_run]);
+    end if;
   end if;
 end;
 $$;

@@ -17,7 +17,7 @@ declare
   v_error text;
   v_max_error_bytes int := (pgflow._limits()).max_error_message_bytes;
 begin
-  perform 1 from pgflow.runs r where r.run_id = any(p_run_ids) order by r.run_id for update;
+  perform pgflow._lock_runs(p_run_ids);
   perform 1
      from pgflow.step_states s
      join (select distinct k.run_id, k.step_slug from unnest(p_run_ids, p_step_slugs) as k(run_id, step_slug)) k
@@ -65,7 +65,7 @@ begin
     if not p_stalled and coalesce(v_item.retryable, true) and v_task.attempts_count < v_task.max_attempts then
       v_delay := pgflow.calculate_retry_delay(v_task.base_delay, v_task.attempts_count);
       update pgflow.step_tasks t
-         set status = 'queued', error_message = v_error
+         set status = 'queued', error_message = v_error, child_run_id = null
        where t.run_id = v_item.run_id and t.step_slug = v_item.step_slug and t.task_index = v_item.task_index;
       perform pgmq.set_vt(v_task.flow_slug, v_task.message_id, v_delay);
       perform pgflow._emit_events(array[v_item.run_id], array[jsonb_build_object(
@@ -74,7 +74,7 @@ begin
         'error_message', v_error, 'retry_at', now() + make_interval(secs => v_delay))]);
     else
       update pgflow.step_tasks t
-         set status = 'failed', failed_at = now(), error_message = v_error,
+         set status = 'failed', failed_at = now(), error_message = v_error, child_run_id = null,
              permanently_stalled_at = case when p_stalled then now() end
        where t.run_id = v_item.run_id and t.step_slug = v_item.step_slug and t.task_index = v_item.task_index;
       perform pgmq.archive(v_task.flow_slug, array[v_task.message_id]);

@@ -22,7 +22,8 @@ begin
        and t.queued_at < now() - make_interval(secs => step.signal_timeout)
      order by t.run_id, t.step_slug
   loop
-    perform 1 from pgflow.runs r where r.run_id = v_wait.run_id and r.status = 'started' for update skip locked;
+    continue when not pgflow._lock_runs(array[v_wait.run_id], true);
+    perform 1 from pgflow.runs r where r.run_id = v_wait.run_id and r.status = 'started';
     continue when not found;
     perform 1 from pgflow.step_states s
      where s.run_id = v_wait.run_id and s.step_slug = v_wait.step_slug and s.status = 'started'

@@ -5,6 +5,7 @@
 -- sweep passes cancelled tasks by (it takes started ones only). The run is locked first, as every
 -- completion locks it, so a concurrent completion of its last task and this cancel serialize: one of
 -- them wins. A run that already ended is left as it is: `cancelled` is false in the result.
+-- Subflows: the run's child runs in progress are cancelled with it, transitively (_cancel_child_runs).
 create function pgflow.cancel_run(run_id uuid, reason text default null)
 returns jsonb
 language plpgsql
@@ -18,7 +19,9 @@ declare
   v_states pgflow.step_states[];
   v_queue record;
 begin
-  select * into v_run from pgflow.runs r where r.run_id = cancel_run.run_id for update;
+  -- Its ancestors first (subflows: a child's end settles its parent's task), then the run.
+  perform pgflow._lock_runs(array[cancel_run.run_id]);
+  select * into v_run from pgflow.runs r where r.run_id = cancel_run.run_id;
   if not found then
     raise exception using errcode = 'PF009',
       message = format('Run %s does not exist.', cancel_run.run_id),
@@ -45,7 +48,7 @@ begin
   for v_queue in
     with cancelled_tasks as (
       update pgflow.step_tasks t
-         set status = 'cancelled', cancelled_at = now()
+         set status = 'cancelled', cancelled_at = now(), child_run_id = null
        where t.run_id = cancel_run.run_id and t.status in ('queued', 'started')
       returning t.flow_slug, t.message_id
     )
@@ -67,6 +70,13 @@ begin
   end if;
   perform pgflow._emit_run_events('run:cancelled', array[v_run],
                                   jsonb_strip_nulls(jsonb_build_object('reason', v_reason)));
+  -- Subflows: its children in progress are cancelled too, transitively; a cancelled child run fails
+  -- the attempt of its parent's task.
+  perform pgflow._cancel_child_runs(v_run.run_id, format('Its parent run %s was cancelled%s', v_run.run_id,
+                                                         coalesce(': ' || v_reason, '.')));
+  if v_run.parent_run_id is not null then
+    perform pgflow._settle_parent_tasks(array[v_run]);
+  end if;
   -- Workers abort the handlers of the run they are executing. Not shed with the other notifications
   -- (see _notifications_allowed): one per cancel, and a handler that misses it runs to its end.
   perform pg_notify('pgflow:control', jsonb_build_object('event_type', 'run:cancelled', 'run_id', v_run.run_id,

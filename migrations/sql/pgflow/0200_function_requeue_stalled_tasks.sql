@@ -1,9 +1,10 @@
 -- Puts tasks back in the queue whose worker is gone: every started task of a worker whose heartbeat
 -- is later than its dead_after (the worker is then declared dead: stopped_at, stop_reason
 -- 'declared_dead'), and any task started longer ago than its step's timeout (else the flow's) + 30
--- seconds, the worker alive or not. Up to 3 times; the 4th stall fails the task like an exhausted
--- one, so the run always ends. Rows are taken with skip locked: many workers can sweep at once
--- without doing the same work. Wakes the flows' workers when it requeued something. Also fails the
+-- seconds, the worker alive or not (not a task waiting for its child run: subflows). Up to 3 times;
+-- the 4th stall fails the task like an exhausted one, so the run always ends. Rows are taken with
+-- skip locked (a run's ancestors first, see _lock_runs): many workers can sweep at once without
+-- doing the same work. Wakes the flows' workers when it requeued something. Also fails the
 -- signal steps waiting past their signal timeout (_time_out_signal_waits).
 create function pgflow.requeue_stalled_tasks()
 returns int
@@ -36,6 +37,8 @@ begin
       join pgflow.flows flow on flow.flow_slug = t.flow_slug
       join pgflow.step_states s on s.run_id = t.run_id and s.step_slug = t.step_slug and s.status = 'started'
      where t.status = 'started'
+       -- A task waiting for its child run (subflows) holds no worker: the child's end settles it.
+       and t.child_run_id is null
        and (t.started_at < now() - make_interval(secs => coalesce(step.opt_timeout, flow.opt_timeout) + 30)
             -- Its worker was declared dead after it started the task (a worker declared dead that
             -- comes back and starts new tasks keeps those).
@@ -44,11 +47,12 @@ begin
                           and w.stopped_at > t.started_at))
      order by t.run_id, t.step_slug, t.task_index
   loop
-    perform 1 from pgflow.runs r where r.run_id = v_task.run_id and r.status = 'started' for update skip locked;
+    continue when not pgflow._lock_runs(array[v_task.run_id], true);
+    perform 1 from pgflow.runs r where r.run_id = v_task.run_id and r.status = 'started';
     continue when not found;
     perform 1 from pgflow.step_tasks t
      where t.run_id = v_task.run_id and t.step_slug = v_task.step_slug and t.task_index = v_task.task_index
-       and t.status = 'started' and t.started_at = v_task.started_at
+       and t.status = 'started' and t.started_at = v_task.started_at and t.child_run_id is null
        for update skip locked;
     continue when not found;
 

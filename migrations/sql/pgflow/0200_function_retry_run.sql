@@ -22,7 +22,8 @@ declare
   v_queue record;
   v_tasks int := 0;
 begin
-  select * into v_run from pgflow.runs r where r.run_id = retry_run.run_id for update;
+  perform pgflow._lock_runs(array[retry_run.run_id]);
+  select * into v_run from pgflow.runs r where r.run_id = retry_run.run_id;
   if not found then
     raise exception using errcode = 'PF009',
       message = format('Run %s does not exist.', retry_run.run_id),
@@ -125,7 +126,7 @@ begin
   if v_resume is not null then
     with waiting as (
       update pgflow.step_tasks t
-         set status = 'queued', message_id = null, attempts_count = 0, requeued_count = 0,
+         set status = 'queued', message_id = null, attempts_count = 0, requeued_count = 0, child_run_id = null,
              error_message = null, output = null, queued_at = now(), started_at = null, failed_at = null,
              cancelled_at = null, last_requeued_at = null, permanently_stalled_at = null
         from pgflow.steps step
@@ -159,7 +160,7 @@ begin
     ),
     requeued as (
       update pgflow.step_tasks t
-         set status = 'queued', message_id = sent.id, attempts_count = 0, requeued_count = 0,
+         set status = 'queued', message_id = sent.id, attempts_count = 0, requeued_count = 0, child_run_id = null,
              error_message = null, output = null, queued_at = now(), started_at = null, failed_at = null,
              cancelled_at = null, last_requeued_at = null, permanently_stalled_at = null
         from pending p join sent on sent.position = p.position

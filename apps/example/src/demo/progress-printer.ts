@@ -58,6 +58,10 @@ function describe(event: RunEvent): string | undefined {
       return `${step} waits for signal '${event.signal_name}'`;
     case 'step:signalled':
       return `${step} received signal '${event.signal_name}'`;
+    case 'task:waiting_for_child': {
+      const task = event.task_index ? `${step} task ${event.task_index}` : step;
+      return `${task} waits for child run ${event.child_run_id} of ${event.child_flow_slug}`;
+    }
     case 'run:deleted':
       return `run ${event.run_id} deleted with its flow`;
     case 'run:cancelled':

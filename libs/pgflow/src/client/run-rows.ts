@@ -1,4 +1,5 @@
 import type {
+  ChildRunSummary,
   RunSnapshot,
   RunStatusValue,
   StepSnapshot,
@@ -46,6 +47,16 @@ export interface SnapshotRow extends RunRow {
     readonly attempts_count: number;
     readonly error_message: string | null;
   }>;
+  readonly parent_run_id?: string | null;
+  readonly parent_step_slug?: string | null;
+  readonly parent_task_index?: number | null;
+  readonly children?: ReadonlyArray<{
+    readonly run_id: string;
+    readonly flow_slug: string;
+    readonly step_slug: string;
+    readonly task_index: number;
+    readonly status: RunStatusValue;
+  }>;
 }
 
 export function toRunSnapshot(row: SnapshotRow): RunSnapshot {
@@ -72,6 +83,23 @@ export function toRunSnapshot(row: SnapshotRow): RunSnapshot {
     failedAt: row.failed_at,
     cancelledAt: row.cancelled_at ?? null,
     cancelReason: row.cancel_reason ?? null,
+    parent:
+      row.parent_run_id == null
+        ? null
+        : {
+            runId: row.parent_run_id,
+            stepSlug: row.parent_step_slug as string,
+            taskIndex: row.parent_task_index as number,
+          },
+    children: (row.children ?? []).map(
+      (child): ChildRunSummary => ({
+        runId: child.run_id,
+        flowSlug: child.flow_slug,
+        stepSlug: child.step_slug,
+        taskIndex: child.task_index,
+        status: child.status,
+      }),
+    ),
     steps: row.steps.map(
       (step): StepSnapshot => ({
         stepSlug: step.step_slug,

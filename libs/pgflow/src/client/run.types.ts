@@ -84,8 +84,33 @@ export interface RunSnapshot {
   readonly cancelledAt: Date | null;
   /** The reason given to cancel(), when cancelled with one. */
   readonly cancelReason: string | null;
+  /** Subflows: the task of another run that started this run as its child, or null. */
+  readonly parent: ParentTaskReference | null;
+  /**
+   * Subflows: the runs this run's subflow steps started, by step and task index, oldest first within
+   * a task (a retried task starts a new child run).
+   */
+  readonly children: readonly ChildRunSummary[];
   /** In step order. */
   readonly steps: readonly StepSnapshot[];
+}
+
+/** The task of a parent run that started a child run (`@Step({ subflow })`). */
+export interface ParentTaskReference {
+  readonly runId: string;
+  readonly stepSlug: string;
+  readonly taskIndex: number;
+}
+
+/** A child run started by a subflow step of a run (`RunSnapshot.children`). */
+export interface ChildRunSummary {
+  readonly runId: string;
+  readonly flowSlug: string;
+  /** The parent's subflow step that started it. */
+  readonly stepSlug: string;
+  /** Its task index (the element of a map step; 0 for a single step). */
+  readonly taskIndex: number;
+  readonly status: RunStatusValue;
 }
 
 export type RunEventType =
@@ -109,7 +134,9 @@ export type RunEventType =
   | 'step:signalled'
   | 'task:retrying'
   /** A task of a step with delayUntil went to sleep until `sleep_until` (durable sleep). */
-  | 'task:sleeping';
+  | 'task:sleeping'
+  /** A task of a subflow step started its child run (`child_run_id`, `child_flow_slug`) and waits for it. */
+  | 'task:waiting_for_child';
 
 /** An event of a run, as the engine emits it (snake_case, like the tables). */
 export interface RunEvent {
@@ -132,6 +159,9 @@ export interface RunEvent {
   readonly sleep_until?: string;
   /** step:waiting and step:signalled: the signal's name. */
   readonly signal_name?: string;
+  /** task:waiting_for_child: the child run the task started and waits for, and its flow. */
+  readonly child_run_id?: string;
+  readonly child_flow_slug?: string;
   /** run:cancelled: the reason given to cancel(); run:retried: the step it re-ran from. */
   readonly reason?: string;
   readonly from_step?: string;

@@ -46,6 +46,12 @@ export function runLivePart({ basePath, run, graph, readOnly }: RunView): SafeHt
       <dt>Ended</dt><dd>${timeText(ended)}</dd>
       <dt>Duration</dt><dd>${durationText(run.startedAt, ended)}</dd>
       ${run.cancelReason === null ? null : html`<dt>Cancel reason</dt><dd>${run.cancelReason}</dd>`}
+      ${
+        run.parent === null
+          ? null
+          : html`<dt>Parent</dt><dd><a href="${basePath}/runs/${run.parent.runId}">${run.parent.runId}</a>
+              (step ${run.parent.stepSlug}, task ${run.parent.taskIndex})</dd>`
+      }
     </dl>
     ${actions}
     <h2>Steps</h2>
@@ -55,8 +61,25 @@ export function runLivePart({ basePath, run, graph, readOnly }: RunView): SafeHt
       <thead><tr><th>Step</th><th>Status</th><th>Attempts</th><th>Duration</th><th>Error</th><th>Output</th></tr></thead>
       <tbody>${run.steps.map(stepRow)}</tbody>
     </table>
+    ${childRuns(basePath, run)}
     <h2>Input</h2><pre class="run-input">${jsonText(run.input)}</pre>
     <h2>Output</h2><pre class="run-output">${run.status === 'completed' ? jsonText(run.output) : ''}</pre>`;
+}
+
+/** Subflows: the child runs the run's subflow steps started, each a link to its page. */
+function childRuns(basePath: string, run: RunSnapshot): SafeHtml | null {
+  if (run.children.length === 0) return null;
+  return html`<h2>Child runs</h2>
+    <table class="children">
+      <thead><tr><th>Run</th><th>Flow</th><th>Step</th><th>Task</th><th>Status</th></tr></thead>
+      <tbody>${run.children.map(
+        (child) => html`<tr data-child-run="${child.runId}">
+          <td><a href="${basePath}/runs/${child.runId}"><code>${child.runId}</code></a></td>
+          <td>${child.flowSlug}</td><td>${child.stepSlug}</td><td class="number">${child.taskIndex}</td>
+          <td>${statusBadge(child.status)}</td>
+        </tr>`,
+      )}</tbody>
+    </table>`;
 }
 
 function stepRow(step: StepSnapshot): SafeHtml {

@@ -56,6 +56,12 @@ export const sql = {
   cancelRun: 'select pgflow.cancel_run($1::pg_catalog.uuid, $2) as result',
 
   retryRun: 'select run_id, flow_slug from pgflow.retry_run($1::pg_catalog.uuid, $2)',
+  /**
+   * Subflows: starts the child run of flow $5 with input $6 (jsonb text) for attempt $4 of task
+   * ($1, $2, $3), which then waits for it (pgflow._start_child_run).
+   */
+  startChildRun:
+    'select pgflow._start_child_run($1::pg_catalog.uuid, $2, $3::pg_catalog.int4, $4::pg_catalog.int4, $5, $6::pg_catalog.jsonb) as result',
   /** Delivers signal $2 with payload $3 (jsonb text) to run $1 (pgflow.send_signal). */
   sendSignal: 'select pgflow.send_signal($1::pg_catalog.uuid, $2, $3::pg_catalog.jsonb) as result',
 
@@ -240,8 +246,8 @@ export const sql = {
                 where r.run_id operator(pg_catalog.=) $1::pg_catalog.uuid`,
 
   /**
-   * A run with its steps (in step order) and tasks, in one statement so that it is one consistent
-   * snapshot. $2: every task (true), or only those that failed an attempt (false, for replays).
+   * A run with its steps (in step order) and tasks, its parent and its child runs (subflows), in one
+   * statement so that it is one consistent snapshot. $2: every task (true), or only those that failed an attempt (false, for replays).
    */
   runSnapshot: `select r.run_id, r.flow_slug, r.status, r.input, r.output, r.started_at, r.completed_at, r.failed_at,
                        r.cancelled_at, r.cancel_reason, failed.step_slug as failed_step, failed.error_message,
@@ -271,7 +277,15 @@ export const sql = {
                                    from pgflow.step_tasks t
                                   where t.run_id operator(pg_catalog.=) r.run_id
                                     and ($2::boolean or t.error_message is not null)),
-                                '[]'::pg_catalog.jsonb) as tasks
+                                '[]'::pg_catalog.jsonb) as tasks,
+                       r.parent_run_id, r.parent_step_slug, r.parent_task_index,
+                       coalesce((select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                                  'run_id', c.run_id, 'flow_slug', c.flow_slug, 'step_slug', c.parent_step_slug,
+                                  'task_index', c.parent_task_index, 'status', c.status)
+                                  order by c.parent_step_slug, c.parent_task_index, c.started_at, c.run_id)
+                                   from pgflow.runs c
+                                  where c.parent_run_id operator(pg_catalog.=) r.run_id),
+                                '[]'::pg_catalog.jsonb) as children
                   from pgflow.runs r
                   left join lateral (
                     select s.step_slug, s.error_message from pgflow.step_states s

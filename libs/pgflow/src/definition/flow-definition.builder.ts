@@ -94,6 +94,7 @@ function assemble(
       whenExhausted: draft.whenExhausted,
       delayUntil: draft.delayUntil,
       signal: draft.signal === null ? null : Object.freeze({ ...draft.signal }),
+      subflow: draft.subflow === null ? null : Object.freeze({ ...draft.subflow }),
       handler: methodHandler(instance, draft.methodName, className),
     };
     return Object.freeze(step);

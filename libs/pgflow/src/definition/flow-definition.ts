@@ -32,6 +32,14 @@ export interface StepSignal {
   readonly timeout: number | null;
 }
 
+/** A subflow step's child flow (`@Step({ subflow })`). */
+export interface StepSubflow {
+  /** The child flow's class, as given. */
+  readonly flowClass: FlowClass;
+  /** Its slug (`@Flow({ slug })`): the flow each task starts a child run of. */
+  readonly slug: string;
+}
+
 /** One validated step of a {@link FlowDefinition}. */
 export interface StepDefinition {
   readonly slug: string;
@@ -56,6 +64,11 @@ export interface StepDefinition {
   readonly delayUntil: ((input: unknown) => unknown) | null;
   /** A signal step's signal: its handler gets the signal's payload as input; null for other steps. */
   readonly signal: StepSignal | null;
+  /**
+   * A subflow step's child flow: the handler's return value is the input of a child run of it, and
+   * the task's output is that run's output; null for other steps.
+   */
+  readonly subflow: StepSubflow | null;
   readonly handler: StepHandler;
 }
 

@@ -8,10 +8,11 @@ import { NotJsonError } from '../errors/not-json.error.ts';
 import type { JsonObject } from '../json/json-value.ts';
 import { toJsonValue } from '../json/to-json-value.ts';
 import type { FlowRetryOptions, StepType, WhenExhausted, WhenUnmet } from '../types/step-options.ts';
-import type { StepOptionValues, StepSignal } from './flow-definition.ts';
+import type { StepOptionValues, StepSignal, StepSubflow } from './flow-definition.ts';
 import { type NumericOptionName, numericOptionProblem, unknownKeyProblems } from './option-rules.ts';
 import { type ProblemList, quoteList } from './problem-list.ts';
 import { slugProblem, toSlug } from './slug.ts';
+import { readSubflow } from './subflow-option.reader.ts';
 
 const FLOW_OPTION_KEYS = ['slug', 'alias', 'maxAttempts', 'baseDelay', 'timeout'];
 const STEP_OPTION_KEYS = [
@@ -28,6 +29,7 @@ const STEP_OPTION_KEYS = [
   'whenExhausted',
   'delayUntil',
   'signal',
+  'subflow',
 ];
 const RETRY_OPTIONS: readonly NumericOptionName[] = ['maxAttempts', 'baseDelay', 'timeout'];
 const STEP_NUMERIC_OPTIONS: readonly NumericOptionName[] = [...RETRY_OPTIONS, 'startDelay'];
@@ -47,6 +49,7 @@ export interface StepDraft {
   readonly whenExhausted: WhenExhausted;
   readonly delayUntil: ((input: unknown) => unknown) | null;
   readonly signal: StepSignal | null;
+  readonly subflow: StepSubflow | null;
 }
 
 /** The flow's slug (undefined when invalid), alias (null when none or invalid) and retry options. */
@@ -124,6 +127,7 @@ export function readStep(step: StepMethodMetadata, problems: ProblemList): StepD
     whenExhausted: 'fail',
     delayUntil: null,
     signal: null,
+    subflow: null,
   };
   if (!isPlainObject(raw)) {
     problems.add(
@@ -154,6 +158,7 @@ export function readStep(step: StepMethodMetadata, problems: ProblemList): StepD
     whenExhausted: readChoice(raw.whenExhausted, 'whenExhausted', WHEN_EXHAUSTED, methodName, problems) ?? 'fail',
     delayUntil: readDelayUntil(raw.delayUntil, methodName, problems),
     signal,
+    subflow: readSubflow(raw.subflow, methodName, problems),
   };
 }
 

@@ -6,6 +6,7 @@ import type { FlowDefinition } from '../definition/flow-definition.ts';
 import { InvalidFlowDefinitionError } from '../errors/invalid-flow-definition.error.ts';
 import type { FlowClass } from '../types/flow-class.ts';
 import { PgflowMetadataAccessor } from './pgflow-metadata.accessor.ts';
+import { subflowErrors } from './subflow-graph.ts';
 
 /** A discovered flow and the provider it came from. */
 export interface DiscoveredFlow {
@@ -27,6 +28,7 @@ export interface DiscoveredFlow {
  *   run), like any invalid flow.
  * - Two classes with the same flow slug are an error naming both; so is an alias that is the slug of
  *   a flow, and so is a schedule name two flows declare (unless they are versions under one alias).
+ * - A subflow step's child flow that is not a discovered flow is an error; so is a cycle of subflows.
  * - The same class registered under several tokens is one flow (the first instance found runs the
  *   steps), with a warning.
  * When several classes are invalid, each error is logged and the first is thrown.
@@ -94,6 +96,7 @@ export class FlowExplorer {
       const named = flow.definition.alias === null ? undefined : bySlug.get(flow.definition.alias);
       if (named !== undefined) errors.push(aliasIsASlugError(flow.definition, named.definition));
     }
+    errors.push(...subflowErrors(flows.map((flow) => flow.definition)));
     const bySchedule = new Map<string, FlowDefinition>();
     for (const { definition } of flows) {
       for (const schedule of definition.schedules) {

@@ -52,6 +52,16 @@ export class RunEntity {
   @Column({ name: 'trace_context', type: 'text', nullable: true })
   traceContext!: string | null;
 
+  /** Subflows: the run whose task started this run as its child, that task's step and index; null for other runs. */
+  @Column({ name: 'parent_run_id', type: 'uuid', nullable: true })
+  parentRunId!: string | null;
+
+  @Column({ name: 'parent_step_slug', type: 'text', nullable: true })
+  parentStepSlug!: string | null;
+
+  @Column({ name: 'parent_task_index', type: 'int', nullable: true })
+  parentTaskIndex!: number | null;
+
   @ManyToOne(() => FlowEntity)
   @JoinColumn({ name: 'flow_slug', referencedColumnName: 'flowSlug' })
   flow?: Relation<FlowEntity>;

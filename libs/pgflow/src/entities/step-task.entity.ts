@@ -67,6 +67,10 @@ export class StepTaskEntity {
   @Column({ name: 'sleep_until', type: 'timestamptz', nullable: true })
   sleepUntil!: Date | null;
 
+  /** Subflows: the child run a started task of a subflow step waits for; null otherwise. */
+  @Column({ name: 'child_run_id', type: 'uuid', nullable: true })
+  childRunId!: string | null;
+
   @ManyToOne(
     () => StepStateEntity,
     (stepState) => stepState.tasks,

@@ -6,14 +6,16 @@ import { PgflowError, PgflowErrorCode } from './pgflow.error.ts';
  * - `claimed_twice`: a flow is in the `flows` of two registrations;
  * - `unclaimed`: a discovered flow is in the `flows` of no registration;
  * - `not_in_registration`: a registration's `worker.flows` names a flow of another registration;
- * - `alias_split`: versions of a flow under one alias are in the `flows` of two registrations.
+ * - `alias_split`: versions of a flow under one alias are in the `flows` of two registrations;
+ * - `subflow_split`: a subflow step's child flow is in the `flows` of another registration than its flow.
  */
 export type FlowAssignmentProblem =
   | 'flows_missing'
   | 'claimed_twice'
   | 'unclaimed'
   | 'not_in_registration'
-  | 'alias_split';
+  | 'alias_split'
+  | 'subflow_split';
 
 /** A flow as the messages name it: its slug, and its class when the application has one. */
 export interface AssignedFlow {
@@ -110,6 +112,18 @@ export class FlowAssignmentError extends PgflowError {
         'version in one database. Put every version under an alias in the flows of the same registration.',
       [first.slug, second.slug],
       [firstOwner, secondOwner],
+    );
+  }
+
+  /** `parent`'s subflow step starts runs of `child`, whose runs live in another registration's database. */
+  static subflowSplit(parent: AssignedFlow, parentOwner: string, child: AssignedFlow, childOwner: string) {
+    return new FlowAssignmentError(
+      'subflow_split',
+      `Flow ${describe(parent)} starts child runs of flow ${describe(child)} (@Step({ subflow })), but they are in the ` +
+        `flows of two PgflowModule registrations, '${parentOwner}' and '${childOwner}'; a child run lives in its ` +
+        "parent's database. Put both flows in the flows of the same registration.",
+      [parent.slug, child.slug],
+      [parentOwner, childOwner],
     );
   }
 }

@@ -54,10 +54,30 @@ export function assignFlows<R extends AssignableRegistration>(
   if (unclaimed.length > 0) {
     throw FlowAssignmentError.unclaimed(unclaimed.map(describe), namesOf(registrations));
   }
+  checkSubflows(all, owners);
   const flowsOf = new Map<R, readonly FlowDefinition[]>(
     registrations.map((registration) => [registration, all.filter((d) => owners.get(d.slug) === registration)]),
   );
   return { owners, aliasOwners: assignAliases(all, owners), flowsOf };
+}
+
+/** A subflow step's child run lives in its parent's database: both flows in one registration. */
+function checkSubflows<R extends AssignableRegistration>(
+  all: readonly FlowDefinition[],
+  owners: ReadonlyMap<string, R>,
+): void {
+  for (const parent of all) {
+    for (const step of parent.steps) {
+      if (step.subflow === null) continue;
+      const parentOwner = owners.get(parent.slug);
+      const childOwner = owners.get(step.subflow.slug);
+      const child = all.find((definition) => definition.slug === step.subflow?.slug);
+      if (parentOwner === undefined || childOwner === undefined || child === undefined || parentOwner === childOwner) {
+        continue;
+      }
+      throw FlowAssignmentError.subflowSplit(describe(parent), parentOwner.name, describe(child), childOwner.name);
+    }
+  }
 }
 
 /** Each alias to the registration of its flows; throws when they are in two. */

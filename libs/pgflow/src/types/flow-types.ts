@@ -9,9 +9,12 @@
  * - a **dependent single step** is a method whose first parameter is a {@link StepInput} (or a
  *   `Partial<StepInput<...>>`); a dependent map step may type its item as {@link MapItem};
  *   both carry a phantom key recording the dependencies, which is how FlowOutput finds the leaves;
- * - a **root single step** is any other method that is not a map step.
+ * - a **root single step** is any other method that is not a map step;
+ * - a **subflow step** returns a {@link SubflowInput} (`subflowInput(ChildFlow, input)`): its output
+ *   is the child flow's FlowOutput.
  */
 import type { MapStepContext } from './step-context.ts';
+import type { SubflowInput } from './subflow-input.ts';
 
 declare const STEP_DEPENDENCIES: unique symbol;
 
@@ -52,8 +55,14 @@ type DependenciesOf<T> = T extends StepDependencies<infer K> ? (string extends K
 /** What the engine stores for a returned value: `undefined` or `void` (returning nothing) becomes null. */
 type Stored<T> = T extends void ? null : T;
 
-/** One task's output: the handler's awaited return value. */
-type TaskOutput<M> = M extends (...args: never[]) => infer R ? Stored<Awaited<R>> : never;
+/**
+ * What a returned value becomes as a task's output: a subflow step's {@link SubflowInput} becomes the
+ * child run's output (FlowOutput of the child flow); anything else is stored as it is.
+ */
+type Settled<T> = T extends SubflowInput<infer C> ? FlowOutput<C> : Stored<T>;
+
+/** One task's output: the handler's awaited return value (a subflow step's: its child run's output). */
+type TaskOutput<M> = M extends (...args: never[]) => infer R ? Settled<Awaited<R>> : never;
 
 /** F's step keys: its public methods, except lifecycle hooks. */
 type HandlerKey<F> = Exclude<{ [K in StepKey<F>]: F[K] extends AnyHandler ? K : never }[StepKey<F>], LifecycleHook>;

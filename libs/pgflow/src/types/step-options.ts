@@ -1,4 +1,5 @@
 import type { JsonObject } from '../json/json-value.ts';
+import type { FlowClass } from './flow-class.ts';
 
 /** What a step does when its condition (`if` / `ifNot`) is not met. */
 export type WhenUnmet = 'skip' | 'skip-cascade' | 'fail';
@@ -69,6 +70,16 @@ export interface StepOptions extends FlowRetryOptions {
    * timeout. One step per signal name in a flow; not on a map step.
    */
   readonly signal?: string;
+  /**
+   * A subflow step: the method returns the input of a run of this `@Flow()` class (a child run; with
+   * `map: true`, one child run per element), which the step then waits for, holding no worker slot,
+   * across restarts. The task completes with the child run's output when it completes; a failed or
+   * cancelled child run fails the attempt (the next attempt starts a new child run; `whenExhausted`
+   * applies after the last). Return `subflowInput(ChildFlow, input)` to type the input and let
+   * dependents see the child's output type (`FlowOutput<ChildFlow>`). The class must be a flow of the
+   * same PgflowModule registration, and subflows must not form a cycle (checked at boot).
+   */
+  readonly subflow?: FlowClass;
   /**
    * Run the step only if its condition input contains this JSON pattern (PostgreSQL `@>`). The
    * condition input is the flow input for a root step, else the object of dependency outputs.

@@ -5,6 +5,7 @@ import { retryWhileRetryable } from '../db/retry-while-retryable.ts';
 import type { StepDefinition } from '../definition/flow-definition.ts';
 import { RunCancelledError } from '../errors/run-cancelled.error.ts';
 import { startTaskAttempt, tracingActive } from '../telemetry/pgflow-telemetry.ts';
+import { ChildRunStarter } from './child-runs.ts';
 import { DurableSleep, type SleepDecision } from './durable-sleep.ts';
 import { FlowInputCache } from './flow-input-cache.ts';
 import type { FlowPoller } from './flow-poller.ts';
@@ -49,6 +50,7 @@ export class TaskDispatcher {
   /** Fires at shutdown: reads of run inputs are not tried again. */
   private readonly stopping = new AbortController();
   private readonly durableSleep: DurableSleep;
+  private readonly childRuns: ChildRunStarter;
 
   /**
    * @param onSettled called when an execution settled with a result to report (and a free slot).
@@ -64,6 +66,7 @@ export class TaskDispatcher {
   ) {
     this.inputs = new FlowInputCache(Math.max(256, batchSize + 2 * KNOWN_RUNS_PER_CLAIM));
     this.durableSleep = new DurableSleep(database, this.stopping.signal, INPUT_READ_RETRY_MS);
+    this.childRuns = new ChildRunStarter(database, results, logger, this.stopping.signal, INPUT_READ_RETRY_MS);
     this.traceContexts = new FlowInputCache(Math.max(256, batchSize + 2 * KNOWN_RUNS_PER_CLAIM));
   }
 
@@ -77,9 +80,13 @@ export class TaskDispatcher {
     return this.inputs.known(KNOWN_RUNS_PER_CLAIM);
   }
 
-  /** Resolves when every running execution settled (its outcome is in), whatever it was. */
+  /**
+   * Resolves when every running execution settled (its outcome is in), whatever it was, and every
+   * child run start of a subflow step is over.
+   */
   async allSettled(): Promise<void> {
     await Promise.allSettled([...this.running].map((execution) => execution.outcome));
+    await this.childRuns.allSettled();
   }
 
   /** The worker is shutting down: a failing read of run inputs is not tried again. */
@@ -328,6 +335,11 @@ export class TaskDispatcher {
   private settled(execution: TaskExecution, outcome: TaskOutcome): void {
     this.running.delete(execution);
     const { task } = execution;
+    if (outcome.kind === 'completed' && execution.step.subflow !== null) {
+      // A subflow step: the output is its child run's input; the task waits for that run.
+      this.childRuns.start(execution.flowSlug, task, execution.step, outcome.output, () => this.onSettled());
+      return;
+    }
     if (outcome.kind === 'completed') {
       this.results.complete(execution.flowSlug, task, outcome.output);
     } else if (outcome.kind === 'failed') {

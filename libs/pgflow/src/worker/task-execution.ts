@@ -8,6 +8,7 @@ import { toStepOutputJson } from '../json/to-json-value.ts';
 import { jsonBytes, outputTooLargeMessage } from '../limits/payload-limits.ts';
 import { LongTimeout } from '../support/long-timeout.ts';
 import type { StepContext } from '../types/step-context.ts';
+import { childRunInput } from './child-runs.ts';
 import { describeThrown, type TaskOutcome } from './task-outcome.ts';
 
 /** A task the worker claimed, as pgflow._claim_tasks returns it. */
@@ -103,7 +104,8 @@ export class TaskExecution {
       .then(
         (value) => {
           try {
-            const output = toStepOutputJson(value);
+            // A subflow step's value is its child run's input (see ChildRunStarter).
+            const output = toStepOutputJson(step.subflow === null ? value : childRunInput(step, value));
             const bytes = maxOutputBytes === undefined ? 0 : jsonBytes(output);
             if (maxOutputBytes !== undefined && bytes > maxOutputBytes) {
               const message = outputTooLargeMessage(step.slug, bytes, maxOutputBytes);
@@ -116,7 +118,7 @@ export class TaskExecution {
               error instanceof NotJsonError
                 ? `Step '${step.slug}' returned a value that is not JSON: ${error.message}`
                 : describeThrown(error);
-            this.finish({ kind: 'failed', errorMessage: message, error });
+            this.finish({ kind: 'failed', errorMessage: message, error, retryable: !isNonRetryable(error) });
           }
         },
         (thrown: unknown) =>
