@@ -8,7 +8,7 @@
  *
  * Environment: DATABASE_URL (required); RELIABILITY_WORKER (a label, stored with executions);
  * RELIABILITY_FLOW (`fanout` [default], `changed`, `patient`, the versions `order_v1`, `order_v2`
- * of versioned-flows.ts, or `scheduled`, scheduled-flows.ts); RELIABILITY_GATE_FILE (order_v1's handlers wait for this file);
+ * of versioned-flows.ts, `scheduled`, scheduled-flows.ts, or `subflows`, subflow-flows.ts); RELIABILITY_GATE_FILE (order_v1's handlers wait for this file);
  * RELIABILITY_DELAY_MS (`min-max`, the handlers' duration [0-0]); PGFLOW_MAX_CONCURRENT, PGFLOW_BATCH_SIZE, PGFLOW_VISIBILITY_TIMEOUT,
  * PGFLOW_HEARTBEAT_MS, PGFLOW_SHUTDOWN_TIMEOUT_MS, PGFLOW_POLL_INTERVAL_MS, PGFLOW_MAX_POLL_SECONDS;
  * RELIABILITY_TRACE_SPANS=1: an OpenTelemetry tracer provider writes each finished span as a line
@@ -28,6 +28,7 @@ import {
   PatientFanoutFlow,
 } from './reliability-flows.ts';
 import { EverySecondFlow } from './scheduled-flows.ts';
+import { SubflowChildFlow, SubflowParentFlow } from './subflow-flows.ts';
 import { exportSpansTo, TracedChainFlow } from './traced-flows.ts';
 import { OrderV1Flow, OrderV2Flow } from './versioned-flows.ts';
 
@@ -103,6 +104,7 @@ const behaviour: HandlerBehaviour = {
   providers: [
     { provide: HANDLER_BEHAVIOUR, useValue: behaviour },
     ExecutionLog,
+    ...(process.env.RELIABILITY_FLOW === 'subflows' ? [SubflowChildFlow] : []),
     {
       changed: ChangedFanoutFlow,
       patient: PatientFanoutFlow,
@@ -110,6 +112,7 @@ const behaviour: HandlerBehaviour = {
       order_v2: OrderV2Flow,
       scheduled: EverySecondFlow,
       traced_chain: TracedChainFlow,
+      subflows: SubflowParentFlow,
     }[process.env.RELIABILITY_FLOW ?? ''] ?? FanoutFlow,
   ],
 })

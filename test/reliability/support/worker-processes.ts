@@ -25,7 +25,15 @@ export interface WorkerSpec {
   /** A label for the process, stored with each execution [worker-<pid>]. */
   readonly label?: string;
   /** Which fanout flow the deployment has ['fanout']. */
-  readonly flow?: 'fanout' | 'changed' | 'patient' | 'order_v1' | 'order_v2' | 'scheduled' | 'traced_chain';
+  readonly flow?:
+    | 'fanout'
+    | 'changed'
+    | 'patient'
+    | 'order_v1'
+    | 'order_v2'
+    | 'scheduled'
+    | 'traced_chain'
+    | 'subflows';
   /** Write each finished OpenTelemetry span as a `span` line (test/processes/traced-flows.ts). */
   readonly traceSpans?: boolean;
   /** A file the `order_v1` handlers wait for (test/processes/versioned-flows.ts). */
