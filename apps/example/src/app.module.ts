@@ -7,6 +7,7 @@ import { PgflowHealthIndicator } from 'nestjs-pgflow/health';
 import { EXAMPLE_OPTIONS, type ExampleOptions, resolveExampleOptions } from './example.options.ts';
 import { AnalyzeWebsiteFlow } from './flows/analyze-website.flow.ts';
 import { ApproveLinksFlow } from './flows/approve-links.flow.ts';
+import { CheckLinkGroupsFlow } from './flows/check-link-groups.flow.ts';
 import { CheckLinksFlow } from './flows/check-links.flow.ts';
 import { RecheckLinksFlow } from './flows/recheck-links.flow.ts';
 import { DashboardTokenGuard } from './http/dashboard-token.guard.ts';
@@ -69,6 +70,7 @@ export class AppModule {
         CheckLinksFlow,
         RecheckLinksFlow,
         ApproveLinksFlow,
+        CheckLinkGroupsFlow,
       ],
     };
   }
