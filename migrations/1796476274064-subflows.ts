@@ -26,7 +26,7 @@ const upBefore: readonly string[] = [
 `,
 ];
 
-/** Written by hand: statements after the generated ones (e.g. triggers on new functions). */
+/** Written by hand: runs after the generated statements (e.g. triggers on new functions, data). */
 const upAfter: readonly string[] = [];
 
 /** Written by hand: the way back, before the generated statements restore the functions. */

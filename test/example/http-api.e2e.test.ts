@@ -51,8 +51,9 @@ describe('GET /flows', () => {
       'check_links',
       'recheck_links',
       'approve_links',
+      'check_link_groups',
     ]);
-    expect(body.flows.map((flow) => (flow as { alias?: unknown }).alias)).toEqual([null, 'links', null, null]);
+    expect(body.flows.map((flow) => (flow as { alias?: unknown }).alias)).toEqual([null, 'links', null, null, null]);
     const [analyze] = body.flows;
     expect(analyze?.steps).toEqual([
       { slug: 'website', dependsOn: [], stepType: 'single', options: expect.objectContaining({ maxAttempts: 1 }) },
@@ -418,7 +419,13 @@ describe('GET /health', () => {
             status: 'up',
             database: 'up',
             worker: { state: 'running', heartbeatAgeSeconds: expect.any(Number), heartbeatIntervalSeconds: 0.25 },
-            queues: { analyze_website: null, approve_links: null, check_links: null, recheck_links: null },
+            queues: {
+              analyze_website: null,
+              approve_links: null,
+              check_link_groups: null,
+              check_links: null,
+              recheck_links: null,
+            },
             stalledTasks: 0,
           },
         },
