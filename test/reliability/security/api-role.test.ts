@@ -94,7 +94,8 @@ describe('the API role can', () => {
 
   it('starts a run whose first step waits for a signal, and delivers the signal (FlowClient.signal)', async () => {
     const { apiOnly } = await startApps();
-    const run = await apiOnly.client.start(ApiSignalFlow, {});
+    // By slug: the helper types take a root signal step's payload for the flow input.
+    const run = await apiOnly.client.start('rel_api_signal', {});
     await expect(apiOnly.client.signal(run.runId, 'approval', { by: 'ana' })).resolves.toMatchObject({
       delivered: true,
     });
