@@ -68,6 +68,9 @@ const TABLES: Record<string, { entity: unknown; primary: string[]; columns: stri
       'cancel_reason',
       'idempotency_key',
       'trace_context',
+      'parent_run_id',
+      'parent_step_slug',
+      'parent_task_index',
     ],
   },
   step_states: {
@@ -115,6 +118,7 @@ const TABLES: Record<string, { entity: unknown; primary: string[]; columns: stri
       'permanently_stalled_at',
       'cancelled_at',
       'sleep_until',
+      'child_run_id',
     ],
   },
   workers: {
