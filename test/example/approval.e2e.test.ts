@@ -3,19 +3,12 @@
  * decision, delivered with POST /runs/:id/signals/approval; a second decision is a 409, an unknown
  * signal name a 409 naming the flow's signals, a malformed run id a 400.
  */
-import type { RunSnapshot } from 'nestjs-pgflow';
 import { useTestDatabase } from '../support/test-database.ts';
 import { waitFor } from '../support/wait-for.ts';
-import { type ExampleServer, useExampleServer } from './support/example-app.ts';
+import { finishedRun, runSnapshot, useExampleServer } from './support/example-app.ts';
 
 const db = useTestDatabase();
 const startServer = useExampleServer(() => db.url);
-
-async function snapshot(server: ExampleServer, runId: string): Promise<RunSnapshot> {
-  const { status, body } = await server.get<RunSnapshot>(`/runs/${runId}`);
-  expect(status).toBe(200);
-  return body;
-}
 
 it('approve_links waits for the approval signal, then publishes; a second decision is refused', async () => {
   const server = await startServer();
@@ -27,7 +20,7 @@ it('approve_links waits for the approval signal, then publishes; a second decisi
   const { runId } = started.body;
 
   await waitFor(
-    async () => (await snapshot(server, runId)).steps.find((step) => step.waitingForSignal === 'approval'),
+    async () => (await runSnapshot(server, runId)).steps.find((step) => step.waitingForSignal === 'approval'),
     { description: 'the review step to wait for its approval' },
   );
   const sent = await server.post(`/runs/${runId}/signals/approval`, { approved: true, reviewer: 'ana' });
@@ -36,13 +29,7 @@ it('approve_links waits for the approval signal, then publishes; a second decisi
     body: { runId, signalName: 'approval', stepSlug: 'review', delivered: true },
   });
 
-  const run = await waitFor(
-    async () => {
-      const body = await snapshot(server, runId);
-      return body.status === 'started' ? undefined : body;
-    },
-    { description: 'the run to finish' },
-  );
+  const run = await finishedRun(server, runId);
   expect(run).toMatchObject({ status: 'completed', output: { publish: { published: ['https://example.com/docs'] } } });
 
   const again = await server.post<{ code: string; message: string }>(`/runs/${runId}/signals/approval`, {

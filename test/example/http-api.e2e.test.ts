@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { PgflowWorker, type RunSnapshot } from 'nestjs-pgflow';
 import { useTestDatabase } from '../support/test-database.ts';
 import { waitFor } from '../support/wait-for.ts';
-import { type ExampleServer, useExampleServer } from './support/example-app.ts';
+import { type ExampleServer, finishedRun, useExampleServer } from './support/example-app.ts';
 
 interface ErrorBody {
   readonly statusCode: number;
@@ -18,15 +18,8 @@ const db = useTestDatabase();
 const startServer = useExampleServer(() => db.url);
 
 /** Polls GET /runs/:id until the run has left `started`. */
-async function finished(server: ExampleServer, runId: string): Promise<RunSnapshot> {
-  return waitFor(
-    async () => {
-      const { status, body } = await server.get<RunSnapshot>(`/runs/${runId}`);
-      expect(status).toBe(200);
-      return body.status === 'started' ? undefined : body;
-    },
-    { timeoutMs: 15_000, description: `run ${runId} to finish` },
-  );
+function finished(server: ExampleServer, runId: string): Promise<RunSnapshot> {
+  return finishedRun(server, runId, 15_000);
 }
 
 async function startRun(server: ExampleServer, flow: string, input: unknown): Promise<string> {

@@ -2,19 +2,11 @@
  * The example application's subflow: check_link_groups checks each group of links in a child run of
  * check_links; GET /runs/:id lists the children, and each child names its parent.
  */
-import type { RunSnapshot } from 'nestjs-pgflow';
 import { useTestDatabase } from '../support/test-database.ts';
-import { waitFor } from '../support/wait-for.ts';
-import { type ExampleServer, useExampleServer } from './support/example-app.ts';
+import { finishedRun, runSnapshot, useExampleServer } from './support/example-app.ts';
 
 const db = useTestDatabase();
 const startServer = useExampleServer(() => db.url);
-
-async function snapshot(server: ExampleServer, runId: string): Promise<RunSnapshot> {
-  const { status, body } = await server.get<RunSnapshot>(`/runs/${runId}`);
-  expect(status).toBe(200);
-  return body;
-}
 
 it('check_link_groups checks each group in a child run of check_links and sums them up', async () => {
   const server = await startServer();
@@ -24,13 +16,7 @@ it('check_link_groups checks each group in a child run of check_links and sums t
   });
   expect(started.status).toBe(201);
   const { runId } = started.body;
-  const run = await waitFor(
-    async () => {
-      const body = await snapshot(server, runId);
-      return body.status === 'started' ? undefined : body;
-    },
-    { description: 'the run to finish' },
-  );
+  const run = await finishedRun(server, runId);
   expect(run).toMatchObject({
     status: 'completed',
     output: { summarize: { groups: 2, checked: 3, broken: ['https://example.com/gone'] } },
@@ -39,7 +25,7 @@ it('check_link_groups checks each group in a child run of check_links and sums t
     ['check_links', 0, 'completed'],
     ['check_links', 1, 'completed'],
   ]);
-  const child = await snapshot(server, run.children[1]?.runId as string);
+  const child = await runSnapshot(server, run.children[1]?.runId as string);
   expect(child.parent).toEqual({ runId, stepSlug: 'group', taskIndex: 1 });
   expect(child.input).toEqual(['mailto:x@example.com']);
 });

@@ -5,9 +5,10 @@
 import type { AddressInfo } from 'node:net';
 import type { INestApplication, LoggerService } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import type { PgflowWorkerOptions } from 'nestjs-pgflow';
+import type { PgflowWorkerOptions, RunSnapshot } from 'nestjs-pgflow';
 import { AppModule } from '../../../apps/example/src/app.module.ts';
 import type { ExampleOptions } from '../../../apps/example/src/example.options.ts';
+import { waitFor } from '../../support/wait-for.ts';
 
 /** Worker timings for tests: short polls and heartbeats, so that a closing app stops at once. */
 export const TEST_WORKER: PgflowWorkerOptions = Object.freeze({
@@ -89,4 +90,22 @@ export function useExampleServer(
       post: (path, body) => request('POST', path, JSON.stringify(body)),
     };
   };
+}
+
+/** GET /runs/:id: the run's snapshot (the answer must be a 200). */
+export async function runSnapshot(server: ExampleServer, runId: string): Promise<RunSnapshot> {
+  const { status, body } = await server.get<RunSnapshot>(`/runs/${runId}`);
+  expect(status).toBe(200);
+  return body;
+}
+
+/** Polls GET /runs/:id until the run has left `started` [waitFor's default deadline]. */
+export function finishedRun(server: ExampleServer, runId: string, timeoutMs?: number): Promise<RunSnapshot> {
+  return waitFor(
+    async () => {
+      const body = await runSnapshot(server, runId);
+      return body.status === 'started' ? undefined : body;
+    },
+    { ...(timeoutMs === undefined ? {} : { timeoutMs }), description: `run ${runId} to finish` },
+  );
 }

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import type { FlowMetadata } from '../decorators/flow.decorator.ts';
+import { describeValue } from '../errors/invalid-options.error.ts';
 import { FLOW_METADATA } from '../pgflow.constants.ts';
 import type { FlowClass } from '../types/flow-class.ts';
 import type { StepSubflow } from './flow-definition.ts';
@@ -14,7 +15,7 @@ export function readSubflow(value: unknown, methodName: string, problems: Proble
   if (value === undefined) return null;
   const fix = 'Pass the child flow class itself, e.g. @Step({ subflow: CheckLinksFlow }).';
   if (typeof value !== 'function') {
-    problems.add('INVALID_OPTION', `@Step({ subflow }) is ${describe(value)}, not a class. ${fix}`, methodName);
+    problems.add('INVALID_OPTION', `@Step({ subflow }) is ${describeValue(value)}, not a class. ${fix}`, methodName);
     return null;
   }
   const metadata = Reflect.getMetadata(FLOW_METADATA, value) as FlowMetadata | undefined;
@@ -38,9 +39,4 @@ export function readSubflow(value: unknown, methodName: string, problems: Proble
     return null;
   }
   return { flowClass: value as FlowClass, slug };
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  return typeof value === 'string' ? `the string '${value}'` : `a ${typeof value}`;
 }
