@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import { Get, Header, Inject, type MessageEvent, Param, Post, Query, Req, Res, Sse } from '@nestjs/common';
 import type { Observable } from 'rxjs';
 import { FlowClient } from '../client/flow.client.ts';
@@ -80,14 +81,21 @@ export class DashboardController {
 
   /** The run page's live updates: the page's changing part, rendered again after each event of the run. */
   @Sse('runs/:runId/events')
-  async runEvents(@Param('runId') runId: string): Promise<Observable<MessageEvent>> {
+  async runEvents(
+    @Param('runId') runId: string,
+    @Res({ passthrough: true }) response: ServerResponse,
+  ): Promise<Observable<MessageEvent>> {
     // Unknown or malformed ids are refused before the stream opens (404 / 400, not an endless stream).
     const { flowSlug } = await this.client.getRun(runId).catch((error: unknown) => {
       throw httpError(error);
     });
     const graph = await this.queries.graphOfRun(runId, flowSlug);
     const { path, readOnly } = this.options;
-    return this.updates.stream(runId, async (run) => runLivePart({ basePath: path, run, graph, readOnly }).text);
+    return this.updates.stream(
+      runId,
+      async (run) => runLivePart({ basePath: path, run, graph, readOnly }).text,
+      response,
+    );
   }
 
   @Post('runs/:runId/cancel')

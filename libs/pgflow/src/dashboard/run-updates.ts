@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type MessageEvent } from '@nestjs/common';
 import { Observable, type Subscriber } from 'rxjs';
 import { FlowClient } from '../client/flow.client.ts';
@@ -12,23 +13,31 @@ import type { RunSnapshot } from '../client/run.types.ts';
  * Streams end at shutdown: an open page must not hold the HTTP server's close. A stream asked for
  * once shutdown began (a page's EventSource reconnecting to the stream that just ended, or a request
  * that arrived a moment before) ends at once, or it would hold the close until the page goes away.
+ * Either way its connection is closed once the response is sent: the stream's response is
+ * keep-alive, and a page's EventSource would reconnect over that same connection every few seconds,
+ * which a closing server does not refuse and which never stays idle long enough to be dropped.
  */
 @Injectable()
 export class RunUpdates implements BeforeApplicationShutdown {
   private readonly logger = new Logger('PgflowDashboard');
-  private readonly open = new Set<Subscriber<MessageEvent>>();
+  private readonly open = new Map<Subscriber<MessageEvent>, ServerResponse>();
   private shuttingDown = false;
 
   constructor(@Inject(FlowClient) private readonly client: FlowClient) {}
 
   /** The states of run `runId`, each rendered by `render`, as 'state' events `{ status, html }`. */
-  stream(runId: string, render: (run: RunSnapshot) => Promise<string>): Observable<MessageEvent> {
+  stream(
+    runId: string,
+    render: (run: RunSnapshot) => Promise<string>,
+    response: ServerResponse,
+  ): Observable<MessageEvent> {
     return new Observable<MessageEvent>((subscriber) => {
       if (this.shuttingDown) {
+        closeConnectionWhenSent(response);
         subscriber.complete();
         return;
       }
-      this.open.add(subscriber);
+      this.open.set(subscriber, response);
       let reading = false;
       let stale = false;
       let closed = false;
@@ -71,6 +80,17 @@ export class RunUpdates implements BeforeApplicationShutdown {
 
   beforeApplicationShutdown(): void {
     this.shuttingDown = true;
-    for (const subscriber of [...this.open]) subscriber.complete();
+    for (const [subscriber, response] of [...this.open]) {
+      closeConnectionWhenSent(response);
+      subscriber.complete();
+    }
   }
+}
+
+/** Ends the connection of `response` once the response is sent, instead of keeping it alive. */
+function closeConnectionWhenSent(response: ServerResponse): void {
+  const socket = response.socket;
+  if (socket === null) return;
+  if (response.writableFinished) socket.end();
+  else response.once('finish', () => socket.end());
 }
