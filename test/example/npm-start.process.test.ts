@@ -6,6 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { RunSnapshot } from 'nestjs-pgflow';
 import { projectRoot } from '../../tools/local-postgres.ts';
@@ -18,6 +19,14 @@ const db = useTestDatabase();
 const startExample = useExampleProcesses(exampleMain);
 
 beforeAll(() => buildExample(), 300_000);
+
+/** A TCP connection to `url`'s server that sends nothing, as a browser's preconnected socket. */
+async function openSilentSocket(url: string): Promise<Socket> {
+  const { hostname, port } = new URL(url);
+  const socket = connect(Number(port), hostname === 'localhost' ? '127.0.0.1' : hostname);
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  return socket;
+}
 
 /** Starts the program, waits for the demo to complete, and returns the API's URL and the run's id. */
 async function startAndWaitForDemo(): Promise<{ example: ExampleProcess; api: string; runId: string }> {
@@ -60,8 +69,11 @@ describe('npm start (main.js) with DATABASE_URL', () => {
     const flows = await fetch(`${api}/flows`);
     expect(flows.status).toBe(200);
 
-    // Exit code 0: the shutdown finished by itself, before the example's own deadline (code 1).
+    // Exit code 0: the shutdown finished by itself, before the example's own deadline (code 1),
+    // although a socket that sent nothing is open (what a browser's preconnection is).
+    const silent = await openSilentSocket(api);
     const exit = await example.stop('SIGINT');
+    silent.destroy();
     expect(exit).toMatchObject({ code: 0, signal: null });
     expect(example.output).toContain('SIGINT received: shutting down');
     expect(example.lines[example.lines.length - 1]).toBe('Stopped.');

@@ -62,7 +62,9 @@ async function main(): Promise<number> {
         worker: { shutdownTimeoutMs: WORKER_SHUTDOWN_MS },
         dashboardToken: readDashboardToken(process.env.PGFLOW_DASHBOARD_TOKEN),
       }),
-      { logger: new ExampleLogger(), abortOnError: false },
+      // A browser keeps sockets open to a page's server (a dashboard tab; Chromium preconnects one
+      // before a form's redirect), and Node's server.close() waits for them: close them at shutdown.
+      { logger: new ExampleLogger(), abortOnError: false, forceCloseConnections: true },
     );
     shutdown.add('application', () => app.close());
     await app.listen(port);
