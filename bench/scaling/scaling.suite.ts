@@ -7,16 +7,15 @@
  * maxConcurrent per process, where one process is the limit until the database is.
  */
 import { pgflowMigrations } from '../../migrations/index.ts';
-import { runInChild } from '../support/child.ts';
 import { median, perRound, RoundSamples, range } from '../support/figures.ts';
 import { formatNumber, tableOf } from '../support/results.ts';
 import type { BenchDatabase } from '../support/server.ts';
 import type { BenchContext, BenchSuite } from '../support/suite.ts';
-import type { ScalingHandlers, ScalingInput } from './scaling.workloads.ts';
+import type { ScalingHandlers } from './scaling.workloads.ts';
 import { WAIT_MS } from './scaling-flows.ts';
+import { WorkerHost } from './worker-hosts.ts';
 import { type GroupSample, measureWorkerProcesses, workerCpuShare } from './worker-processes.ts';
 
-const WORKLOADS_MODULE = new URL('./scaling.workloads.ts', import.meta.url);
 const PROCESS_COUNTS = [1, 2, 3, 4] as const;
 
 interface Workload {
@@ -53,21 +52,15 @@ interface Row {
 }
 
 /** The database a workload's measurements clone: its runs started by one startMany() (untimed). */
-async function prepare(context: BenchContext, workload: Workload): Promise<BenchDatabase> {
+async function prepare(context: BenchContext, host: WorkerHost, workload: Workload): Promise<BenchDatabase> {
   const database = await context.server.freshDatabase(pgflowMigrations);
-  const input: ScalingInput = {
+  await host.prepare({
     database: { name: database.name, url: database.url },
     handlers: workload.handlers,
     worker: workload.worker,
     runs: workload.runs(context.quick),
-  };
-  await runInChild<ScalingInput, { runs: number; seconds: number }>({
-    module: WORKLOADS_MODULE,
-    exportName: 'startRuns',
-    input,
-    log: context.log,
-    timeoutMs: 300_000,
   });
+  await context.server.waitForDisconnect(database);
   return database;
 }
 
@@ -79,18 +72,27 @@ export const scalingSuite: BenchSuite = {
     const prepared = new Map<Workload, BenchDatabase>();
     const samples = new RoundSamples<string, GroupSample>();
     const key = (workload: Workload, processes: number) => `${workload.name}:${processes}`;
+    // Started once: loading the modules takes seconds on a loaded machine; every measurement boots
+    // a new Nest app in each process it uses.
+    const hosts = Array.from({ length: Math.max(...PROCESS_COUNTS) }, (_, i) => WorkerHost.start(i));
     try {
-      for (const workload of WORKLOADS) prepared.set(workload, await prepare(context, workload));
+      for (const workload of WORKLOADS)
+        prepared.set(workload, await prepare(context, hosts[0] as WorkerHost, workload));
       for (let round = 0; round < context.repetitions; round++) {
         for (const workload of WORKLOADS) {
           const line: string[] = [];
           for (const processes of PROCESS_COUNTS) {
-            const sample = await measureWorkerProcesses(context.server, prepared.get(workload) as BenchDatabase, {
-              processes,
-              input: { handlers: workload.handlers, worker: workload.worker },
-              tasks: workload.runs(context.quick),
-              log: context.log,
-            });
+            const sample = await measureWorkerProcesses(
+              context.server,
+              prepared.get(workload) as BenchDatabase,
+              hosts,
+              {
+                processes,
+                input: { handlers: workload.handlers, worker: workload.worker },
+                tasks: workload.runs(context.quick),
+                log: context.log,
+              },
+            );
             samples.add(key(workload, processes), sample);
             line.push(
               `${processes}: ${formatNumber(sample.tasks / sample.seconds)} (${sample.handledPerProcess.join('/')})`,
@@ -100,6 +102,7 @@ export const scalingSuite: BenchSuite = {
         }
       }
     } finally {
+      await Promise.all(hosts.map((host) => host.exit()));
       for (const database of prepared.values()) await context.server.dropDatabase(database);
     }
     return report(context, (row) => samples.of(key(row.workload, row.processes)));

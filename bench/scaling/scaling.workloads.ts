@@ -1,19 +1,14 @@
 /**
- * The programs of the scaling suite's worker processes (see ../support/child.ts). Each is a Node.js
- * process with its own Nest application, library worker and connection pool: the processes share
- * nothing but the database URL, as worker processes on several machines would.
- * - startRuns: untimed preparation of the database every measurement clones: the flow created and
- *   its one-step runs started by one FlowClient.startMany() call (one statement).
- * - serveUntilStopped: boots the app with its worker disabled, reports ready; at the parent's go it
- *   starts the worker, reports its handler calls as they grow, and stops when the parent says so
- *   (once the database shows every run complete); its CPU time counts from go to stop.
+ * What the scaling suite's worker processes (worker-host.ts) run: a Nest application of their own
+ * with the library's worker and only the workload's flow, booted with its worker disabled (the
+ * parent starts every process's worker at once), and the untimed preparation of the database that
+ * every measurement clones (the flow created and its one-step runs started by one startMany()).
  */
 import type { Type } from '@nestjs/common';
-import { PgflowWorker, type PgflowWorkerOptions } from 'nestjs-pgflow';
-import type { ChildControl } from '../support/child.ts';
+import type { PgflowWorkerOptions } from 'nestjs-pgflow';
 import { BenchDatabase } from '../support/server.ts';
-import { BenchOneStepFlow, handled } from '../worker/throughput-flows.ts';
-import { startWorkerApp } from '../worker/worker-app.ts';
+import { BenchOneStepFlow } from '../worker/throughput-flows.ts';
+import { startWorkerApp, type WorkerApp } from '../worker/worker-app.ts';
 import { BenchWaitingFlow } from './scaling-flows.ts';
 
 /** The handlers: no-op (the database is the ceiling) or waiting (each process's concurrency is). */
@@ -32,7 +27,8 @@ export interface ScalingInput {
   readonly runs?: number;
 }
 
-function appOf(input: ScalingInput) {
+/** The app, its worker disabled until PgflowWorker.start(). */
+export function bootScalingApp(input: ScalingInput): Promise<WorkerApp> {
   return startWorkerApp(
     new BenchDatabase(input.database.name, input.database.url),
     { ...input.worker, enabled: false },
@@ -42,7 +38,7 @@ function appOf(input: ScalingInput) {
 
 export async function startRuns(input: ScalingInput): Promise<{ runs: number; seconds: number }> {
   const runs = input.runs ?? 0;
-  const app = await appOf(input);
+  const app = await bootScalingApp(input);
   try {
     const started = performance.now();
     await app.client.startMany(
@@ -51,31 +47,6 @@ export async function startRuns(input: ScalingInput): Promise<{ runs: number; se
     );
     return { runs, seconds: (performance.now() - started) / 1000 };
   } finally {
-    await app.close();
-  }
-}
-
-/** How often a worker process reports its handler calls to the parent, ms. */
-const PROGRESS_EVERY_MS = 10;
-
-export async function serveUntilStopped(input: ScalingInput, control: ChildControl): Promise<{ handled: number }> {
-  const app = await appOf(input);
-  let reporter: NodeJS.Timeout | undefined;
-  try {
-    handled.count = 0;
-    await control.ready();
-    let reported = 0;
-    reporter = setInterval(() => {
-      if (handled.count === reported) return;
-      reported = handled.count;
-      control.progress(reported);
-    }, PROGRESS_EVERY_MS);
-    await app.app.get(PgflowWorker).start();
-    await control.stopRequested();
-    control.measured();
-    return { handled: handled.count };
-  } finally {
-    clearInterval(reporter);
     await app.close();
   }
 }

@@ -1,27 +1,26 @@
 /**
- * One measurement of the scaling suite: N worker processes (scaling.workloads.ts) drain the runs of
- * a clone of a prepared database. The processes boot outside the clock (each its own Nest app,
- * worker disabled); once all are ready the parent takes its "before" readings (after a CHECKPOINT)
+ * One measurement of the scaling suite: N worker processes (worker-host.ts) drain the runs of a
+ * clone of a prepared database. Each process boots a Nest app of its own on it outside the clock
+ * (worker disabled); once all are ready the parent takes its "before" readings (after a CHECKPOINT)
  * and sends every process its go at once; the clock stops when the database shows every run
- * complete, then the "after" readings are taken and the processes are asked to stop.
+ * complete, then the "after" readings are taken and the processes stop their workers and close
+ * their apps.
  *
  * What is read, over the clock's interval: tasks/s; write transactions (the server's transaction id
  * counter: server-wide) and WAL bytes; the machine's and the PostgreSQL processes' CPU
  * (support/server-cpu.ts); the worker processes' own CPU (process.cpuUsage, go to stop, reported
  * back); commits of the other databases on the server (other work competing for it). Commits of the
- * measured database come from pg_stat_database once the processes have exited (a backend's counts
- * reach it when it ends or goes idle): they include what the processes' shutdown committed and what
- * their boot committed on connections that stayed open.
+ * measured database come from pg_stat_database once the apps have closed their connections (a
+ * backend's counts reach it when it ends or goes idle): they include what the apps' shutdown
+ * committed and what their boot committed on connections that stayed open.
  */
 import { cpus } from 'node:os';
-import { type ChildOutcome, runInChild } from '../support/child.ts';
 import { until } from '../support/figures.ts';
 import type { BenchDatabase, BenchServer } from '../support/server.ts';
 import { type CpuReading, type CpuShares, cpuBetween, readCpu } from '../support/server-cpu.ts';
 import { readWork, type WorkReading, workBetween } from '../support/work-counters.ts';
 import { SCALING_FLOWS, type ScalingInput } from './scaling.workloads.ts';
-
-const WORKLOADS = new URL('./scaling.workloads.ts', import.meta.url);
+import type { WorkerHost } from './worker-hosts.ts';
 
 export interface GroupSpec {
   readonly processes: number;
@@ -54,16 +53,28 @@ export interface GroupSample {
 interface Reading {
   readonly work: WorkReading;
   readonly cpu: CpuReading;
-  readonly otherCommits: number;
+  readonly otherCommits: ReadonlyMap<string, number>;
   readonly at: number;
 }
 
-async function otherCommits(server: BenchServer, database: BenchDatabase): Promise<number> {
-  const [row] = await server.adminQuery<{ commits: string }>(
-    `select coalesce(sum(xact_commit), 0) as commits from pg_stat_database where datname <> $1`,
+/** Commits of every other database, by name. */
+async function otherCommits(server: BenchServer, database: BenchDatabase): Promise<ReadonlyMap<string, number>> {
+  await server.adminQuery('select pg_stat_clear_snapshot()');
+  const rows = await server.adminQuery<{ datname: string; commits: string }>(
+    `select datname, xact_commit as commits from pg_stat_database where datname is not null and datname <> $1`,
     [database.name],
   );
-  return Number(row?.commits ?? 0);
+  return new Map(rows.map((row) => [row.datname, Number(row.commits)]));
+}
+
+/** Commits of the databases present at both readings (other work creates and drops databases). */
+function otherCommitsBetween(before: ReadonlyMap<string, number>, after: ReadonlyMap<string, number>): number {
+  let commits = 0;
+  for (const [name, value] of after) {
+    const earlier = before.get(name);
+    if (earlier !== undefined) commits += Math.max(0, value - earlier);
+  }
+  return commits;
 }
 
 async function reading(server: BenchServer, database: BenchDatabase): Promise<Reading> {
@@ -72,68 +83,34 @@ async function reading(server: BenchServer, database: BenchDatabase): Promise<Re
   return { work, cpu, otherCommits: await otherCommits(server, database), at: performance.now() };
 }
 
-/** A promise with its resolve and reject. */
-function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (error: unknown) => void } {
-  let resolve: (value: T) => void = () => {};
-  let reject: (error: unknown) => void = () => {};
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
-
-/** Measures `spec.processes` worker processes draining a clone of `prepared`, which is left as it is. */
+/** Measures the first `spec.processes` of `hosts` draining a clone of `prepared`, which is left as it is. */
 export async function measureWorkerProcesses(
   server: BenchServer,
   prepared: BenchDatabase,
+  hosts: readonly WorkerHost[],
   spec: GroupSpec,
 ): Promise<GroupSample> {
+  const group = hosts.slice(0, spec.processes);
+  if (group.length < spec.processes)
+    throw new Error(`${spec.processes} worker processes asked, ${hosts.length} started.`);
   const database = await server.cloneDatabase(prepared);
   const probe = await database.connect('pgflow bench probe');
-  const progress = new Array<number>(spec.processes).fill(0);
-  const stop = deferred<void>();
-  const started = deferred<Reading>();
-  // Keeps an unhandled rejection away when a process fails before the barrier.
-  started.promise.catch(() => {});
-  let ready = 0;
-  const barrier = async (): Promise<void> => {
-    ready += 1;
-    if (ready === spec.processes) {
-      await server.checkpoint();
-      started.resolve(await reading(server, database));
-    }
-    await started.promise;
-  };
+  // A process that fails ends the measurement instead of hanging it.
+  const failed = Promise.race(group.map((host) => host.failure));
+  const unlessFailed = <T>(work: Promise<T>) => Promise.race([work, failed]);
+  let booted = false;
   try {
-    const children = Array.from({ length: spec.processes }, (_, i) =>
-      runInChild<ScalingInput, { handled: number }>({
-        module: WORKLOADS,
-        exportName: 'serveUntilStopped',
-        input: { ...spec.input, database: { name: database.name, url: database.url } },
-        beforeGo: barrier,
-        stop: stop.promise,
-        onProgress: (value) => {
-          progress[i] = value;
-        },
-        log: spec.log,
-        timeoutMs: 300_000,
-      }),
-    );
-    // A process that fails ends the measurement: the others are released (and stopped).
-    const all = Promise.all(children);
-    all.catch((error: unknown) => {
-      started.reject(error);
-      stop.resolve();
-    });
-    const before = await Promise.race([started.promise, all.then(() => never())]);
+    const input: ScalingInput = { ...spec.input, database: { name: database.name, url: database.url } };
+    await unlessFailed(Promise.all(group.map((host) => host.boot(input))));
+    booted = true;
+    await server.checkpoint();
+    const before = await reading(server, database);
+    for (const host of group) host.go();
     const slug = SCALING_FLOWS[spec.input.handlers].slug;
-    const finished = (async () => {
-      await until(
-        () => progress.reduce((a, b) => a + b, 0) >= spec.tasks,
-        `${spec.tasks} handler calls (${progress.join(' + ')} so far)`,
-      );
-      await until(
+    const handled = () => group.reduce((sum, host) => sum + host.handled, 0);
+    await unlessFailed(until(() => handled() >= spec.tasks, `${spec.tasks} handler calls (${handled()} so far)`));
+    await unlessFailed(
+      until(
         async () => {
           const { rows } = await probe.query<{ left: string }>(
             `select count(*) as left from pgflow.runs where flow_slug = $1 and status <> 'completed'`,
@@ -144,12 +121,11 @@ export async function measureWorkerProcesses(
         'every run to be completed',
         60_000,
         5,
-      );
-      return reading(server, database);
-    })();
-    const after = await Promise.race([finished, all.then(() => never())]);
-    stop.resolve();
-    const outcomes: ChildOutcome<{ handled: number }>[] = await all;
+      ),
+    );
+    const after = await reading(server, database);
+    booted = false;
+    const stopped = await unlessFailed(Promise.all(group.map((host) => host.stop())));
     await probe.end();
     await server.waitForDisconnect(database);
     const work = await workBetween(server, before.work, after.work);
@@ -162,13 +138,14 @@ export async function measureWorkerProcesses(
       writeTransactions: work.writeTransactions,
       walBytes: work.walBytes,
       deadlocks: final.deadlocks - before.work.deadlocks,
-      otherCommits: after.otherCommits - before.otherCommits,
+      otherCommits: otherCommitsBetween(before.otherCommits, after.otherCommits),
       cpu: cpuBetween(before.cpu, after.cpu),
-      workerCpuMicros: outcomes.reduce((sum, outcome) => sum + outcome.cpuMicros, 0),
-      handledPerProcess: outcomes.map((outcome) => outcome.result.handled),
+      workerCpuMicros: stopped.reduce((sum, outcome) => sum + outcome.cpuMicros, 0),
+      handledPerProcess: stopped.map((outcome) => outcome.handled),
     };
   } finally {
-    stop.resolve();
+    // Apps left booted by a failure are closed (a failed process's request just fails).
+    if (booted) await Promise.allSettled(group.map((host) => host.stop()));
     await probe.end().catch(() => {});
     await server.dropDatabase(database);
   }
@@ -177,8 +154,4 @@ export async function measureWorkerProcesses(
 /** The worker processes' CPU as a share of all the machine's cores over the clock. */
 export function workerCpuShare(sample: GroupSample): number {
   return sample.workerCpuMicros / (sample.seconds * 1e6 * cpus().length);
-}
-
-function never(): never {
-  throw new Error('The worker processes ended before the parent asked them to stop.');
 }

@@ -11,18 +11,10 @@ function send(message: ChildMessage): Promise<void> {
 }
 
 let go: (() => void) | undefined;
-let stop: () => void = () => {};
-const stopRequested = new Promise<void>((resolve) => {
-  stop = resolve;
-});
 
 process.on('message', (message: ParentMessage) => {
   if (message.type === 'go') {
     go?.();
-    return;
-  }
-  if (message.type === 'stop') {
-    stop();
     return;
   }
   void run(message.module, message.exportName, message.input).then(
@@ -56,10 +48,6 @@ async function run(module: string, exportName: string, input: unknown): Promise<
     },
     log: (line) => {
       void send({ type: 'log', line });
-    },
-    stopRequested: () => stopRequested,
-    progress: (value) => {
-      void send({ type: 'progress', value });
     },
   };
   const result = await (workload as ChildWorkload<unknown, unknown>)(input, control);

@@ -21,10 +21,6 @@ export interface ChildControl {
   measured(): void;
   /** Progress output, through the parent. */
   log(line: string): void;
-  /** Resolves when the parent asks the workload to stop (ChildSpec.stop). Optional. */
-  stopRequested(): Promise<void>;
-  /** Reports a running count (e.g. handler calls so far) to the parent (ChildSpec.onProgress). Optional. */
-  progress(value: number): void;
 }
 
 /** A workload a child process can run: an exported async function of this shape. */
@@ -42,15 +38,13 @@ export interface ChildOutcome<R> {
 export type ChildMessage =
   | { readonly type: 'ready' }
   | { readonly type: 'log'; readonly line: string }
-  | { readonly type: 'progress'; readonly value: number }
   | { readonly type: 'done'; readonly result: unknown; readonly cpuMicros: number; readonly maxRssBytes: number }
   | { readonly type: 'error'; readonly message: string; readonly stack: string | undefined };
 
 /** Messages to the child. */
 export type ParentMessage =
   | { readonly type: 'run'; readonly module: string; readonly exportName: string; readonly input: unknown }
-  | { readonly type: 'go' }
-  | { readonly type: 'stop' };
+  | { readonly type: 'go' };
 
 export interface ChildSpec<I> {
   /** The workload's module: `new URL('./x.ts', import.meta.url)` from the caller (compiled to .js). */
@@ -60,10 +54,6 @@ export interface ChildSpec<I> {
   /** Runs between the child's ready() and its go: the parent's "before" readings. */
   readonly beforeGo?: () => Promise<void>;
   readonly log?: (line: string) => void;
-  /** When this settles, the parent asks the child to stop (its ChildControl.stopRequested() resolves). */
-  readonly stop?: Promise<unknown>;
-  /** Receives the child's ChildControl.progress() values. */
-  readonly onProgress?: (value: number) => void;
   /** The child is killed past this (a hung workload must not hang the run). */
   readonly timeoutMs?: number;
   /** Node.js options of the child (e.g. --no-deprecation for a peer's own warnings). */
@@ -106,9 +96,6 @@ export function runInChild<I, R>(spec: ChildSpec<I>): Promise<ChildOutcome<R>> {
         case 'log':
           spec.log?.(message.line);
           return;
-        case 'progress':
-          spec.onProgress?.(message.value);
-          return;
         case 'done':
           outcome = { result: message.result as R, cpuMicros: message.cpuMicros, maxRssBytes: message.maxRssBytes };
           return;
@@ -135,10 +122,6 @@ export function runInChild<I, R>(spec: ChildSpec<I>): Promise<ChildOutcome<R>> {
     const send = (message: ParentMessage): void => {
       child.send(message);
     };
-    const askToStop = () => {
-      if (child.connected) send({ type: 'stop' });
-    };
-    spec.stop?.then(askToStop, askToStop);
     send({
       type: 'run',
       module: toCompiled(spec.module).href,
