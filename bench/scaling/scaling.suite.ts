@@ -39,7 +39,7 @@ const waiting: Workload = {
   handlers: 'waiting',
   // 20 at a time, WAIT_MS each: one process cannot pass 20 / 0.020 s = 1,000 tasks/s.
   worker: { maxConcurrent: 20, batchSize: 20 },
-  runs: (quick) => (quick ? 600 : 6_000),
+  runs: (quick) => (quick ? 600 : 4_000),
   title: (runs) => `${formatNumber(runs)} one-step runs, handlers that wait ${WAIT_MS} ms`,
 };
 
@@ -113,6 +113,14 @@ const rate = (sample: GroupSample) => sample.tasks / sample.seconds;
 const percent = (share: number) => `${formatNumber(share * 100)}%`;
 const medianOf = (list: readonly GroupSample[], figure: (sample: GroupSample) => number) => median(list.map(figure));
 
+/** The smallest and largest share of the handler calls one process made, over the rounds. */
+function processShares(list: readonly GroupSample[]): string {
+  const shares = list.flatMap((sample) => sample.handledPerProcess.map((calls) => calls / sample.tasks));
+  if (shares.length === 0) return 'n/a';
+  const [low, high] = [Math.min(...shares), Math.max(...shares)];
+  return low === high ? percent(low) : `${percent(low)}–${percent(high)}`;
+}
+
 function report(context: BenchContext, of: (row: Row) => readonly GroupSample[]): string {
   const perSecond = (figure: (sample: GroupSample) => number) => (row: Row) =>
     formatNumber(medianOf(of(row), (sample) => figure(sample) / sample.seconds));
@@ -144,6 +152,7 @@ function report(context: BenchContext, of: (row: Row) => readonly GroupSample[])
               : percent(medianOf(of(row), (s) => s.cpu.postgres as number)),
         },
         { heading: 'worker processes CPU', cell: (row) => percent(medianOf(of(row), workerCpuShare)) },
+        { heading: 'tasks per process', cell: (row) => processShares(of(row)) },
         { heading: 'other databases commits/s', cell: perSecond((sample) => sample.otherCommits) },
       ],
       PROCESS_COUNTS.map((processes) => ({ workload, processes })),
@@ -154,19 +163,23 @@ function report(context: BenchContext, of: (row: Row) => readonly GroupSample[])
   return [
     '## Worker processes on one server (issue 17)',
     '',
-    `${context.repetitions} rounds; in each, 1, 2, 3 and 4 worker processes in turn (1, 2, 3, 4, 1, 2, 3, 4, ...), ` +
-      'each a Node.js process of its own with its own Nest application, library worker and connection pool: they ' +
-      'share nothing but the database URL, as processes on several machines would. Every measurement drains a ' +
-      'fresh clone of a database whose one-step runs were started beforehand by one startMany(); the processes ' +
-      'boot outside the clock and start their workers at once; the clock stops when the database shows every run ' +
-      'complete. Figures are medians over the rounds, per second of the clock. Commits/s are the measured ' +
-      'database’s (pg_stat_database, read-only ones included: each idle worker’s LISTEN connection commits when it ' +
-      'reads notifications; the processes’ boot leftovers and shutdown included); write xacts/s (transactions that ' +
-      'got an id: each costs a WAL flush) and WAL are server-wide. CPU is a share of all the machine’s cores over ' +
-      'the clock, from /proc: the whole machine busy (other work included), the PostgreSQL processes of the ' +
-      'measured database plus the server’s background processes (WAL writer, checkpointer...), and the worker ' +
-      'processes together (process.cpuUsage). The machine is shared with other work (see the load below and the ' +
-      'other databases’ commits/s on the same server), which competes for the same cores and disk.',
+    `${context.repetitions} rounds; in each, 1, 2, 3 and 4 worker processes in turn (1, 2, 3, 4, 1, 2, 3, 4, ...). ` +
+      'Each worker process is a Node.js process of its own (started once for the suite) that boots a Nest ' +
+      'application of its own for every measurement, with its own library worker and connection pool: the ' +
+      'processes share nothing but the database URL, as processes on several machines would (the benchmark ' +
+      'only tells them when to start and stop). Every measurement drains a fresh clone of a database whose ' +
+      'one-step runs were started beforehand by one startMany(); the apps boot outside the clock and start their ' +
+      'workers at once; the clock stops when the database shows every run complete. Figures are medians over the ' +
+      'rounds, per second of the clock; "tasks per process" is the smallest and largest share of the handler ' +
+      'calls one process made. Commits/s are the measured database’s (pg_stat_database, read-only ones ' +
+      'included: each worker’s LISTEN connection commits when it reads notifications; what the apps committed at ' +
+      'shutdown, and at boot on connections they kept, included); write xacts/s (transactions that got an id: ' +
+      'each costs a WAL flush) and WAL are server-wide. CPU is a share of all the machine’s cores over the clock, ' +
+      'from /proc: the whole machine busy (other work included), the PostgreSQL processes of the measured ' +
+      'database plus the server’s background processes (WAL writer, checkpointer...), and the worker processes ' +
+      'together (process.cpuUsage). The machine is shared with other work (see the load below and the other ' +
+      'databases’ commits/s on the same server; other PostgreSQL servers on the machine are not counted), which ' +
+      'competes for the same cores and disk.',
     '',
     ...WORKLOADS.flatMap((workload) => [
       `### ${workload.title(workload.runs(context.quick))} (per process: maxConcurrent ${workload.worker.maxConcurrent}, ` +
