@@ -8,6 +8,7 @@ import { engineSuite } from './engine/engine.suite.ts';
 import { notificationsSuite } from './engine/notifications.suite.ts';
 import { floorSuite } from './floor/floor.suite.ts';
 import { queueSuite } from './queue/queue.suite.ts';
+import { scalingSuite } from './scaling/scaling.suite.ts';
 import { peersSuite } from './support/peers-package.ts';
 import type { BenchSuite } from './support/suite.ts';
 import { telemetrySuite } from './worker/telemetry.suite.ts';
@@ -19,6 +20,7 @@ export const suites: readonly BenchSuite[] = [
   engineSuite,
   notificationsSuite,
   workerSuite,
+  scalingSuite,
   telemetrySuite,
   dashboardSuite,
   peersSuite,
