@@ -15,7 +15,7 @@
  * committed and what their boot committed on connections that stayed open.
  */
 import { cpus } from 'node:os';
-import { until } from '../support/figures.ts';
+import { until, untilRunsCompleted } from '../support/figures.ts';
 import type { BenchDatabase, BenchServer } from '../support/server.ts';
 import { type CpuReading, type CpuShares, cpuBetween, readCpu } from '../support/server-cpu.ts';
 import { readWork, type WorkReading, workBetween } from '../support/work-counters.ts';
@@ -109,20 +109,7 @@ export async function measureWorkerProcesses(
     const slug = SCALING_FLOWS[spec.input.handlers].slug;
     const handled = () => group.reduce((sum, host) => sum + host.handled, 0);
     await unlessFailed(until(() => handled() >= spec.tasks, `${spec.tasks} handler calls (${handled()} so far)`));
-    await unlessFailed(
-      until(
-        async () => {
-          const { rows } = await probe.query<{ left: string }>(
-            `select count(*) as left from pgflow.runs where flow_slug = $1 and status <> 'completed'`,
-            [slug],
-          );
-          return Number(rows[0]?.left) === 0;
-        },
-        'every run to be completed',
-        60_000,
-        5,
-      ),
-    );
+    await unlessFailed(untilRunsCompleted(probe, slug));
     const after = await reading(server, database);
     booted = false;
     const stopped = await unlessFailed(Promise.all(group.map((host) => host.stop())));

@@ -3,6 +3,7 @@
  * helpers that turn repetitions into the recorded figures (median, min, max; percentiles; per-round
  * ratios), and the specifications of the table columns and target rows made from them.
  */
+import type pg from 'pg';
 import { spread } from './measure.ts';
 import { type Column, formatNumber, tableOf } from './results.ts';
 import type { WorkDelta } from './work-counters.ts';
@@ -209,6 +210,22 @@ export async function until(
     if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}.`);
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
+}
+
+/** Waits until the database shows every run of flow `slug` completed (read on `probe`, every 5 ms). */
+export function untilRunsCompleted(probe: pg.Client, slug: string): Promise<void> {
+  return until(
+    async () => {
+      const { rows } = await probe.query<{ left: string }>(
+        `select count(*) as left from pgflow.runs where flow_slug = $1 and status <> 'completed'`,
+        [slug],
+      );
+      return Number(rows[0]?.left) === 0;
+    },
+    'every run to be completed',
+    60_000,
+    5,
+  );
 }
 
 /** Runs `count` calls of `call` with at most `concurrency` at once. */

@@ -13,7 +13,7 @@ import type { Type } from '@nestjs/common';
 import { PgflowWorker, type PgflowWorkerOptions } from 'nestjs-pgflow';
 import pg from 'pg';
 import type { ChildControl } from '../support/child.ts';
-import { inParallel, type LatencyRequest, sequentialLatency, until } from '../support/figures.ts';
+import { inParallel, type LatencyRequest, sequentialLatency, until, untilRunsCompleted } from '../support/figures.ts';
 import { BenchDatabase } from '../support/server.ts';
 import { firstHandlerAt, LatencyOneStepFlow, LatencyThreeStepFlow } from './bench-flows.ts';
 import {
@@ -76,18 +76,7 @@ async function connect(input: LibraryInput): Promise<pg.Client> {
 /** Waits for every handler, then for the database to show every run complete. */
 async function allComplete(probe: pg.Client, slug: string, tasks: number): Promise<void> {
   await until(() => handled.count >= tasks, `${tasks} handler calls (${handled.count} so far)`);
-  await until(
-    async () => {
-      const { rows } = await probe.query<{ left: string }>(
-        `select count(*) as left from pgflow.runs where flow_slug = $1 and status <> 'completed'`,
-        [slug],
-      );
-      return Number(rows[0]?.left) === 0;
-    },
-    'every run to be completed',
-    60_000,
-    5,
-  );
+  await untilRunsCompleted(probe, slug);
 }
 
 /**
