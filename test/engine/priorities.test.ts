@@ -107,10 +107,10 @@ describe('run priorities', () => {
 
   it('start_flows gives every run of the batch the priority, and SQL callers can pass it by name', async () => {
     const flow = await oneStepFlow();
-    const runs = await db.query<PriorityRun>(
-      'select * from pgflow.start_flows($1, $2::jsonb, priority => 7)',
-      [flow, json(['a', 'b'])],
-    );
+    const runs = await db.query<PriorityRun>('select * from pgflow.start_flows($1, $2::jsonb, priority => 7)', [
+      flow,
+      json(['a', 'b']),
+    ]);
     expect(runs.map((run) => run.priority)).toEqual([7, 7]);
     const single = await startWithPriority(flow, 'c', -3);
     expect(((await runRow(db, single.run_id)) as PriorityRun).priority).toBe(-3);
