@@ -12,8 +12,8 @@ import {
   json,
   pollOne,
   queueMessages,
-  registerWorker,
   type RunRow,
+  registerWorker,
   runRow,
   startRun,
 } from './support/engine-driver.ts';
