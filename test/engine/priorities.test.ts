@@ -105,6 +105,48 @@ describe('run priorities', () => {
     expect(second.map((task) => task.flow_input)).toEqual(['low']);
   });
 
+  it('concurrent claims by priority never start a task twice and leave none behind', async () => {
+    const flow = await oneStepFlow();
+    await db.query('select count(*) from pgflow.start_flows($1, $2::jsonb)', [
+      flow,
+      json(Array.from({ length: 60 }, (_, i) => `low-${i}`)),
+    ]);
+    await db.query('select count(*) from pgflow.start_flows($1, $2::jsonb, priority => 2)', [
+      flow,
+      json(Array.from({ length: 20 }, (_, i) => `high-${i}`)),
+    ]);
+    const clients = await Promise.all([0, 1, 2, 3].map((i) => db.connect(`priority claims ${i}`)));
+    // Per connection, the inputs of each claim (one batch: its tasks come back in no set order).
+    const claimed: string[][][] = await Promise.all(
+      clients.map(async (client) => {
+        const worker = await registerWorker(db, flow);
+        const batches: string[][] = [];
+        for (;;) {
+          const { rows } = await client.query<{ flow_input: string }>(
+            'select flow_input from pgflow._claim_tasks($1, 3, 30, $2::uuid)',
+            [flow, worker],
+          );
+          if (rows.length === 0) return batches;
+          batches.push(rows.map((row) => row.flow_input));
+        }
+      }),
+    );
+    await Promise.all(clients.map((client) => client.end()));
+    const all = claimed.flat(2);
+    expect(all).toHaveLength(80);
+    expect(new Set(all).size).toBe(80);
+    // Each connection took the high runs' tasks before any low one (a batch may hold the last highs and the first lows).
+    for (const batches of claimed) {
+      const firstLow = batches.findIndex((batch) => batch.some((input) => input.startsWith('low-')));
+      const lastHigh = batches.map((batch) => batch.some((input) => input.startsWith('high-'))).lastIndexOf(true);
+      expect({ lastHigh, firstLow, batches }).toEqual({
+        lastHigh,
+        firstLow: firstLow === -1 || firstLow >= lastHigh ? firstLow : 'after the last high',
+        batches,
+      });
+    }
+  });
+
   it('start_flows gives every run of the batch the priority, and SQL callers can pass it by name', async () => {
     const flow = await oneStepFlow();
     const runs = await db.query<PriorityRun>('select * from pgflow.start_flows($1, $2::jsonb, priority => 7)', [
