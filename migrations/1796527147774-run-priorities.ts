@@ -77,7 +77,8 @@ begin
     return;
   end if;
   -- Run priorities: while a run of the flow with a priority other than 0 is started, its tasks go
-  -- first (_read_by_priority); otherwise (one probe of an index that is empty then) pgmq.read's order.
+  -- first (_read_by_priority); otherwise pgmq.read's order. The test probes runs_priority_idx, which
+  -- holds only runs with a priority (none at all where nobody uses them).
   if exists (select 1 from pgflow.runs r
               where r.flow_slug = p_flow_slug and r.priority <> 0 and r.status = 'started') then
     v_msg_ids := pgflow._read_by_priority(p_flow_slug, coalesce(v_read_vt, p_visibility_timeout), p_qty);
