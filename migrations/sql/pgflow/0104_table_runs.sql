@@ -4,6 +4,8 @@
 -- parent_run_id, parent_step_slug, parent_task_index (subflows): the task of another run that started
 -- this run as its child and waits for its end (_start_child_run); all three or none. Not a foreign key:
 -- pruning and delete_flow_and_data remove runs flow by flow, and a child run's link is history.
+-- priority (start_flow's priority, a child run gets its parent's): among a flow's ready tasks, those of
+-- runs with a higher priority are claimed first (_claim_tasks); 0 by default.
 create table pgflow.runs (
   run_id uuid primary key default gen_random_uuid(),
   flow_slug text not null references pgflow.flows (flow_slug),
@@ -21,6 +23,7 @@ create table pgflow.runs (
   parent_run_id uuid,
   parent_step_slug text,
   parent_task_index int,
+  priority int not null default 0,
   constraint runs_status_is_valid check (status in ('started', 'completed', 'failed', 'cancelled')),
   constraint runs_remaining_steps_non_negative check (remaining_steps >= 0),
   constraint runs_one_terminal_timestamp check (num_nonnulls(completed_at, failed_at, cancelled_at) <= 1),
@@ -39,7 +42,8 @@ create table pgflow.runs (
   constraint runs_parent_all_or_none
     check (num_nulls(parent_run_id, parent_step_slug, parent_task_index) in (0, 3)),
   constraint runs_parent_task_index_non_negative check (parent_task_index is null or parent_task_index >= 0),
-  constraint runs_parent_is_another_run check (parent_run_id is null or parent_run_id <> run_id)
+  constraint runs_parent_is_another_run check (parent_run_id is null or parent_run_id <> run_id),
+  constraint runs_priority_in_range check (priority between -1000000 and 1000000)
 );
 
 -- Newest runs first (list_runs), of all flows or of one: keyset pages are index scans, no sort. The
@@ -54,3 +58,8 @@ create unique index runs_idempotency_key_idx on pgflow.runs (flow_slug, idempote
 -- A run's child runs (getRun, cancel_run's cascade to them); runs without a parent cost nothing here.
 create index runs_parent_idx on pgflow.runs (parent_run_id, parent_step_slug, parent_task_index)
   where parent_run_id is not null;
+
+-- The runs of a flow that have a priority (_claim_tasks reads its queue in priority order while one of
+-- them is started); runs of priority 0, nearly all of them, cost nothing here. Not keyed by status: an
+-- index on it would make every run's end a non-HOT update.
+create index runs_priority_idx on pgflow.runs (flow_slug) where priority <> 0;

@@ -1,7 +1,7 @@
 -- The worker's poll, in one round trip and one transaction: read up to p_qty messages and start
 -- their tasks. A message that can never start (its task is missing or over, or its run or step is)
 -- is archived here instead of coming back after every visibility timeout. A paused flow's queue is
--- not read.
+-- not read. The tasks of runs with a higher priority (start_flow's priority) are read first.
 create function pgflow._claim_tasks(
   p_flow_slug text, p_qty int, p_visibility_timeout int, p_worker_id uuid, p_known_run_ids uuid[] default '{}'
 )
@@ -38,8 +38,16 @@ begin
   if v_paused then
     return;
   end if;
-  select array_agg(m.msg_id) into v_msg_ids
-    from pgmq.read(p_flow_slug, coalesce(v_read_vt, p_visibility_timeout), p_qty) m;
+  -- Run priorities: while a run of the flow with a priority other than 0 is started, its tasks go
+  -- first (_read_by_priority); otherwise pgmq.read's order. The test probes runs_priority_idx, which
+  -- holds only runs with a priority (none at all where nobody uses them).
+  if exists (select 1 from pgflow.runs r
+              where r.flow_slug = p_flow_slug and r.priority <> 0 and r.status = 'started') then
+    v_msg_ids := pgflow._read_by_priority(p_flow_slug, coalesce(v_read_vt, p_visibility_timeout), p_qty);
+  else
+    select array_agg(m.msg_id) into v_msg_ids
+      from pgmq.read(p_flow_slug, coalesce(v_read_vt, p_visibility_timeout), p_qty) m;
+  end if;
   if v_msg_ids is null then
     return;
   end if;

@@ -1,6 +1,6 @@
 -- Subflows: the worker's report for a task of a subflow step (@Step({ subflow })), whose handler
 -- returned the child run's input: starts a run of p_child_flow_slug with that input (as start_flow
--- does, with the parent's trace context), records its parent (runs.parent_run_id, parent_step_slug,
+-- does, with the parent's trace context and priority), records its parent (runs.parent_run_id, parent_step_slug,
 -- parent_task_index), and keeps the task started, waiting for it (step_tasks.child_run_id) without a
 -- worker: its message becomes invisible for ten years (the child run's end settles the task, see
 -- _settle_parent_tasks; the stalled sweep passes it by). Emits task:waiting_for_child.
@@ -24,7 +24,7 @@ declare
 begin
   perform pgflow._lock_runs(array[p_run_id]);
   select t.flow_slug, t.message_id, t.status, t.attempts_count, t.child_run_id,
-         r.status as run_status, r.trace_context, s.status as step_status
+         r.status as run_status, r.trace_context, r.priority, s.status as step_status
     into v_task
     from pgflow.step_tasks t
     join pgflow.runs r on r.run_id = t.run_id
@@ -43,7 +43,8 @@ begin
     select * into v_child
       from pgflow.start_flows(p_child_flow_slug, jsonb_build_array(coalesce(p_child_input, 'null'::jsonb)),
                               trace_contexts => case when v_task.trace_context is not null
-                                                     then array[v_task.trace_context] end);
+                                                     then array[v_task.trace_context] end,
+                              priority => v_task.priority);
   exception when others then
     -- Only the engine's own refusals (PF codes) fail the attempt; anything else is the caller's to retry.
     if sqlstate not like 'PF%' then

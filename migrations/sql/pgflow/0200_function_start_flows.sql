@@ -7,9 +7,12 @@
 -- returned in its place (callers tell by its run_id). Atomic under concurrent starts: the unique
 -- index on (flow_slug, idempotency_key) makes a second start with the key wait for the first.
 -- `trace_contexts` (optional, one per input, null elements for none): the W3C traceparent stored on
--- each new run, which workers continue the run's trace from.
+-- each new run, which workers continue the run's trace from. `priority` (one for the batch, between
+-- -1000000 and 1000000, null for 0): among the flow's ready tasks, those of runs with a higher priority
+-- are claimed first (_claim_tasks); a deduplicated input keeps its run's own priority.
 create function pgflow.start_flows(flow_slug text, inputs jsonb, run_ids uuid[] default null,
-                                   idempotency_keys text[] default null, trace_contexts text[] default null)
+                                   idempotency_keys text[] default null, trace_contexts text[] default null,
+                                   priority int default 0)
 returns setof pgflow.runs
 language plpgsql
 volatile
@@ -63,6 +66,12 @@ begin
                   || case when v_count > 1 then format(' (input %s of %s)', v_bad.n, v_count) else '' end,
         hint = 'Use a shorter key, e.g. a hash of what makes the start unique.';
     end if;
+  end if;
+  if start_flows.priority not between -1000000 and 1000000 then
+    raise exception using errcode = 'PF060',
+      message = format('Run priority %s is out of range: a priority is between -1000000 and 1000000.',
+                       start_flows.priority),
+      hint = 'Pass a smaller priority (higher runs first; 0, the default, for ordinary runs).';
   end if;
   if start_flows.trace_contexts is not null then
     if cardinality(start_flows.trace_contexts) is distinct from v_count then
@@ -130,10 +139,10 @@ begin
   select array_agg(coalesce(start_flows.run_ids[n], gen_random_uuid()) order by n) into v_ids
     from generate_series(1, v_count) n;
   with inserted as (
-    insert into pgflow.runs (run_id, flow_slug, input, remaining_steps, idempotency_key, trace_context)
+    insert into pgflow.runs (run_id, flow_slug, input, remaining_steps, idempotency_key, trace_context, priority)
     select i.run_id, start_flows.flow_slug, x.value,
            (select count(*) from pgflow.steps s where s.flow_slug = start_flows.flow_slug), i.key,
-           start_flows.trace_contexts[x.n::int]
+           start_flows.trace_contexts[x.n::int], coalesce(start_flows.priority, 0)
       from jsonb_array_elements(start_flows.inputs) with ordinality as x(value, n)
       join unnest(v_ids, coalesce(start_flows.idempotency_keys, '{}')) with ordinality as i(run_id, key, n)
         on i.n = x.n

@@ -12,6 +12,7 @@ import {
 
 /** The FlowClient options that come from a request (GET /runs, POST /runs/:id/cancel|retry). */
 const REQUEST_OPTIONS: ReadonlySet<string> = new Set([
+  'priority',
   'cursor',
   'limit',
   'status',

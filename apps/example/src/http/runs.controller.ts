@@ -20,15 +20,16 @@ export class RunsController {
 
   /**
    * `POST /runs` with `{ "flow": "<slug or alias>", "input": <json> }` → 201 `{ "runId": "..." }`. An
-   * alias starts the newest version under it (`GET /runs/:id` says which: `flowSlug`).
+   * alias starts the newest version under it (`GET /runs/:id` says which: `flowSlug`). An optional
+   * `"priority"` (an integer, 0 by default): the flow's ready tasks of higher-priority runs go first.
    */
   @Post()
   async start(@Body() body: unknown): Promise<{ runId: string }> {
-    const { flow, input } = parseStartRunRequest(body);
+    const { flow, input, priority } = parseStartRunRequest(body);
     const definition = this.registry.find(flow) ?? this.registry.getAll().find((known) => known.alias === flow);
     const problem = definition && FLOW_INPUT_CHECKS.get(definition.flowClass)?.(input);
     if (problem) throw new BadRequestException(`Invalid input for flow '${flow}': ${problem}. No run was started.`);
-    const run = await this.flows.start(flow, input);
+    const run = await this.flows.start(flow, input, priority === undefined ? {} : { priority });
     return { runId: run.runId };
   }
 

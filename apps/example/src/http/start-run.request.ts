@@ -7,6 +7,8 @@ export interface StartRunRequest {
   readonly flow: string;
   /** The run's input. */
   readonly input: JsonValue;
+  /** Optional, an integer from -1000000 to 1000000 [0]: the flow's higher-priority runs get their tasks claimed first. */
+  readonly priority?: number;
 }
 
 const EXAMPLE = '{ "flow": "analyze_website", "input": { "url": "https://example.com/docs" } }';
@@ -21,11 +23,11 @@ export function parseStartRunRequest(body: unknown): StartRunRequest {
       `The request body must be a JSON object like ${EXAMPLE}, sent with Content-Type: application/json.`,
     );
   }
-  const { flow, input, ...rest } = body as Record<string, unknown>;
+  const { flow, input, priority, ...rest } = body as Record<string, unknown>;
   const unknown = Object.keys(rest);
   if (unknown.length > 0) {
     throw new BadRequestException(
-      `Unknown field '${unknown[0]}' in the request body: it has only flow and input, like ${EXAMPLE}.`,
+      `Unknown field '${unknown[0]}' in the request body: it has only flow, input and priority, like ${EXAMPLE}.`,
     );
   }
   if (flow === undefined) throw new BadRequestException(`The request body has no flow: send ${EXAMPLE}.`);
@@ -37,6 +39,14 @@ export function parseStartRunRequest(body: unknown): StartRunRequest {
   if (input === undefined) {
     throw new BadRequestException(`The request body has no input (the run's input, JSON): send ${EXAMPLE}.`);
   }
+  if (
+    priority !== undefined &&
+    (typeof priority !== 'number' || !Number.isInteger(priority) || priority < -1_000_000 || priority > 1_000_000)
+  ) {
+    throw new BadRequestException(
+      `priority must be an integer from -1000000 to 1000000 (higher runs first; leave it out for 0), got ${JSON.stringify(priority)}.`,
+    );
+  }
   // Express's JSON parser produced it, so it is JSON.
-  return { flow, input: input as JsonValue };
+  return priority === undefined ? { flow, input: input as JsonValue } : { flow, input: input as JsonValue, priority };
 }

@@ -42,6 +42,7 @@ import {
   assertRunId,
   flowOf,
   runInput,
+  runPriority,
   startError,
 } from './run-start.ts';
 import { type RunOutcomeRow, waitForRun } from './run-wait.ts';
@@ -95,6 +96,7 @@ export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutd
     if (options.runId !== undefined) assertNewRunId(options.runId, 'runId', 'FlowClient.start() option');
     const key = options.idempotencyKey;
     if (key !== undefined) assertIdempotencyKey(key);
+    const priority = runPriority(options.priority, 'FlowClient.start() option');
     assertManagerOf(this.router, target, slug, options.manager, 'FlowClient.start() option');
     const json = runInput(slug, definition, input, 'input', target.options.limits.maxInputBytes);
     await target.compiler.compileAll();
@@ -108,8 +110,8 @@ export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutd
       rows = await target.database.query(
         key === undefined ? sql.startFlow : sql.startFlowWithKey,
         key === undefined
-          ? [slug, JSON.stringify(json), runId, traceparent]
-          : [slug, JSON.stringify(json), runId, key, traceparent],
+          ? [slug, JSON.stringify(json), runId, traceparent, priority]
+          : [slug, JSON.stringify(json), runId, key, traceparent, priority],
         options.manager,
       );
       span?.end(rows[0]?.run_id);
@@ -161,6 +163,7 @@ export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutd
       }
       assertDistinctRunIds(runIds);
     }
+    const priority = runPriority(options.priority, 'FlowClient.startMany() option');
     assertManagerOf(this.router, target, slug, options.manager, 'FlowClient.startMany() option');
     const json = inputs.map((input, i) =>
       runInput(slug, definition, input, `inputs[${i}]`, target.options.limits.maxInputBytes),
@@ -176,7 +179,7 @@ export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutd
     try {
       rows = await target.database.query(
         sql.startFlows,
-        [slug, JSON.stringify(json), runIds ?? null, traceparents],
+        [slug, JSON.stringify(json), runIds ?? null, traceparents, priority],
         options.manager,
       );
       for (const [i, span] of spans.entries()) span?.end(rows[i]?.run_id);

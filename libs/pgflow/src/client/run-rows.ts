@@ -20,6 +20,7 @@ export interface RunRow {
   readonly failed_at: Date | null;
   readonly cancelled_at?: Date | null;
   readonly cancel_reason?: string | null;
+  readonly priority?: number;
 }
 
 /** A row of sql.runSnapshot: the run, its first failed step, and its steps and tasks as JSON. */
@@ -83,6 +84,7 @@ export function toRunSnapshot(row: SnapshotRow): RunSnapshot {
     failedAt: row.failed_at,
     cancelledAt: row.cancelled_at ?? null,
     cancelReason: row.cancel_reason ?? null,
+    priority: row.priority ?? 0,
     parent:
       row.parent_run_id == null
         ? null

@@ -77,6 +77,29 @@ export function assertIdempotencyKey(key: unknown): void {
   }
 }
 
+/** The engine's bounds of a run priority (runs_priority_in_range). */
+export const MIN_PRIORITY = -1_000_000;
+export const MAX_PRIORITY = 1_000_000;
+
+/** A run priority as the engine takes it (0 when none is given), or InvalidOptionsError naming the value. */
+export function runPriority(priority: unknown, subject: string): number {
+  if (priority === undefined) return 0;
+  if (
+    typeof priority !== 'number' ||
+    !Number.isSafeInteger(priority) ||
+    priority < MIN_PRIORITY ||
+    priority > MAX_PRIORITY
+  ) {
+    throw new InvalidOptionsError(
+      'priority',
+      priority,
+      `an integer from ${MIN_PRIORITY} to ${MAX_PRIORITY} (higher runs first; 0, the default, for ordinary runs)`,
+      { subject },
+    );
+  }
+  return priority;
+}
+
 /** Two runs cannot have one id: say which entries repeat, before the engine refuses the batch. */
 export function assertDistinctRunIds(runIds: readonly string[]): void {
   const first = new Map<string, number>();

@@ -11,6 +11,12 @@ export interface StartRunOptions {
    * one returns a handle to that run (`handle.deduplicated`), also when the starts are concurrent.
    */
   readonly idempotencyKey?: string;
+  /**
+   * An integer from -1000000 to 1000000 [0]: among the flow's ready tasks, those of runs with a higher
+   * priority are claimed first (not preemptive: tasks already running go on). A child run started by
+   * a subflow step gets its parent's priority.
+   */
+  readonly priority?: number;
 }
 
 /** Options of `FlowClient.startMany()`. */
@@ -19,6 +25,8 @@ export interface StartManyOptions {
   readonly runIds?: readonly string[];
   /** Start the runs inside this transaction: they exist only if the transaction commits. */
   readonly manager?: EntityManager;
+  /** The priority of every run of the batch, as StartRunOptions.priority [0]. */
+  readonly priority?: number;
 }
 
 /** Options of `wait()`. */
@@ -84,6 +92,8 @@ export interface RunSnapshot {
   readonly cancelledAt: Date | null;
   /** The reason given to cancel(), when cancelled with one. */
   readonly cancelReason: string | null;
+  /** The priority it was started with (StartRunOptions.priority; 0 by default). */
+  readonly priority: number;
   /** Subflows: the task of another run that started this run as its child, or null. */
   readonly parent: ParentTaskReference | null;
   /**

@@ -42,16 +42,18 @@ export function quoteIdentifier(identifier: string): string {
 export const sql = {
   ensureFlowCompiled: 'select pgflow.ensure_flow_compiled($1, $2::pg_catalog.jsonb, $3) as result',
 
-  /** $4: the W3C traceparent to store on the run (tracing), or null. */
+  /** $4: the W3C traceparent to store on the run (tracing), or null; $5: the run's priority. */
   startFlow: `select run_id, flow_slug, status, started_at
-                from pgflow.start_flow($1, $2::pg_catalog.jsonb, $3::pg_catalog.uuid, trace_context => $4)`,
-  /** $4: one W3C traceparent per input (tracing), or null. */
+                from pgflow.start_flow($1, $2::pg_catalog.jsonb, $3::pg_catalog.uuid, trace_context => $4,
+                                       priority => $5::pg_catalog.int4)`,
+  /** $4: one W3C traceparent per input (tracing), or null; $5: the priority of every run. */
   startFlows: `select run_id, flow_slug
                  from pgflow.start_flows($1, $2::pg_catalog.jsonb, $3::pg_catalog.uuid[],
-                                         trace_contexts => $4::pg_catalog.text[])`,
+                                         trace_contexts => $4::pg_catalog.text[], priority => $5::pg_catalog.int4)`,
 
-  /** start_flow with an idempotency key ($4): the run that has the key when one does; $5 as startFlow's $4. */
-  startFlowWithKey: `select run_id, flow_slug from pgflow.start_flow($1, $2::pg_catalog.jsonb, $3::pg_catalog.uuid, $4, $5)`,
+  /** start_flow with an idempotency key ($4): the run that has the key when one does; $5, $6 as startFlow's $4, $5. */
+  startFlowWithKey: `select run_id, flow_slug
+                       from pgflow.start_flow($1, $2::pg_catalog.jsonb, $3::pg_catalog.uuid, $4, $5, $6::pg_catalog.int4)`,
 
   cancelRun: 'select pgflow.cancel_run($1::pg_catalog.uuid, $2) as result',
 
@@ -250,7 +252,7 @@ export const sql = {
    * statement so that it is one consistent snapshot. $2: every task (true), or only those that failed an attempt (false, for replays).
    */
   runSnapshot: `select r.run_id, r.flow_slug, r.status, r.input, r.output, r.started_at, r.completed_at, r.failed_at,
-                       r.cancelled_at, r.cancel_reason, failed.step_slug as failed_step, failed.error_message,
+                       r.cancelled_at, r.cancel_reason, r.priority, failed.step_slug as failed_step, failed.error_message,
                        (select f.alias from pgflow.flows f
                          where f.flow_slug operator(pg_catalog.=) r.flow_slug) as flow_alias,
                        coalesce((select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(

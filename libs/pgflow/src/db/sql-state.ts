@@ -38,6 +38,8 @@ export const EngineSqlState = {
   SignalDuplicate: 'PF042',
   /** send_signal to a run whose signal step ended without it (skipped, timed out). */
   SignalStepEnded: 'PF043',
+  /** start_flow / start_flows with a priority out of range (FlowClient checks it first). */
+  PriorityOutOfRange: 'PF060',
 } as const;
 
 /** The SQLSTATE of an error from pg or from TypeORM (which wraps pg's error as driverError). */

@@ -48,6 +48,10 @@ export class RunEntity {
   @Column({ name: 'idempotency_key', type: 'text', nullable: true })
   idempotencyKey!: string | null;
 
+  /** The priority the run was started with (higher runs' tasks are claimed first); 0 by default. */
+  @Column({ name: 'priority', type: 'int', default: 0 })
+  priority!: number;
+
   /** The W3C traceparent of the span that started the run (tracing with OpenTelemetry), or null. */
   @Column({ name: 'trace_context', type: 'text', nullable: true })
   traceContext!: string | null;
