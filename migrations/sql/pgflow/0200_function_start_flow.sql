@@ -1,7 +1,8 @@
 -- One run: start_flows with one input (and its idempotency key: the run that has it when one does;
--- and its trace context, a W3C traceparent).
+-- and its trace context, a W3C traceparent; and the key of the flow's rate limit it counts against).
 create function pgflow.start_flow(flow_slug text, input jsonb, run_id uuid default null,
-                                  idempotency_key text default null, trace_context text default null)
+                                  idempotency_key text default null, trace_context text default null,
+                                  rate_limit_key text default null)
 returns setof pgflow.runs
 language sql
 volatile
@@ -20,5 +21,7 @@ as $$
                                    case when start_flow.idempotency_key is not null
                                         then array[start_flow.idempotency_key] end,
                                    case when start_flow.trace_context is not null
-                                        then array[start_flow.trace_context] end);
+                                        then array[start_flow.trace_context] end,
+                                   case when start_flow.rate_limit_key is not null
+                                        then array[start_flow.rate_limit_key] end);
 $$;

@@ -7,9 +7,11 @@
 -- returned in its place (callers tell by its run_id). Atomic under concurrent starts: the unique
 -- index on (flow_slug, idempotency_key) makes a second start with the key wait for the first.
 -- `trace_contexts` (optional, one per input, null elements for none): the W3C traceparent stored on
--- each new run, which workers continue the run's trace from.
+-- each new run, which workers continue the run's trace from. `rate_limit_keys` (optional, one per
+-- input, null elements for none): the key of the flow's rate limit each run's tasks count against.
 create function pgflow.start_flows(flow_slug text, inputs jsonb, run_ids uuid[] default null,
-                                   idempotency_keys text[] default null, trace_contexts text[] default null)
+                                   idempotency_keys text[] default null, trace_contexts text[] default null,
+                                   rate_limit_keys text[] default null)
 returns setof pgflow.runs
 language plpgsql
 volatile
@@ -82,6 +84,7 @@ begin
         hint = 'Pass a traceparent such as 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01, or null.';
     end if;
   end if;
+  perform pgflow._check_rate_limit_keys(start_flows.rate_limit_keys, v_count);
   -- The flow with this slug, or else the newest flow under this alias (PF002 when there is neither).
   start_flows.flow_slug := pgflow._resolve_flow_slug(start_flows.flow_slug);
   select s.step_slug into v_root_map from pgflow.steps s
@@ -130,10 +133,10 @@ begin
   select array_agg(coalesce(start_flows.run_ids[n], gen_random_uuid()) order by n) into v_ids
     from generate_series(1, v_count) n;
   with inserted as (
-    insert into pgflow.runs (run_id, flow_slug, input, remaining_steps, idempotency_key, trace_context)
+    insert into pgflow.runs (run_id, flow_slug, input, remaining_steps, idempotency_key, trace_context, rate_limit_key)
     select i.run_id, start_flows.flow_slug, x.value,
            (select count(*) from pgflow.steps s where s.flow_slug = start_flows.flow_slug), i.key,
-           start_flows.trace_contexts[x.n::int]
+           start_flows.trace_contexts[x.n::int], start_flows.rate_limit_keys[x.n::int]
       from jsonb_array_elements(start_flows.inputs) with ordinality as x(value, n)
       join unnest(v_ids, coalesce(start_flows.idempotency_keys, '{}')) with ordinality as i(run_id, key, n)
         on i.n = x.n
