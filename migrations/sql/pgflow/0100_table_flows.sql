@@ -23,7 +23,8 @@ create table pgflow.flows (
   constraint flows_base_delay_non_negative check (opt_base_delay >= 0),
   constraint flows_timeout_positive check (opt_timeout > 0),
   constraint flows_rate_limit_positive
-    check ((opt_rate_limit is null and opt_rate_period is null) or (opt_rate_limit > 0 and opt_rate_period > 0))
+    check ((opt_rate_limit is null and opt_rate_period is null)
+           or (opt_rate_limit is not null and opt_rate_period is not null and opt_rate_limit > 0 and opt_rate_period > 0))
 );
 
 -- Queue tables are named after the lower-cased slug: two flows whose slugs differ only in case would
