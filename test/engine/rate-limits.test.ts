@@ -71,7 +71,12 @@ async function taskCounts(flowSlug: string): Promise<Record<string, number>> {
        from pgflow.step_tasks where flow_slug = $1 group by status`,
     [flowSlug],
   );
-  return Object.fromEntries(rows.flatMap((row) => [[row.status, row.n], [`${row.status} attempts`, row.attempts]]));
+  return Object.fromEntries(
+    rows.flatMap((row) => [
+      [row.status, row.n],
+      [`${row.status} attempts`, row.attempts],
+    ]),
+  );
 }
 
 describe('compiling a rate limit', () => {
@@ -226,7 +231,13 @@ describe('claiming under a rate limit', () => {
     await compile('rl_compat', { limit: 2, periodSeconds: 3600 });
     await startRuns('rl_compat', 4);
     const messages = await db.query<{ msg_id: string }>("select msg_id from pgmq.read('rl_compat', 30, 10)");
-    expect(await startTasks(db, 'rl_compat', messages.map((m) => m.msg_id))).toHaveLength(2);
+    expect(
+      await startTasks(
+        db,
+        'rl_compat',
+        messages.map((m) => m.msg_id),
+      ),
+    ).toHaveLength(2);
   });
 
   it('costs a flow without a rate limit no call and no ledger row', async () => {

@@ -42,16 +42,19 @@ export function quoteIdentifier(identifier: string): string {
 export const sql = {
   ensureFlowCompiled: 'select pgflow.ensure_flow_compiled($1, $2::pg_catalog.jsonb, $3) as result',
 
-  /** $4: the W3C traceparent to store on the run (tracing), or null. */
+  /** $4: the W3C traceparent to store on the run (tracing), or null; $5: its rate limit key, or null. */
   startFlow: `select run_id, flow_slug, status, started_at
-                from pgflow.start_flow($1, $2::pg_catalog.jsonb, $3::pg_catalog.uuid, trace_context => $4)`,
-  /** $4: one W3C traceparent per input (tracing), or null. */
+                from pgflow.start_flow($1, $2::pg_catalog.jsonb, $3::pg_catalog.uuid, trace_context => $4,
+                                       rate_limit_key => $5)`,
+  /** $4: one W3C traceparent per input (tracing), or null; $5: one rate limit key per input, or null. */
   startFlows: `select run_id, flow_slug
                  from pgflow.start_flows($1, $2::pg_catalog.jsonb, $3::pg_catalog.uuid[],
-                                         trace_contexts => $4::pg_catalog.text[])`,
+                                         trace_contexts => $4::pg_catalog.text[],
+                                         rate_limit_keys => $5::pg_catalog.text[])`,
 
-  /** start_flow with an idempotency key ($4): the run that has the key when one does; $5 as startFlow's $4. */
-  startFlowWithKey: `select run_id, flow_slug from pgflow.start_flow($1, $2::pg_catalog.jsonb, $3::pg_catalog.uuid, $4, $5)`,
+  /** start_flow with an idempotency key ($4): the run that has the key when one does; $5, $6 as startFlow's $4, $5. */
+  startFlowWithKey: `select run_id, flow_slug
+                       from pgflow.start_flow($1, $2::pg_catalog.jsonb, $3::pg_catalog.uuid, $4, $5, $6)`,
 
   cancelRun: 'select pgflow.cancel_run($1::pg_catalog.uuid, $2) as result',
 
