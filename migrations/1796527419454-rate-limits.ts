@@ -297,7 +297,9 @@ set enable_seqscan to off
 set search_path to ''
 as $$
 declare
-  v_window timestamptz := to_timestamp(floor(extract(epoch from clock_timestamp()) / p_period) * p_period);
+  -- The window of the transaction's time: the time _start_tasks records as the tasks' started_at, so
+  -- that the starts of any window, counted from step_tasks, are the ledger's.
+  v_window timestamptz := to_timestamp(floor(extract(epoch from now()) / p_period) * p_period);
   v_next timestamptz := v_window + make_interval(secs => p_period);
   v_group record;
   v_used int;
@@ -323,9 +325,12 @@ begin
     values (p_flow_slug, v_group.key, v_window, 0)
     on conflict do nothing;
     if found then
-      -- The key's first claim in this window: its older windows are history.
+      -- The key's first claim in this window: its old windows are history. Those of the last minute
+      -- (at least one period) stay, for a claim whose transaction began in one of them and has not
+      -- reached the ledger yet: recreated empty, its window would grant its limit a second time.
       delete from pgflow.rate_limit_windows w
-       where w.flow_slug = p_flow_slug and w.key = v_group.key and w.window_start < v_window;
+       where w.flow_slug = p_flow_slug and w.key = v_group.key
+         and w.window_start < v_window - make_interval(secs => greatest(p_period, 60));
     end if;
     select w.used into v_used from pgflow.rate_limit_windows w
      where w.flow_slug = p_flow_slug and w.key = v_group.key and w.window_start = v_window

@@ -144,7 +144,7 @@ describe('claiming under a rate limit', () => {
     });
     const [held] = await db.query<{ ok: boolean; n: number }>(
       `select count(*)::int as n,
-              bool_and(q.vt = to_timestamp(ceil(extract(epoch from now()) / 3600) * 3600)) as ok
+              bool_and(q.vt = to_timestamp(floor(extract(epoch from now()) / 3600) * 3600 + 3600)) as ok
          from pgmq.q_rl_window q join pgflow.step_tasks t on t.message_id = q.msg_id and t.flow_slug = 'rl_window'
         where t.status = 'queued'`,
     );
@@ -169,6 +169,10 @@ describe('claiming under a rate limit', () => {
   it('starts held tasks in the next window', async () => {
     await compile('rl_next', { limit: 1, periodSeconds: 1 });
     await startRuns('rl_next', 3);
+    await db.query(
+      `insert into pgflow.rate_limit_windows (flow_slug, key, window_start, used)
+       values ('rl_next', '', date_trunc('second', now()) - interval '2 hours', 1)`,
+    );
     let started = 0;
     const deadline = Date.now() + 60_000;
     while (started < 3 && Date.now() < deadline) {
@@ -182,8 +186,13 @@ describe('claiming under a rate limit', () => {
          from pgflow.step_tasks where flow_slug = 'rl_next'`,
     );
     expect(row?.windows).toBe(3);
-    // The key's older windows were pruned when it opened a new one.
-    expect(await db.query("select 1 from pgflow.rate_limit_windows where flow_slug = 'rl_next'")).toHaveLength(1);
+    // Opening a new window pruned the key's windows older than a minute, and kept the recent ones.
+    const [ledger] = await db.query<{ old: number; recent: number }>(
+      `select count(*) filter (where window_start < now() - interval '1 hour')::int as old,
+              count(*) filter (where window_start >= now() - interval '1 minute')::int as recent
+         from pgflow.rate_limit_windows where flow_slug = 'rl_next'`,
+    );
+    expect(ledger).toEqual({ old: 0, recent: 3 });
   });
 
   it('never grants more than the limit to two claims at once', async () => {
