@@ -274,6 +274,24 @@ describe('claiming under a rate limit', () => {
   });
 });
 
+describe('pruning the ledger', () => {
+  it('apply_retention deletes windows that are over and those of flows without a rate limit, and keeps current ones', async () => {
+    await compile('rl_prune', { limit: 1, periodSeconds: 3600 });
+    await compile('rl_prune_gone');
+    await db.query(
+      `insert into pgflow.rate_limit_windows (flow_slug, key, window_start, used) values
+         ('rl_prune', 'old', date_trunc('hour', now()) - interval '3 hours', 1),
+         ('rl_prune', 'current', date_trunc('hour', now()), 1),
+         ('rl_prune_gone', '', date_trunc('hour', now()), 1)`,
+    );
+    await db.query("select pgflow.apply_retention(interval '30 days', null)");
+    const rows = await db.query(
+      "select flow_slug, key from pgflow.rate_limit_windows where flow_slug like 'rl_prune%' order by 1, 2",
+    );
+    expect(rows).toEqual([{ flow_slug: 'rl_prune', key: 'current' }]);
+  });
+});
+
 describe('rate limit keys at start', () => {
   it('stores the key on the run (start_flow and start_flows)', async () => {
     await compile('rl_start', { limit: 1, periodSeconds: 1 });
