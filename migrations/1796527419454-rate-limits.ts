@@ -640,7 +640,9 @@ begin
         hint = 'Pass a traceparent such as 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01, or null.';
     end if;
   end if;
-  perform pgflow._check_rate_limit_keys(start_flows.rate_limit_keys, v_count);
+  if start_flows.rate_limit_keys is not null then
+    perform pgflow._check_rate_limit_keys(start_flows.rate_limit_keys, v_count);
+  end if;
   -- The flow with this slug, or else the newest flow under this alias (PF002 when there is neither).
   start_flows.flow_slug := pgflow._resolve_flow_slug(start_flows.flow_slug);
   select s.step_slug into v_root_map from pgflow.steps s
