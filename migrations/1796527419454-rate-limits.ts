@@ -285,7 +285,8 @@ $$;
 -- has left, oldest message first, counting the grant in pgflow.rate_limit_windows under a row lock,
 -- so concurrent claims never grant more than the limit in all. The others are held back: invisible
 -- until the next window starts (not started, no attempt counted), with a task:rate_limited event
--- each. A message whose task is not queued (gone, over, or already started) is passed through
+-- each; so are the other visible messages of a key whose window is spent (without an event: no
+-- claim read them). A message whose task is not queued (gone, over, or already started) is passed through
 -- uncounted: the claim archives or skips it as before.
 create or replace function pgflow._rate_limit_messages(p_flow_slug text, p_msg_ids bigint[], p_limit int, p_period int)
 returns bigint[]
@@ -306,6 +307,7 @@ declare
   v_grant int;
   v_granted bigint[];
   v_held bigint[] := '{}';
+  v_spent text[] := '{}';
 begin
   select array_agg(m.msg_id) into v_granted
     from unnest(p_msg_ids) m(msg_id)
@@ -342,12 +344,28 @@ begin
     end if;
     v_granted := v_granted || v_group.msg_ids[1:v_grant];
     v_held := v_held || v_group.msg_ids[v_grant + 1:];
+    if v_grant < cardinality(v_group.msg_ids) then
+      v_spent := v_spent || v_group.key;
+    end if;
   end loop;
   if cardinality(v_held) > 0 then
     -- Both queue layers keep a queue's messages in the same table (as set_vt_batch relies on).
     execute format('update pgmq.%I q set vt = $2 where q.msg_id = any($1)',
                    pgmq.format_table_name(p_flow_slug, 'q'))
       using v_held, v_next;
+    -- The keys whose window is spent: their other visible messages wait for the next window too, in
+    -- one statement, so that a backlog far beyond the limit is not read again claim after claim in
+    -- this window (only the messages no other claim holds; those of keys with budget left stay).
+    execute format('update pgmq.%1$I q set vt = $2
+                      from (select m.msg_id from pgmq.%1$I m
+                              join pgflow.step_tasks t on t.message_id = m.msg_id and t.flow_slug = $3
+                              join pgflow.runs r on r.run_id = t.run_id
+                             where m.vt <= clock_timestamp() and t.status = ''queued''
+                               and coalesce(r.rate_limit_key, '''') = any($1)
+                               for update of m skip locked) h
+                     where q.msg_id = h.msg_id',
+                   pgmq.format_table_name(p_flow_slug, 'q'))
+      using v_spent, v_next, p_flow_slug;
     perform pgflow._emit_events(
               array_agg(t.run_id),
               array_agg(jsonb_build_object('event_type', 'task:rate_limited', 'flow_slug', p_flow_slug,

@@ -166,6 +166,28 @@ describe('claiming under a rate limit', () => {
     expect(limited.every((e) => typeof e.visible_at === 'string')).toBe(true);
   });
 
+  it("holds back the key's other visible messages once its window is spent, so they are not read again", async () => {
+    await compile('rl_spent', { limit: 2, periodSeconds: 3600 });
+    await startRuns('rl_spent', 10);
+    await startRuns('rl_spent', 2, 'other');
+    expect(await claim(db, 'rl_spent', 3)).toHaveLength(2);
+    const rows = await db.query<{ key: string | null; held: number; visible: number }>(
+      `select r.rate_limit_key as key,
+              count(*) filter (where q.vt = to_timestamp(floor(extract(epoch from now()) / 3600) * 3600 + 3600))::int as held,
+              count(*) filter (where q.vt <= clock_timestamp())::int as visible
+         from pgmq.q_rl_spent q
+         join pgflow.step_tasks t on t.message_id = q.msg_id and t.flow_slug = 'rl_spent' and t.status = 'queued'
+         join pgflow.runs r on r.run_id = t.run_id
+        group by 1 order by 1`,
+    );
+    // The spent bucket's 8 waiting messages wait for the next window; the other key's stay visible.
+    expect(rows).toEqual([
+      { key: 'other', held: 0, visible: 2 },
+      { key: null, held: 8, visible: 0 },
+    ]);
+    expect(await claim(db, 'rl_spent')).toHaveLength(2);
+  });
+
   it('starts held tasks in the next window', async () => {
     await compile('rl_next', { limit: 1, periodSeconds: 1 });
     await startRuns('rl_next', 3);
