@@ -23,6 +23,7 @@ import { Tracing1796461963906 } from './1796461963906-tracing.ts';
 import { Signals1796472820082 } from './1796472820082-signals.ts';
 import { Subflows1796476274064 } from './1796476274064-subflows.ts';
 import { RunPriorities1796527147774 } from './1796527147774-run-priorities.ts';
+import { RateLimits1796527419454 } from './1796527419454-rate-limits.ts';
 
 export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   QueueLayer1764150000000,
@@ -45,4 +46,5 @@ export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   Signals1796472820082,
   Subflows1796476274064,
   RunPriorities1796527147774,
+  RateLimits1796527419454,
 ];

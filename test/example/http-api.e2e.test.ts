@@ -45,8 +45,16 @@ describe('GET /flows', () => {
       'recheck_links',
       'approve_links',
       'check_link_groups',
+      'fetch_title',
     ]);
-    expect(body.flows.map((flow) => (flow as { alias?: unknown }).alias)).toEqual([null, 'links', null, null, null]);
+    expect(body.flows.map((flow) => (flow as { alias?: unknown }).alias)).toEqual([
+      null,
+      'links',
+      null,
+      null,
+      null,
+      null,
+    ]);
     const [analyze] = body.flows;
     expect(analyze?.steps).toEqual([
       { slug: 'website', dependsOn: [], stepType: 'single', options: expect.objectContaining({ maxAttempts: 1 }) },
@@ -417,6 +425,7 @@ describe('GET /health', () => {
               approve_links: null,
               check_link_groups: null,
               check_links: null,
+              fetch_title: null,
               recheck_links: null,
             },
             stalledTasks: 0,

@@ -9,6 +9,7 @@ import { AnalyzeWebsiteFlow } from './flows/analyze-website.flow.ts';
 import { ApproveLinksFlow } from './flows/approve-links.flow.ts';
 import { CheckLinkGroupsFlow } from './flows/check-link-groups.flow.ts';
 import { CheckLinksFlow } from './flows/check-links.flow.ts';
+import { FetchTitleFlow } from './flows/fetch-title.flow.ts';
 import { RecheckLinksFlow } from './flows/recheck-links.flow.ts';
 import { DashboardTokenGuard } from './http/dashboard-token.guard.ts';
 import { FlowsController } from './http/flows.controller.ts';
@@ -71,6 +72,7 @@ export class AppModule {
         RecheckLinksFlow,
         ApproveLinksFlow,
         CheckLinkGroupsFlow,
+        FetchTitleFlow,
       ],
     };
   }

@@ -2,6 +2,9 @@
 -- every invariant is a CHECK constraint so that no bug in a function can store an impossible state.
 -- flows: one row per flow definition, with the flow-level defaults of its steps' options. Additive
 -- column: paused_at, set while the flow is paused (pause_flow): no worker claims its tasks then.
+-- Additive columns opt_rate_limit, opt_rate_period (@Flow({ rateLimit })): at most opt_rate_limit task
+-- starts per window of opt_rate_period seconds (windows aligned to the epoch), per runs.rate_limit_key;
+-- both null: no rate limit.
 create table pgflow.flows (
   flow_slug text primary key,
   opt_max_attempts int not null default 3,
@@ -12,11 +15,16 @@ create table pgflow.flows (
   -- by it starts the newest flow (created_at) that has it (pgflow._resolve_flow_slug). Null: none.
   alias text,
   paused_at timestamptz,
+  opt_rate_limit int,
+  opt_rate_period int,
   constraint flows_slug_is_valid check (pgflow.is_valid_slug(flow_slug)),
   constraint flows_alias_is_valid check (alias is null or (pgflow.is_valid_slug(alias) and length(alias) <= 47)),
   constraint flows_max_attempts_non_negative check (opt_max_attempts >= 0),
   constraint flows_base_delay_non_negative check (opt_base_delay >= 0),
-  constraint flows_timeout_positive check (opt_timeout > 0)
+  constraint flows_timeout_positive check (opt_timeout > 0),
+  constraint flows_rate_limit_positive
+    check ((opt_rate_limit is null and opt_rate_period is null)
+           or (opt_rate_limit is not null and opt_rate_period is not null and opt_rate_limit > 0 and opt_rate_period > 0))
 );
 
 -- Queue tables are named after the lower-cased slug: two flows whose slugs differ only in case would

@@ -6,6 +6,8 @@
 -- pruning and delete_flow_and_data remove runs flow by flow, and a child run's link is history.
 -- priority (start_flow's priority, a child run gets its parent's): among a flow's ready tasks, those of
 -- runs with a higher priority are claimed first (_claim_tasks); 0 by default.
+-- rate_limit_key: the bucket of the flow's rate limit its tasks count against (null: the flow's one
+-- bucket for runs without a key).
 create table pgflow.runs (
   run_id uuid primary key default gen_random_uuid(),
   flow_slug text not null references pgflow.flows (flow_slug),
@@ -24,6 +26,7 @@ create table pgflow.runs (
   parent_step_slug text,
   parent_task_index int,
   priority int not null default 0,
+  rate_limit_key text,
   constraint runs_status_is_valid check (status in ('started', 'completed', 'failed', 'cancelled')),
   constraint runs_remaining_steps_non_negative check (remaining_steps >= 0),
   constraint runs_one_terminal_timestamp check (num_nonnulls(completed_at, failed_at, cancelled_at) <= 1),
@@ -43,7 +46,8 @@ create table pgflow.runs (
     check (num_nulls(parent_run_id, parent_step_slug, parent_task_index) in (0, 3)),
   constraint runs_parent_task_index_non_negative check (parent_task_index is null or parent_task_index >= 0),
   constraint runs_parent_is_another_run check (parent_run_id is null or parent_run_id <> run_id),
-  constraint runs_priority_in_range check (priority between -1000000 and 1000000)
+  constraint runs_priority_in_range check (priority between -1000000 and 1000000),
+  constraint runs_rate_limit_key_length check (rate_limit_key is null or length(rate_limit_key) between 1 and 255)
 );
 
 -- Newest runs first (list_runs), of all flows or of one: keyset pages are index scans, no sort. The

@@ -1,7 +1,9 @@
 -- The worker's poll, in one round trip and one transaction: read up to p_qty messages and start
 -- their tasks. A message that can never start (its task is missing or over, or its run or step is)
 -- is archived here instead of coming back after every visibility timeout. A paused flow's queue is
--- not read. The tasks of runs with a higher priority (start_flow's priority) are read first.
+-- not read. The tasks of runs with a higher priority (start_flow's priority) are read first. A
+-- rate-limited flow (flows.opt_rate_limit) starts only what its windows have left
+-- (_rate_limit_messages); a flow without one pays nothing more.
 create function pgflow._claim_tasks(
   p_flow_slug text, p_qty int, p_visibility_timeout int, p_worker_id uuid, p_known_run_ids uuid[] default '{}'
 )
@@ -25,14 +27,16 @@ declare
   v_read_vt int;
   v_started int;
   v_paused boolean;
+  v_rate_limit int;
+  v_rate_period int;
 begin
   -- Read and start share this transaction, so the messages can be read with the visibility their
   -- tasks get when started (the longest step timeout + 2): most then need no second update.
   -- The same look-up says whether the flow is paused (pause_flow): then nothing is read, and its
   -- messages wait in the queue for resume_flow.
   select greatest(p_visibility_timeout, max(coalesce(step.opt_timeout, flow.opt_timeout)) + 2),
-         bool_or(flow.paused_at is not null)
-    into v_read_vt, v_paused
+         bool_or(flow.paused_at is not null), max(flow.opt_rate_limit), max(flow.opt_rate_period)
+    into v_read_vt, v_paused, v_rate_limit, v_rate_period
     from pgflow.steps step join pgflow.flows flow on flow.flow_slug = step.flow_slug
    where step.flow_slug = p_flow_slug;
   if v_paused then
@@ -50,6 +54,12 @@ begin
   end if;
   if v_msg_ids is null then
     return;
+  end if;
+  if v_rate_limit is not null then
+    v_msg_ids := pgflow._rate_limit_messages(p_flow_slug, v_msg_ids, v_rate_limit, v_rate_period);
+    if v_msg_ids is null then
+      return;
+    end if;
   end if;
   return query
     select * from pgflow._start_tasks(p_flow_slug, v_msg_ids, p_worker_id, coalesce(p_known_run_ids, '{}'), v_read_vt);

@@ -18,6 +18,8 @@ begin
                              v_options.max_attempts, v_options.base_delay, v_options.timeout);
   -- An addition to pgflow's shapes: options.alias, the name the flow's versions share.
   perform pgflow._sync_flow_alias(p_flow_slug, p_shape);
+  -- Another: options.rateLimit, the flow's rate limit.
+  perform pgflow._sync_flow_rate_limit(p_flow_slug, p_shape);
   for v_step in select e from jsonb_array_elements(p_shape -> 'steps') with ordinality x(e, n) order by n loop
     v_options := pgflow._shape_options(v_step);
     perform pgflow.add_step(

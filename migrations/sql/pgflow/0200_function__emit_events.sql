@@ -39,7 +39,7 @@ begin
               select jsonb_object_agg(f.key, f.value) as payload
                 from jsonb_each(v.payload) f
                where f.key in ('event_type', 'run_id', 'flow_slug', 'step_slug', 'status', 'output', 'error_message',
-                               'skip_reason', 'task_index', 'attempt', 'retry_at', 'sleep_until', 'signal_name', 'child_run_id',
+                               'skip_reason', 'task_index', 'attempt', 'retry_at', 'sleep_until', 'visible_at', 'signal_name', 'child_run_id',
                                'child_flow_slug', 'reason', 'from_step',
                                'at')) k
            where pgflow._notifications_allowed()

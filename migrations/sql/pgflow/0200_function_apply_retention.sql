@@ -4,7 +4,8 @@
 -- messages; then up to batch_size archived queue messages of the flows older than the longer of
 -- the two intervals that are set (an archived message may belong to a run of either kind), and up
 -- to batch_size schedule ticks recorded before that (their schedules have moved past them: the
--- compare-and-set on next_tick_at keeps a tick from firing again). Only one session applies
+-- compare-and-set on next_tick_at keeps a tick from firing again), and up to batch_size rate limit
+-- windows that are over. Only one session applies
 -- retention at a time: the batch takes a transaction-level advisory lock without waiting, and when
 -- another session holds it returns at once with busy true. Returns { busy, runs, messages, ticks }:
 -- call it again while runs + messages + ticks > 0. 200 runs per batch keep a batch's locks under 100 ms even on a
@@ -61,6 +62,15 @@ begin
                              where o.created_at < least(v_completed_cutoff, v_failed_cutoff)
                              limit apply_retention.batch_size));
   get diagnostics v_ticks = row_count;
+  -- Rate limit windows over for more than a minute (the claim prunes a key's old windows when the key
+  -- opens a new one; a key no longer used keeps its last ones until here), and every window of a flow
+  -- that no longer has a rate limit. Not counted: they need no second batch soon.
+  delete from pgflow.rate_limit_windows w
+   where w.ctid = any(array(select o.ctid from pgflow.rate_limit_windows o
+                              join pgflow.flows f on f.flow_slug = o.flow_slug
+                             where f.opt_rate_period is null
+                                or o.window_start + make_interval(secs => f.opt_rate_period) < now() - interval '1 minute'
+                             limit apply_retention.batch_size));
   return jsonb_build_object('busy', false, 'runs', v_runs, 'messages', v_messages, 'ticks', v_ticks);
 end;
 $$;

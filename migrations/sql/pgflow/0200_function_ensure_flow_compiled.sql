@@ -22,6 +22,7 @@ begin
     return jsonb_build_object('status', 'verified', 'differences', '[]'::jsonb,
       'options_changed', to_jsonb(pgflow._sync_flow_options(ensure_flow_compiled.flow_slug, ensure_flow_compiled.shape)
                                   || pgflow._sync_flow_alias(ensure_flow_compiled.flow_slug, ensure_flow_compiled.shape)
+                                  || pgflow._sync_flow_rate_limit(ensure_flow_compiled.flow_slug, ensure_flow_compiled.shape)
                                   || pgflow._sync_step_signals(ensure_flow_compiled.flow_slug, ensure_flow_compiled.shape)));
   end if;
   -- As in pgflow: a local Supabase development database recompiles without being asked.

@@ -10,9 +10,11 @@
 -- each new run, which workers continue the run's trace from. `priority` (one for the batch, between
 -- -1000000 and 1000000, null for 0): among the flow's ready tasks, those of runs with a higher priority
 -- are claimed first (_claim_tasks); a deduplicated input keeps its run's own priority.
+-- `rate_limit_keys` (optional, one per input, null elements for none): the key of the flow's rate
+-- limit each run's tasks count against.
 create function pgflow.start_flows(flow_slug text, inputs jsonb, run_ids uuid[] default null,
                                    idempotency_keys text[] default null, trace_contexts text[] default null,
-                                   priority int default 0)
+                                   priority int default 0, rate_limit_keys text[] default null)
 returns setof pgflow.runs
 language plpgsql
 volatile
@@ -91,6 +93,9 @@ begin
         hint = 'Pass a traceparent such as 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01, or null.';
     end if;
   end if;
+  if start_flows.rate_limit_keys is not null then
+    perform pgflow._check_rate_limit_keys(start_flows.rate_limit_keys, v_count);
+  end if;
   -- The flow with this slug, or else the newest flow under this alias (PF002 when there is neither).
   start_flows.flow_slug := pgflow._resolve_flow_slug(start_flows.flow_slug);
   select s.step_slug into v_root_map from pgflow.steps s
@@ -139,10 +144,12 @@ begin
   select array_agg(coalesce(start_flows.run_ids[n], gen_random_uuid()) order by n) into v_ids
     from generate_series(1, v_count) n;
   with inserted as (
-    insert into pgflow.runs (run_id, flow_slug, input, remaining_steps, idempotency_key, trace_context, priority)
+    insert into pgflow.runs (run_id, flow_slug, input, remaining_steps, idempotency_key, trace_context, priority,
+                             rate_limit_key)
     select i.run_id, start_flows.flow_slug, x.value,
            (select count(*) from pgflow.steps s where s.flow_slug = start_flows.flow_slug), i.key,
-           start_flows.trace_contexts[x.n::int], coalesce(start_flows.priority, 0)
+           start_flows.trace_contexts[x.n::int], coalesce(start_flows.priority, 0),
+           start_flows.rate_limit_keys[x.n::int]
       from jsonb_array_elements(start_flows.inputs) with ordinality as x(value, n)
       join unnest(v_ids, coalesce(start_flows.idempotency_keys, '{}')) with ordinality as i(run_id, key, n)
         on i.n = x.n

@@ -14,9 +14,13 @@ set search_path to ''
 as $$
   select t.flow_slug, t.run_id, t.step_slug, t.input, t.msg_id, t.task_index, t.flow_input
     -- A paused flow starts nothing (pause_flow); the messages come back after their visibility timeout.
+    -- A rate-limited flow starts what its windows have left (_rate_limit_messages holds the rest back).
     from pgflow._start_tasks(start_tasks.flow_slug,
-                             case when exists (select 1 from pgflow.flows f
-                                                where f.flow_slug = start_tasks.flow_slug and f.paused_at is not null)
-                                  then '{}'::bigint[] else start_tasks.msg_ids end,
+                             (select case when f.paused_at is not null then '{}'::bigint[]
+                                          when f.opt_rate_limit is null then start_tasks.msg_ids
+                                          else coalesce(pgflow._rate_limit_messages(f.flow_slug, start_tasks.msg_ids,
+                                                                                    f.opt_rate_limit, f.opt_rate_period),
+                                                        '{}') end
+                                from pgflow.flows f where f.flow_slug = start_tasks.flow_slug),
                              start_tasks.worker_id) t;
 $$;

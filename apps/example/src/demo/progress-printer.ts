@@ -48,6 +48,10 @@ function describe(event: RunEvent): string | undefined {
       const task = event.task_index ? `${step} task ${event.task_index}` : step;
       return `${task} sleeps until ${event.sleep_until}`;
     }
+    case 'task:rate_limited': {
+      const task = event.task_index ? `${step} task ${event.task_index}` : step;
+      return `${task} waits for its rate limit until ${event.visible_at}`;
+    }
     case 'step:failed':
       return `${step} failed: ${event.error_message}`;
     case 'step:skipped':

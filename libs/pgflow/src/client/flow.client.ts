@@ -41,6 +41,7 @@ import {
   assertNewRunId,
   assertRunId,
   flowOf,
+  rateLimitKey,
   runInput,
   runPriority,
   startError,
@@ -99,6 +100,7 @@ export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutd
     const priority = runPriority(options.priority, 'FlowClient.start() option');
     assertManagerOf(this.router, target, slug, options.manager, 'FlowClient.start() option');
     const json = runInput(slug, definition, input, 'input', target.options.limits.maxInputBytes);
+    const rateKey = rateLimitKey(slug, definition, json, 'input');
     await target.compiler.compileAll();
 
     // With a key, the run id is chosen here: a run with another id is the one that had the key.
@@ -110,8 +112,8 @@ export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutd
       rows = await target.database.query(
         key === undefined ? sql.startFlow : sql.startFlowWithKey,
         key === undefined
-          ? [slug, JSON.stringify(json), runId, traceparent, priority]
-          : [slug, JSON.stringify(json), runId, key, traceparent, priority],
+          ? [slug, JSON.stringify(json), runId, traceparent, priority, rateKey]
+          : [slug, JSON.stringify(json), runId, key, traceparent, priority, rateKey],
         options.manager,
       );
       span?.end(rows[0]?.run_id);
@@ -169,6 +171,7 @@ export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutd
       runInput(slug, definition, input, `inputs[${i}]`, target.options.limits.maxInputBytes),
     );
     if (json.length === 0) return [];
+    const rateKeys = json.map((value, i) => rateLimitKey(slug, definition, value, `inputs[${i}]`));
     await target.compiler.compileAll();
 
     let rows: Array<{ run_id: string; flow_slug: string }>;
@@ -179,7 +182,14 @@ export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutd
     try {
       rows = await target.database.query(
         sql.startFlows,
-        [slug, JSON.stringify(json), runIds ?? null, traceparents, priority],
+        [
+          slug,
+          JSON.stringify(json),
+          runIds ?? null,
+          traceparents,
+          priority,
+          rateKeys.some((k) => k !== null) ? rateKeys : null,
+        ],
         options.manager,
       );
       for (const [i, span] of spans.entries()) span?.end(rows[i]?.run_id);

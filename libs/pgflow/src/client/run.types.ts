@@ -146,7 +146,9 @@ export type RunEventType =
   /** A task of a step with delayUntil went to sleep until `sleep_until` (durable sleep). */
   | 'task:sleeping'
   /** A task of a subflow step started its child run (`child_run_id`, `child_flow_slug`) and waits for it. */
-  | 'task:waiting_for_child';
+  | 'task:waiting_for_child'
+  /** A task was claimed over its flow's rate limit: it waits, not started, until `visible_at`. */
+  | 'task:rate_limited';
 
 /** An event of a run, as the engine emits it (snake_case, like the tables). */
 export interface RunEvent {
@@ -167,6 +169,8 @@ export interface RunEvent {
   readonly retry_at?: string;
   /** task:sleeping: when the task wakes (ISO 8601). */
   readonly sleep_until?: string;
+  /** task:rate_limited: when the rate limit's next window starts and the task may start (ISO 8601). */
+  readonly visible_at?: string;
   /** step:waiting and step:signalled: the signal's name. */
   readonly signal_name?: string;
   /** task:waiting_for_child: the child run the task started and waits for, and its flow. */

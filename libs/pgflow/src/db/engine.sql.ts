@@ -42,18 +42,19 @@ export function quoteIdentifier(identifier: string): string {
 export const sql = {
   ensureFlowCompiled: 'select pgflow.ensure_flow_compiled($1, $2::pg_catalog.jsonb, $3) as result',
 
-  /** $4: the W3C traceparent to store on the run (tracing), or null; $5: the run's priority. */
+  /** $4: the W3C traceparent to store on the run (tracing), or null; $5: the run's priority; $6: its rate limit key, or null. */
   startFlow: `select run_id, flow_slug, status, started_at
                 from pgflow.start_flow($1, $2::pg_catalog.jsonb, $3::pg_catalog.uuid, trace_context => $4,
-                                       priority => $5::pg_catalog.int4)`,
-  /** $4: one W3C traceparent per input (tracing), or null; $5: the priority of every run. */
+                                       priority => $5::pg_catalog.int4, rate_limit_key => $6)`,
+  /** $4: one W3C traceparent per input (tracing), or null; $5: the priority of every run; $6: one rate limit key per input, or null. */
   startFlows: `select run_id, flow_slug
                  from pgflow.start_flows($1, $2::pg_catalog.jsonb, $3::pg_catalog.uuid[],
-                                         trace_contexts => $4::pg_catalog.text[], priority => $5::pg_catalog.int4)`,
+                                         trace_contexts => $4::pg_catalog.text[], priority => $5::pg_catalog.int4,
+                                         rate_limit_keys => $6::pg_catalog.text[])`,
 
-  /** start_flow with an idempotency key ($4): the run that has the key when one does; $5, $6 as startFlow's $4, $5. */
+  /** start_flow with an idempotency key ($4): the run that has the key when one does; $5-$7 as startFlow's $4-$6. */
   startFlowWithKey: `select run_id, flow_slug
-                       from pgflow.start_flow($1, $2::pg_catalog.jsonb, $3::pg_catalog.uuid, $4, $5, $6::pg_catalog.int4)`,
+                       from pgflow.start_flow($1, $2::pg_catalog.jsonb, $3::pg_catalog.uuid, $4, $5, $6::pg_catalog.int4, $7)`,
 
   cancelRun: 'select pgflow.cancel_run($1::pg_catalog.uuid, $2) as result',
 

@@ -40,6 +40,10 @@ export const EngineSqlState = {
   SignalStepEnded: 'PF043',
   /** start_flow / start_flows with a priority out of range (FlowClient checks it first). */
   PriorityOutOfRange: 'PF060',
+  /** ensure_flow_compiled: a shape's options.rateLimit the engine refuses (pgflow._sync_flow_rate_limit). */
+  InvalidRateLimit: 'PF070',
+  /** start_flows: a rate limit key that is not 1 to 255 characters, or not one per input. */
+  InvalidRateLimitKey: 'PF071',
 } as const;
 
 /** The SQLSTATE of an error from pg or from TypeORM (which wraps pg's error as driverError). */

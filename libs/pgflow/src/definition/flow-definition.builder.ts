@@ -4,10 +4,9 @@ import { ENGINE_DEFAULTS } from '../pgflow.constants.ts';
 import type { ScheduleDefinition } from '../schedules/schedule-definition.ts';
 import { readSchedules } from '../schedules/schedule-options.reader.ts';
 import type { FlowClass } from '../types/flow-class.ts';
-import type { FlowRetryOptions } from '../types/step-options.ts';
 import { checkDependencies, checkDuplicateSlugs } from './dependencies.validator.ts';
 import type { FlowDefinition, StepDefinition, StepHandler } from './flow-definition.ts';
-import { readFlowOptions, readStep, type StepDraft } from './flow-options.reader.ts';
+import { type FlowOptionsDraft, readFlowOptions, readStep, type StepDraft } from './flow-options.reader.ts';
 import { ProblemList } from './problem-list.ts';
 import { topologicalOrder } from './step-graph.ts';
 
@@ -37,14 +36,7 @@ export function buildFlowDefinition(metadata: FlowClassMetadata, instance: objec
   const hasRootMap = drafts.some((draft) => draft.stepType === 'map' && draft.dependsOn?.length === 0);
   const schedules = readSchedules(metadata, flow.slug, hasRootMap, problems);
   if (problems.size > 0) throw new InvalidFlowDefinitionError(className, flow.slug, problems.list());
-  return assemble(
-    metadata,
-    className,
-    flow as { slug: string; alias: string | null; options: FlowRetryOptions },
-    drafts,
-    instance,
-    schedules,
-  );
+  return assemble(metadata, className, flow as FlowOptionsDraft & { slug: string }, drafts, instance, schedules);
 }
 
 /** A signal name says which step a signal is for: one step per name. */
@@ -67,7 +59,7 @@ function checkDuplicateSignals(drafts: readonly StepDraft[], problems: ProblemLi
 function assemble(
   metadata: FlowClassMetadata,
   className: string,
-  flow: { slug: string; alias: string | null; options: FlowRetryOptions },
+  flow: FlowOptionsDraft & { slug: string },
   drafts: readonly StepDraft[],
   instance: object,
   schedules: readonly ScheduleDefinition[],
@@ -106,6 +98,7 @@ function assemble(
     className,
     instance,
     options: Object.freeze({ ...flow.options }),
+    rateLimit: flow.rateLimit === null ? null : Object.freeze({ ...flow.rateLimit }),
     steps: Object.freeze(steps),
     stepsBySlug: new Map(steps.map((step) => [step.slug, step])),
     rootMapSteps: Object.freeze(

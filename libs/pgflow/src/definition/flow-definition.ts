@@ -72,6 +72,16 @@ export interface StepDefinition {
   readonly handler: StepHandler;
 }
 
+/** A flow's checked rate limit (`@Flow({ rateLimit })`). */
+export interface FlowRateLimit {
+  /** Task starts allowed per window. */
+  readonly limit: number;
+  /** The window, in seconds (windows aligned to the epoch). */
+  readonly periodSeconds: number;
+  /** The run input's key (its own budget), as given; null: one budget for the flow. */
+  readonly key: ((input: unknown) => unknown) | null;
+}
+
 /** A validated flow: what discovery produces from a `@Flow()` provider. Frozen. */
 export interface FlowDefinition {
   readonly slug: string;
@@ -84,6 +94,8 @@ export interface FlowDefinition {
   readonly instance: object;
   /** Options the flow sets itself (unset ones take the engine's defaults). */
   readonly options: FlowRetryOptions;
+  /** The flow's rate limit (`@Flow({ rateLimit })`), or null. */
+  readonly rateLimit: FlowRateLimit | null;
   /**
    * The steps in a topological order (each after its dependencies), keeping declaration order
    * wherever the dependencies allow: the order to add them to the engine in.

@@ -8,13 +8,14 @@ import { NotJsonError } from '../errors/not-json.error.ts';
 import type { JsonObject } from '../json/json-value.ts';
 import { toJsonValue } from '../json/to-json-value.ts';
 import type { FlowRetryOptions, StepType, WhenExhausted, WhenUnmet } from '../types/step-options.ts';
-import type { StepOptionValues, StepSignal, StepSubflow } from './flow-definition.ts';
+import type { FlowRateLimit, StepOptionValues, StepSignal, StepSubflow } from './flow-definition.ts';
 import { type NumericOptionName, numericOptionProblem, unknownKeyProblems } from './option-rules.ts';
 import { type ProblemList, quoteList } from './problem-list.ts';
+import { readRateLimit } from './rate-limit-option.reader.ts';
 import { slugProblem, toSlug } from './slug.ts';
 import { readSubflow } from './subflow-option.reader.ts';
 
-const FLOW_OPTION_KEYS = ['slug', 'alias', 'maxAttempts', 'baseDelay', 'timeout'];
+const FLOW_OPTION_KEYS = ['slug', 'alias', 'maxAttempts', 'baseDelay', 'timeout', 'rateLimit'];
 const STEP_OPTION_KEYS = [
   'slug',
   'dependsOn',
@@ -52,11 +53,16 @@ export interface StepDraft {
   readonly subflow: StepSubflow | null;
 }
 
-/** The flow's slug (undefined when invalid), alias (null when none or invalid) and retry options. */
-export function readFlowOptions(
-  metadata: FlowClassMetadata,
-  problems: ProblemList,
-): { slug: string | undefined; alias: string | null; options: FlowRetryOptions } {
+/** What `@Flow()` sets, checked: the parts that are invalid are undefined or null. */
+export interface FlowOptionsDraft {
+  readonly slug: string | undefined;
+  readonly alias: string | null;
+  readonly options: FlowRetryOptions;
+  readonly rateLimit: FlowRateLimit | null;
+}
+
+/** The flow's slug (undefined when invalid), alias and rate limit (null when none or invalid) and retry options. */
+export function readFlowOptions(metadata: FlowClassMetadata, problems: ProblemList): FlowOptionsDraft {
   const example = `{ slug: '${toSlug(metadata.flowClass.name || 'my_flow')}' }`;
   if (!metadata.hasFlowDecorator) {
     const methods = metadata.steps.map((step) => step.methodName);
@@ -65,12 +71,12 @@ export function readFlowOptions(
       `the class has @Step() methods (${methods.join(', ') || 'misplaced ones'}) but no @Flow() decorator, so its ` +
         `steps would never run. Add @Flow(${example}) to the class, or remove the @Step() decorators.`,
     );
-    return { slug: undefined, alias: null, options: {} };
+    return { slug: undefined, alias: null, options: {}, rateLimit: null };
   }
   const raw = metadata.flowOptions;
   if (!isPlainObject(raw)) {
     problems.add('INVALID_OPTION', `@Flow() expects an options object like ${example}, got ${describeValue(raw)}.`);
-    return { slug: undefined, alias: null, options: {} };
+    return { slug: undefined, alias: null, options: {}, rateLimit: null };
   }
   for (const text of unknownKeyProblems(raw, FLOW_OPTION_KEYS)) problems.add('UNKNOWN_OPTION', `@Flow(): ${text}.`);
   let slug: string | undefined;
@@ -89,6 +95,7 @@ export function readFlowOptions(
     slug,
     alias: readAlias(raw.alias, slug, problems),
     options: readNumericOptions(raw, RETRY_OPTIONS, '@Flow', problems),
+    rateLimit: readRateLimit(raw.rateLimit, problems),
   };
 }
 

@@ -87,6 +87,17 @@ describe('toFlowShape', () => {
     });
   });
 
+  it('adds the rate limit without its key function (the engine stores limit and period)', () => {
+    @Flow({ slug: 'limited', rateLimit: { limit: 5, periodSeconds: 1, key: (input: { host: string }) => input.host } })
+    class LimitedFlow {
+      @Step()
+      only(): void {}
+    }
+    const definition = flowDefinitionOf(new LimitedFlow());
+    expect(toFlowShape(definition).options).toEqual({ rateLimit: { limit: 5, periodSeconds: 1 } });
+    expect(definition.rateLimit?.key?.({ host: 'a.example' })).toBe('a.example');
+  });
+
   it('is plain JSON', () => {
     expect(JSON.parse(JSON.stringify(shape))).toEqual(shape);
   });

@@ -15,6 +15,11 @@ interface RetryShapeOptions {
  */
 export interface FlowShapeOptions extends RetryShapeOptions {
   readonly alias?: string;
+  /**
+   * An addition to pgflow's shapes (pgflow._sync_flow_rate_limit): present only when the flow has a
+   * rate limit; a shape without it clears the flow's.
+   */
+  readonly rateLimit?: { readonly limit: number; readonly periodSeconds: number };
 }
 
 /**
@@ -64,7 +69,12 @@ export interface FlowShape {
 /** The JSON shape of a flow definition, for `pgflow.ensure_flow_compiled`. */
 export function toFlowShape(definition: FlowDefinition): FlowShape {
   const steps = definition.steps.map(toStepShape);
-  const options = setOptions<FlowShapeOptions>({ ...definition.options, alias: definition.alias ?? undefined });
+  const { rateLimit } = definition;
+  const options = setOptions<FlowShapeOptions>({
+    ...definition.options,
+    alias: definition.alias ?? undefined,
+    rateLimit: rateLimit === null ? undefined : { limit: rateLimit.limit, periodSeconds: rateLimit.periodSeconds },
+  });
   return options === undefined ? { steps } : { steps, options };
 }
 

@@ -24,7 +24,17 @@ const TABLES: Record<string, { entity: unknown; primary: string[]; columns: stri
   flows: {
     entity: FlowEntity,
     primary: ['flow_slug'],
-    columns: ['flow_slug', 'opt_max_attempts', 'opt_base_delay', 'opt_timeout', 'created_at', 'alias', 'paused_at'],
+    columns: [
+      'flow_slug',
+      'opt_max_attempts',
+      'opt_base_delay',
+      'opt_timeout',
+      'created_at',
+      'alias',
+      'paused_at',
+      'opt_rate_limit',
+      'opt_rate_period',
+    ],
   },
   steps: {
     entity: StepEntity,
@@ -71,6 +81,7 @@ const TABLES: Record<string, { entity: unknown; primary: string[]; columns: stri
       'parent_run_id',
       'parent_step_slug',
       'parent_task_index',
+      'rate_limit_key',
     ],
   },
   step_states: {

@@ -30,6 +30,12 @@ export class FlowEntity {
   /** Set while the flow is paused (FlowClient.pauseFlow): no worker starts its tasks. */
   @Column({ name: 'paused_at', type: 'timestamptz', nullable: true })
   pausedAt!: Date | null;
+  /** Rate limit (`@Flow({ rateLimit })`): at most this many task starts per window, or null for none. */
+  @Column({ name: 'opt_rate_limit', type: 'int', nullable: true })
+  optRateLimit!: number | null;
+  /** The rate limit's window, in seconds (windows aligned to the epoch), or null for none. */
+  @Column({ name: 'opt_rate_period', type: 'int', nullable: true })
+  optRatePeriod!: number | null;
 
   /** The flow's steps (load with `relations: { steps: true }`). */
   @OneToMany(

@@ -66,6 +66,10 @@ export class RunEntity {
   @Column({ name: 'parent_task_index', type: 'int', nullable: true })
   parentTaskIndex!: number | null;
 
+  /** The key of its flow's rate limit the run's tasks count against (`rateLimit.key`), or null. */
+  @Column({ name: 'rate_limit_key', type: 'text', nullable: true })
+  rateLimitKey!: string | null;
+
   @ManyToOne(() => FlowEntity)
   @JoinColumn({ name: 'flow_slug', referencedColumnName: 'flowSlug' })
   flow?: Relation<FlowEntity>;

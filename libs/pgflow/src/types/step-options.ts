@@ -20,6 +20,26 @@ export interface FlowRetryOptions {
   readonly timeout?: number;
 }
 
+/**
+ * `@Flow({ rateLimit })`: at most `limit` task starts per `periodSeconds`, across all workers and
+ * processes, in fixed windows aligned to the epoch (a 1-second period: each second of the clock).
+ * A task over the limit waits, not started, for the next window; none is dropped. Every start counts,
+ * a retry's included.
+ */
+export interface RateLimitOptions {
+  /** Task starts allowed per window (integer >= 1). */
+  readonly limit: number;
+  /** The window, in seconds (integer >= 1). */
+  readonly periodSeconds: number;
+  /**
+   * A separate budget per key: computed from the run input by `FlowClient.start()` / `startMany()`
+   * and stored on the run (e.g. `(input: { tenantId: string }) => input.tenantId`); a string of 1 to
+   * 255 characters. Without it the flow has one budget (runs started from SQL without a key share it).
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: the input's type is the flow's, which the options cannot name
+  readonly key?: (input: any) => string;
+}
+
 /** The options of `@Flow()`. */
 export interface FlowOptions extends FlowRetryOptions {
   /**
@@ -35,6 +55,8 @@ export interface FlowOptions extends FlowRetryOptions {
    * alias: 'order' })`. See the README, "Changing a flow in production".
    */
   readonly alias?: string;
+  /** At most `limit` task starts per `periodSeconds`, per key when `key` is given. See {@link RateLimitOptions}. */
+  readonly rateLimit?: RateLimitOptions;
 }
 
 /** The options of `@Step()`. */
