@@ -14,7 +14,8 @@
  * RELIABILITY_TRACE_SPANS=1: an OpenTelemetry tracer provider writes each finished span as a line
  * `{"type":"span",...}` (with RELIABILITY_FLOW `traced_chain`, traced-flows.ts). RELIABILITY_FLOW `soak`
  * serves the five flows of soak-flows.ts; RELIABILITY_RETENTION_SECONDS (optional) keeps ended runs
- * that long (the `retention` option, applied every RELIABILITY_RETENTION_INTERVAL_MS [10000]).
+ * that long (the `retention` option, applied every RELIABILITY_RETENTION_INTERVAL_MS [10000]);
+ * RELIABILITY_MEMORY_MS: every that many ms, a line `{"type":"memory","rssMb":...,"heapUsedMb":...}`.
  */
 import 'reflect-metadata';
 import { type LoggerService, Module } from '@nestjs/common';
@@ -146,6 +147,20 @@ try {
   });
   app.enableShutdownHooks();
   emit({ type: 'ready' });
+  const memoryEveryMs = integer('RELIABILITY_MEMORY_MS');
+  if (memoryEveryMs) {
+    setInterval(() => {
+      const { rss, heapUsed, heapTotal, external } = process.memoryUsage();
+      const mb = (bytes: number): number => Math.round(bytes / 104_857.6) / 10;
+      emit({
+        type: 'memory',
+        rssMb: mb(rss),
+        heapUsedMb: mb(heapUsed),
+        heapTotalMb: mb(heapTotal),
+        externalMb: mb(external),
+      });
+    }, memoryEveryMs).unref();
+  }
 } catch (error) {
   const { name, message, stack } = error as Error;
   emit({ type: 'boot-failed', name, message, stack });

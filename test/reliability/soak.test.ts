@@ -24,12 +24,12 @@ import { SoakLoad, type Sql } from './support/soak-load.ts';
 import {
   type RssSample,
   rssMb,
-  rssNear,
   secondsToHalfRate,
   type TablesSnapshot,
   tableGrowth,
   tablesSnapshot,
   tasksPerInterval,
+  workerMemory,
 } from './support/soak-sampling.ts';
 import { useWorkerProcesses } from './support/worker-processes.ts';
 
@@ -92,6 +92,7 @@ describe('the soak', () => {
           flow: 'soak',
           retentionSeconds: RETENTION_SECONDS,
           worker: { maxConcurrent: 50, batchSize: 50, heartbeatIntervalMs: 1_000 },
+          memoryEveryMs: 5_000,
         },
         began,
       );
@@ -150,18 +151,7 @@ describe('the soak', () => {
       }
       const minute2 = (LONG ? 120 : Math.min(20, SECONDS / 2)) + (loadBegan - began) / 1000;
       const lastT = Math.max(...rss.map((s) => s.t));
-      const workersRss = chaos.everyWorker.map((worker) => {
-        const own = rss.filter((s) => s.pid === worker.pid);
-        return {
-          label: worker.label,
-          pid: worker.pid,
-          from: own[0]?.t,
-          to: own[own.length - 1]?.t,
-          atMinute2: rssNear(rss, worker.pid, minute2),
-          atEnd: rssNear(rss, worker.pid, lastT),
-          max: Math.round(Math.max(...own.map((s) => s.rssMb)) * 10) / 10,
-        };
-      });
+      const workersRss = chaos.everyWorker.map((worker) => workerMemory(worker, rss, began, minute2, lastT));
       const report = {
         date: new Date(began).toISOString(),
         seconds: loadSeconds,
@@ -218,12 +208,12 @@ describe('the soak', () => {
       expect(faults.terminate).toBeGreaterThanOrEqual(1);
       expect(faults.restart).toBeGreaterThanOrEqual(1);
       if (LONG) {
-        const steady = workersRss.filter((w) => (w.from ?? Infinity) <= minute2 && w.atMinute2 && w.atEnd);
+        const steady = workersRss.filter((w) => (w.from ?? Infinity) <= minute2 && w.rssAtMinute2 && w.rssAtEnd);
         expect(steady.length).toBeGreaterThanOrEqual(1);
         for (const worker of steady) {
           expect({
             worker: worker.label,
-            change: Math.abs((worker.atEnd as number) / (worker.atMinute2 as number) - 1) <= 0.15,
+            change: Math.abs((worker.rssAtEnd as number) / (worker.rssAtMinute2 as number) - 1) <= 0.15,
           }).toEqual({
             worker: worker.label,
             change: true,

@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Sql } from './soak-load.ts';
+import type { WorkerProcess } from './worker-processes.ts';
 
 export interface RssSample {
   /** Seconds since the soak began. */
@@ -70,16 +71,6 @@ export async function tasksPerInterval(
   }));
 }
 
-/** A worker's RSS near second `t`: the median of its samples within ±15 s (undefined: none). */
-export function rssNear(samples: readonly RssSample[], pid: number, t: number): number | undefined {
-  const near = samples
-    .filter((s) => s.pid === pid && Math.abs(s.t - t) <= 15)
-    .map((s) => s.rssMb)
-    .sort((a, b) => a - b);
-  if (near.length === 0) return undefined;
-  return Math.round((near[Math.floor(near.length / 2)] as number) * 10) / 10;
-}
-
 /** Each table's first and last sample, and its largest size in between. */
 export function tableGrowth(
   snapshots: readonly TablesSnapshot[],
@@ -118,4 +109,49 @@ export function secondsToHalfRate(perSecond: ReadonlyMap<number, number>, at: nu
   const last = Math.max(...perSecond.keys());
   for (let s = start + 1; s <= last; s += 1) if ((perSecond.get(s) ?? 0) >= target) return s + 1 - at;
   return undefined;
+}
+
+/** The median of `values` near second `t` (±15 s) of `series`, to one decimal. */
+function medianNear(series: ReadonlyArray<{ t: number; value: number }>, t: number): number | undefined {
+  const near = series
+    .filter((s) => Math.abs(s.t - t) <= 15)
+    .map((s) => s.value)
+    .sort((a, b) => a - b);
+  if (near.length === 0) return undefined;
+  return Math.round((near[Math.floor(near.length / 2)] as number) * 10) / 10;
+}
+
+/**
+ * One worker's memory: RSS (from /proc, sampled by the soak) and V8's used heap (the worker's own
+ * `memory` lines) near `minute2` and `end` (seconds since `began`), and every 30 s of its life.
+ */
+export function workerMemory(
+  worker: WorkerProcess,
+  rss: readonly RssSample[],
+  began: number,
+  minute2: number,
+  end: number,
+): Record<string, unknown> & { label: string; from?: number; rssAtMinute2?: number; rssAtEnd?: number } {
+  const own = rss.filter((s) => s.pid === worker.pid).map((s) => ({ t: s.t, value: s.rssMb }));
+  const heap = worker.lines
+    .filter((line) => line.type === 'memory' && line.heapUsedMb !== undefined)
+    .map((line) => ({ t: (line.at - began) / 1000, value: line.heapUsedMb as number }));
+  const from = own[0]?.t;
+  const to = own[own.length - 1]?.t;
+  const series: Array<[number, number | undefined, number | undefined]> = [];
+  if (from !== undefined && to !== undefined) {
+    for (let t = Math.ceil(from / 30) * 30; t <= to; t += 30) series.push([t, medianNear(own, t), medianNear(heap, t)]);
+  }
+  return {
+    label: worker.label,
+    pid: worker.pid,
+    from,
+    to,
+    rssAtMinute2: medianNear(own, minute2),
+    rssAtEnd: to !== undefined && to >= end - 15 ? medianNear(own, end) : undefined,
+    heapAtMinute2: medianNear(heap, minute2),
+    heapAtEnd: to !== undefined && to >= end - 15 ? medianNear(heap, end) : undefined,
+    rssMax: own.length > 0 ? Math.round(Math.max(...own.map((s) => s.value)) * 10) / 10 : undefined,
+    series,
+  };
 }

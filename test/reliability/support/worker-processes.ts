@@ -41,6 +41,8 @@ export interface WorkerSpec {
   readonly gateFile?: string;
   /** The `retention` option: ended runs are kept this many seconds [no retention]. */
   readonly retentionSeconds?: number;
+  /** Write a `memory` line this often, in ms [never]. */
+  readonly memoryEveryMs?: number;
   /** Each handler takes a random time in this range, in ms [0, 0]. */
   readonly delayMs?: readonly [number, number];
   /** PgflowModule worker options, over fast test timings. */
@@ -62,7 +64,7 @@ const OPTION_ENV: Record<string, string> = {
 
 /** One line the program wrote: a log line, `ready`, or `boot-failed`. */
 export interface ProcessLine {
-  readonly type: 'log' | 'ready' | 'boot-failed' | 'span';
+  readonly type: 'log' | 'ready' | 'boot-failed' | 'span' | 'memory';
   readonly pid: number;
   /** Epoch ms, the child's clock. */
   readonly at: number;
@@ -70,6 +72,9 @@ export interface ProcessLine {
   readonly context?: string;
   readonly message?: string;
   readonly name?: string;
+  /** `memory` lines: process.memoryUsage() in MB. */
+  readonly rssMb?: number;
+  readonly heapUsedMb?: number;
 }
 
 export interface ProcessExit {
@@ -185,6 +190,7 @@ export class WorkerProcesses {
       RELIABILITY_DELAY_MS: (spec.delayMs ?? [0, 0]).join('-'),
       RELIABILITY_GATE_FILE: spec.gateFile ?? '',
       RELIABILITY_TRACE_SPANS: spec.traceSpans ? '1' : '',
+      RELIABILITY_MEMORY_MS: spec.memoryEveryMs === undefined ? '' : String(spec.memoryEveryMs),
       RELIABILITY_RETENTION_SECONDS: spec.retentionSeconds === undefined ? '' : String(spec.retentionSeconds),
     };
     for (const [option, value] of Object.entries(options)) env[OPTION_ENV[option] as string] = String(value);
