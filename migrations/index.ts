@@ -22,7 +22,6 @@ import { Retention1796461623825 } from './1796461623825-retention.ts';
 import { Tracing1796461963906 } from './1796461963906-tracing.ts';
 import { Signals1796472820082 } from './1796472820082-signals.ts';
 import { Subflows1796476274064 } from './1796476274064-subflows.ts';
-import { HotTableAutovacuum1796527926012 } from './1796527926012-hot-table-autovacuum.ts';
 
 export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   QueueLayer1764150000000,
@@ -44,5 +43,4 @@ export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   Tracing1796461963906,
   Signals1796472820082,
   Subflows1796476274064,
-  HotTableAutovacuum1796527926012,
 ];

@@ -40,10 +40,7 @@ create table pgflow.runs (
     check (num_nulls(parent_run_id, parent_step_slug, parent_task_index) in (0, 3)),
   constraint runs_parent_task_index_non_negative check (parent_task_index is null or parent_task_index >= 0),
   constraint runs_parent_is_another_run check (parent_run_id is null or parent_run_id <> run_id)
-)
--- Hot: rows updated several times each, and deleted by retention. Vacuumed at 5% dead rows
--- instead of 20%, with a larger cost budget per round (docs/RELIABILITY.md, "The soak").
-with (autovacuum_vacuum_scale_factor = 0.05, autovacuum_vacuum_cost_limit = 1000);
+);
 
 -- Newest runs first (list_runs), of all flows or of one: keyset pages are index scans, no sort. The
 -- second also serves lookups by flow (delete_flow_and_data, pruning).

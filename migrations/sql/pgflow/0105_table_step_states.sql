@@ -56,7 +56,4 @@ create table pgflow.step_states (
   constraint step_states_skipped_after_created check (skipped_at is null or skipped_at >= created_at),
   constraint step_states_cancelled_at_matches_status check ((status = 'cancelled') = (cancelled_at is not null)),
   constraint step_states_cancelled_after_created check (cancelled_at is null or cancelled_at >= created_at)
-)
--- Hot: rows updated several times each, and deleted by retention. Vacuumed at 5% dead rows
--- instead of 20%, with a larger cost budget per round (docs/RELIABILITY.md, "The soak").
-with (autovacuum_vacuum_scale_factor = 0.05, autovacuum_vacuum_cost_limit = 1000);
+);

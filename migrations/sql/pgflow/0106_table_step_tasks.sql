@@ -50,10 +50,7 @@ create table pgflow.step_tasks (
   constraint step_tasks_sleep_until_after_queued check (sleep_until is null or sleep_until >= queued_at),
   constraint step_tasks_started_has_message check (message_id is not null or status <> 'started'),
   constraint step_tasks_child_run_only_when_started check (child_run_id is null or status = 'started')
-)
--- Hot: rows updated several times each, and deleted by retention. Vacuumed at 5% dead rows
--- instead of 20%, with a larger cost budget per round (docs/RELIABILITY.md, "The soak").
-with (autovacuum_vacuum_scale_factor = 0.05, autovacuum_vacuum_cost_limit = 1000);
+);
 
 -- start_tasks finds tasks by their queue message (message ids are per queue, i.e. per flow). The
 -- message id leads: "message_id = any($1)" is then an index condition whatever the statistics.

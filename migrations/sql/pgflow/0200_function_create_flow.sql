@@ -45,7 +45,6 @@ begin
   end if;
 
   perform pgmq.create(create_flow.flow_slug);
-  perform pgflow._tune_queue_table(create_flow.flow_slug);
   return v_flow;
 end;
 $$;
