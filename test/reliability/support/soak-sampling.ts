@@ -123,8 +123,8 @@ function medianNear(series: ReadonlyArray<{ t: number; value: number }>, t: numb
 
 /**
  * One worker's memory: RSS (from /proc, sampled by the soak) and V8's used heap (the worker's own
- * `memory` lines) near `minute2` and `end` (seconds since `began`), the RSS peaks of the 3 minutes
- * after `minute2` and of the last 3 minutes, and both every 30 s of its life.
+ * `memory` lines) near `minute2` and `end` (seconds since `began`), the lowest and highest RSS of
+ * the 3 minutes after `minute2` and of the last 3 minutes, and both every 30 s of its life.
  */
 export function workerMemory(
   worker: WorkerProcess,
@@ -132,7 +132,7 @@ export function workerMemory(
   began: number,
   minute2: number,
   end: number,
-): Record<string, unknown> & { label: string; from?: number; rssPeakAfterMinute2?: number; rssPeakAtEnd?: number } {
+): Record<string, unknown> & { label: string; rssLowAfterMinute2?: number; rssLowAtEnd?: number } {
   const own = rss.filter((s) => s.pid === worker.pid).map((s) => ({ t: s.t, value: s.rssMb }));
   const heap = worker.lines
     .filter((line) => line.type === 'memory' && line.heapUsedMb !== undefined)
@@ -143,12 +143,14 @@ export function workerMemory(
   if (from !== undefined && to !== undefined) {
     for (let t = Math.ceil(from / 30) * 30; t <= to; t += 30) series.push([t, medianNear(own, t), medianNear(heap, t)]);
   }
-  // V8 lets the heap grow to a few tens of MB before a major collection: RSS is a saw-tooth with a
-  // period of minutes, so its trend shows in the peaks of 3-minute windows, not in single samples.
-  const peak = (from: number, to: number): number | undefined => {
+  // V8 lets the heap grow by tens of MB before a major collection: RSS is a saw-tooth with a period
+  // of minutes. What a leak raises is its floor, the memory kept after the collections: the lowest
+  // sample of a 3-minute window. The peaks depend on when the collections fall, and are reported.
+  const extreme = (pick: (...values: number[]) => number, from: number, to: number): number | undefined => {
     const inside = own.filter((s) => s.t >= from && s.t <= to).map((s) => s.value);
-    return inside.length > 0 ? Math.round(Math.max(...inside) * 10) / 10 : undefined;
+    return inside.length > 0 ? Math.round(pick(...inside) * 10) / 10 : undefined;
   };
+  const afterMinute2 = from !== undefined && from <= minute2;
   const livedToEnd = to !== undefined && to >= end - 15;
   return {
     label: worker.label,
@@ -159,8 +161,10 @@ export function workerMemory(
     rssAtEnd: livedToEnd ? medianNear(own, end) : undefined,
     heapAtMinute2: medianNear(heap, minute2),
     heapAtEnd: livedToEnd ? medianNear(heap, end) : undefined,
-    rssPeakAfterMinute2: from !== undefined && from <= minute2 ? peak(minute2, minute2 + 180) : undefined,
-    rssPeakAtEnd: livedToEnd ? peak(end - 180, end) : undefined,
+    rssLowAfterMinute2: afterMinute2 ? extreme(Math.min, minute2, minute2 + 180) : undefined,
+    rssLowAtEnd: livedToEnd ? extreme(Math.min, end - 180, end) : undefined,
+    rssPeakAfterMinute2: afterMinute2 ? extreme(Math.max, minute2, minute2 + 180) : undefined,
+    rssPeakAtEnd: livedToEnd ? extreme(Math.max, end - 180, end) : undefined,
     rssMax: own.length > 0 ? Math.round(Math.max(...own.map((s) => s.value)) * 10) / 10 : undefined,
     series,
   };
