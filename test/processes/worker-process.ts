@@ -12,7 +12,10 @@
  * RELIABILITY_DELAY_MS (`min-max`, the handlers' duration [0-0]); PGFLOW_MAX_CONCURRENT, PGFLOW_BATCH_SIZE, PGFLOW_VISIBILITY_TIMEOUT,
  * PGFLOW_HEARTBEAT_MS, PGFLOW_SHUTDOWN_TIMEOUT_MS, PGFLOW_POLL_INTERVAL_MS, PGFLOW_MAX_POLL_SECONDS;
  * RELIABILITY_TRACE_SPANS=1: an OpenTelemetry tracer provider writes each finished span as a line
- * `{"type":"span",...}` (with RELIABILITY_FLOW `traced_chain`, traced-flows.ts).
+ * `{"type":"span",...}` (with RELIABILITY_FLOW `traced_chain`, traced-flows.ts). RELIABILITY_FLOW `soak`
+ * serves the five flows of soak-flows.ts; RELIABILITY_RETENTION_SECONDS (optional) keeps ended runs
+ * that long (the `retention` option, applied every RELIABILITY_RETENTION_INTERVAL_MS [10000]);
+ * RELIABILITY_MEMORY_MS: every that many ms, a line `{"type":"memory","rssMb":...,"heapUsedMb":...}`.
  */
 import 'reflect-metadata';
 import { type LoggerService, Module } from '@nestjs/common';
@@ -28,6 +31,7 @@ import {
   PatientFanoutFlow,
 } from './reliability-flows.ts';
 import { EverySecondFlow } from './scheduled-flows.ts';
+import { SOAK_FLOWS } from './soak-flows.ts';
 import { SubflowChildFlow, SubflowParentFlow } from './subflow-flows.ts';
 import { exportSpansTo, TracedChainFlow } from './traced-flows.ts';
 import { OrderV1Flow, OrderV2Flow } from './versioned-flows.ts';
@@ -91,6 +95,16 @@ const worker: PgflowWorkerOptions = Object.fromEntries(
     declareDeadAfterMs: integer('PGFLOW_DECLARE_DEAD_AFTER_MS'),
   }).filter(([, value]) => value !== undefined),
 );
+const retentionSeconds = integer('RELIABILITY_RETENTION_SECONDS');
+const retention =
+  retentionSeconds === undefined
+    ? undefined
+    : {
+        completedRuns: retentionSeconds / 86_400,
+        failedRuns: retentionSeconds / 86_400,
+        intervalMs: integer('RELIABILITY_RETENTION_INTERVAL_MS') ?? 10_000,
+      };
+const flow = process.env.RELIABILITY_FLOW ?? '';
 const behaviour: HandlerBehaviour = {
   worker: process.env.RELIABILITY_WORKER ?? `worker-${process.pid}`,
   delayMs: delayRange(),
@@ -99,21 +113,25 @@ const behaviour: HandlerBehaviour = {
 @Module({
   imports: [
     TypeOrmModule.forRoot({ type: 'postgres', url, autoLoadEntities: true, retryAttempts: 0 }),
-    PgflowModule.forRoot({ worker }),
+    PgflowModule.forRoot({ worker, ...(retention ? { retention } : {}) }),
   ],
   providers: [
     { provide: HANDLER_BEHAVIOUR, useValue: behaviour },
     ExecutionLog,
-    ...(process.env.RELIABILITY_FLOW === 'subflows' ? [SubflowChildFlow] : []),
-    {
-      changed: ChangedFanoutFlow,
-      patient: PatientFanoutFlow,
-      order_v1: OrderV1Flow,
-      order_v2: OrderV2Flow,
-      scheduled: EverySecondFlow,
-      traced_chain: TracedChainFlow,
-      subflows: SubflowParentFlow,
-    }[process.env.RELIABILITY_FLOW ?? ''] ?? FanoutFlow,
+    ...(flow === 'subflows' ? [SubflowChildFlow] : []),
+    ...(flow === 'soak'
+      ? SOAK_FLOWS
+      : [
+          {
+            changed: ChangedFanoutFlow,
+            patient: PatientFanoutFlow,
+            order_v1: OrderV1Flow,
+            order_v2: OrderV2Flow,
+            scheduled: EverySecondFlow,
+            traced_chain: TracedChainFlow,
+            subflows: SubflowParentFlow,
+          }[flow] ?? FanoutFlow,
+        ]),
   ],
 })
 class WorkerProcessModule {}
@@ -129,6 +147,20 @@ try {
   });
   app.enableShutdownHooks();
   emit({ type: 'ready' });
+  const memoryEveryMs = integer('RELIABILITY_MEMORY_MS');
+  if (memoryEveryMs) {
+    setInterval(() => {
+      const { rss, heapUsed, heapTotal, external } = process.memoryUsage();
+      const mb = (bytes: number): number => Math.round(bytes / 104_857.6) / 10;
+      emit({
+        type: 'memory',
+        rssMb: mb(rss),
+        heapUsedMb: mb(heapUsed),
+        heapTotalMb: mb(heapTotal),
+        externalMb: mb(external),
+      });
+    }, memoryEveryMs).unref();
+  }
 } catch (error) {
   const { name, message, stack } = error as Error;
   emit({ type: 'boot-failed', name, message, stack });

@@ -33,11 +33,16 @@ export interface WorkerSpec {
     | 'order_v2'
     | 'scheduled'
     | 'traced_chain'
-    | 'subflows';
+    | 'subflows'
+    | 'soak';
   /** Write each finished OpenTelemetry span as a `span` line (test/processes/traced-flows.ts). */
   readonly traceSpans?: boolean;
   /** A file the `order_v1` handlers wait for (test/processes/versioned-flows.ts). */
   readonly gateFile?: string;
+  /** The `retention` option: ended runs are kept this many seconds [no retention]. */
+  readonly retentionSeconds?: number;
+  /** Write a `memory` line this often, in ms [never]. */
+  readonly memoryEveryMs?: number;
   /** Each handler takes a random time in this range, in ms [0, 0]. */
   readonly delayMs?: readonly [number, number];
   /** PgflowModule worker options, over fast test timings. */
@@ -59,7 +64,7 @@ const OPTION_ENV: Record<string, string> = {
 
 /** One line the program wrote: a log line, `ready`, or `boot-failed`. */
 export interface ProcessLine {
-  readonly type: 'log' | 'ready' | 'boot-failed' | 'span';
+  readonly type: 'log' | 'ready' | 'boot-failed' | 'span' | 'memory';
   readonly pid: number;
   /** Epoch ms, the child's clock. */
   readonly at: number;
@@ -67,6 +72,9 @@ export interface ProcessLine {
   readonly context?: string;
   readonly message?: string;
   readonly name?: string;
+  /** `memory` lines: process.memoryUsage() in MB. */
+  readonly rssMb?: number;
+  readonly heapUsedMb?: number;
 }
 
 export interface ProcessExit {
@@ -182,6 +190,8 @@ export class WorkerProcesses {
       RELIABILITY_DELAY_MS: (spec.delayMs ?? [0, 0]).join('-'),
       RELIABILITY_GATE_FILE: spec.gateFile ?? '',
       RELIABILITY_TRACE_SPANS: spec.traceSpans ? '1' : '',
+      RELIABILITY_MEMORY_MS: spec.memoryEveryMs === undefined ? '' : String(spec.memoryEveryMs),
+      RELIABILITY_RETENTION_SECONDS: spec.retentionSeconds === undefined ? '' : String(spec.retentionSeconds),
     };
     for (const [option, value] of Object.entries(options)) env[OPTION_ENV[option] as string] = String(value);
     const child = spawn(process.execPath, [processScript('worker-process')], {
