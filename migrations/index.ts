@@ -22,6 +22,7 @@ import { Retention1796461623825 } from './1796461623825-retention.ts';
 import { Tracing1796461963906 } from './1796461963906-tracing.ts';
 import { Signals1796472820082 } from './1796472820082-signals.ts';
 import { Subflows1796476274064 } from './1796476274064-subflows.ts';
+import { Latency1796527298370 } from './1796527298370-latency.ts';
 
 export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   QueueLayer1764150000000,
@@ -43,4 +44,5 @@ export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   Tracing1796461963906,
   Signals1796472820082,
   Subflows1796476274064,
+  Latency1796527298370,
 ];

@@ -136,7 +136,12 @@ export class RoundTrips {
       poller.dueAt = poller.notified === notified ? nextPollAt(rows[0], this.settings) : 0;
       return;
     }
-    poller.dueAt = 0;
+    // A claim that got fewer tasks than it asked for took every message it could start: reading the
+    // queue again at once would find it empty, and a result of the tasks just claimed would wait
+    // for that read to end. The next read comes with the report of those tasks (which claims what
+    // they make ready), at a notification of new work, or after pollIntervalMs (the read then says
+    // when a delayed message becomes visible).
+    poller.dueAt = poller.backlog || poller.notified !== notified ? 0 : Date.now() + this.settings.pollIntervalMs;
     await this.dispatcher.dispatch(poller, tasks);
   }
 
