@@ -110,6 +110,6 @@ it('runs a 3-step chain on an idle worker with one round trip per step, and send
   ]);
   // Besides the round trips, only the client's statements: the start, its look-up of a live worker,
   // and wait()'s reads of the run. Nothing from the worker.
-  const fromClient = new Set([sql.startFlow, sql.liveWorkerServes, sql.runOutcome]);
+  const fromClient = new Set<string>([sql.startFlow, sql.liveWorkerServes, sql.runOutcome]);
   expect(others.filter((text) => !fromClient.has(text))).toEqual([]);
 });
