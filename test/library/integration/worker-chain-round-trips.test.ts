@@ -52,12 +52,12 @@ it('runs a 3-step chain on an idle worker with one round trip per step, and send
   const query = PgflowDatabase.prototype.query;
   jest.spyOn(PgflowDatabase.prototype, 'query').mockImplementation(async function (this: PgflowDatabase, ...args) {
     const [text, values = []] = args;
-    if (!text.includes('_report_and_claim')) {
-      others.push(text);
-      return query.apply(this, args);
-    }
     inFlight += 1;
     try {
+      if (!text.includes('_report_and_claim')) {
+        others.push(text);
+        return await query.apply(this, args);
+      }
       const rows = (await query.apply(this, args)) as Array<{ run_id: string | null; step_slug: string | null }>;
       const completions = JSON.parse(String(values[0])) as Array<{ step_slug: string }>;
       roundTrips.push({
@@ -81,17 +81,20 @@ it('runs a 3-step chain on an idle worker with one round trip per step, and send
   const listener = app.get(NotificationListener);
   const markers: string[] = [];
   await listener.subscribe(MARKER_CHANNEL, (payload) => markers.push(payload));
-  /** Resolves when every notification committed before it has reached the worker, and its round trips ended. */
+  /** Resolves when every notification committed before it has reached the worker, and its statements ended. */
   const settled = async (name: string): Promise<void> => {
     await db.query('select pg_notify($1, $2)', [MARKER_CHANNEL, name]);
     await waitFor(() => markers.includes(name) && inFlight === 0, {
-      description: `marker ${name}, no round trip in flight`,
+      description: `marker ${name}, no statement in flight`,
     });
     await new Promise((resolve) => setImmediate(resolve));
-    await waitFor(() => inFlight === 0, { description: 'no round trip in flight' });
+    await waitFor(() => inFlight === 0, { description: 'no statement in flight' });
   };
-  // The worker's first read at boot found the queue empty: it is idle.
-  await waitFor(() => roundTrips.length > 0, { description: 'the first read of the queue' });
+  // The worker's first read at boot found the queue empty, and its first heartbeat (with the
+  // stalled-task sweep) is over: it is idle.
+  await waitFor(() => roundTrips.length > 0 && others.includes(sql.requeueStalledTasks), {
+    description: 'the first read of the queue and the first stalled-task sweep',
+  });
   await settled('idle');
   roundTrips.length = 0;
   others.length = 0;
