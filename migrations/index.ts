@@ -24,6 +24,7 @@ import { Signals1796472820082 } from './1796472820082-signals.ts';
 import { Subflows1796476274064 } from './1796476274064-subflows.ts';
 import { RunPriorities1796527147774 } from './1796527147774-run-priorities.ts';
 import { RateLimits1796527419454 } from './1796527419454-rate-limits.ts';
+import { Latency1796530952156 } from './1796530952156-latency.ts';
 
 export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   QueueLayer1764150000000,
@@ -47,4 +48,5 @@ export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   Subflows1796476274064,
   RunPriorities1796527147774,
   RateLimits1796527419454,
+  Latency1796530952156,
 ];

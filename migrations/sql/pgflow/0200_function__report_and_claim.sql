@@ -1,8 +1,10 @@
 -- The worker's whole round trip: report finished tasks (complete_tasks, fail_tasks), then claim up
 -- to p_qty tasks of p_flow_slug, in one statement and one commit. A task that a completion makes
--- ready is claimed by the same call, so a chain moves on without waiting for a notification. When
--- nothing was claimed, one row with null task columns tells when the queue's next message becomes
--- visible (next_visible_at, with the database's clock in db_now).
+-- ready is claimed by the same call, so a chain moves on without waiting for a notification; the
+-- wake-up (pgflow:work) for the claimed flow's new messages goes out only when this claim leaves
+-- some (it got all it asked for), so that workers, this one included, do not read an emptied
+-- queue again. When nothing was claimed, one row with null task columns tells when the queue's
+-- next message becomes visible (next_visible_at, with the database's clock in db_now).
 create function pgflow._report_and_claim(
   p_completions jsonb, p_failures jsonb, p_flow_slug text, p_qty int, p_visibility_timeout int,
   p_worker_id uuid, p_known_run_ids uuid[] default '{}'
@@ -30,6 +32,11 @@ begin
   -- a moment ago (locked, re-checked, found invisible, kept locked until the commit). Reporting
   -- locks runs and then archives its own messages; a claim that went first would wait for those
   -- runs while holding such a lock, and two workers would deadlock.
+  -- The steps the report starts in the flow claimed below defer their wake-up to this function
+  -- (_start_ready_steps reads the setting; it lasts until the end of the transaction at most).
+  if v_claiming then
+    perform set_config('pgflow.claiming_flow', p_flow_slug, true);
+  end if;
   if jsonb_array_length(coalesce(p_completions, '[]')) > 0 then
     perform pgflow.complete_tasks(p_completions);
   end if;
@@ -45,6 +52,15 @@ begin
            null::timestamptz, null::timestamptz
       from pgflow._claim_tasks(p_flow_slug, p_qty, p_visibility_timeout, p_worker_id, p_known_run_ids) c;
   get diagnostics v_claimed = row_count;
+  perform set_config('pgflow.claiming_flow', '', true);
+  if current_setting('pgflow.work_deferred', true) = 'on' then
+    perform set_config('pgflow.work_deferred', '', true);
+    -- A claim that got fewer than it asked for took every message it could start: nobody else
+    -- needs waking. One that got all may have left some: wake the workers.
+    if v_claimed >= p_qty then
+      perform pg_notify('pgflow:work', p_flow_slug);
+    end if;
+  end if;
   if v_claimed = 0 then
     return query
       select null::uuid, null::text, null::int, null::bigint, null::jsonb, null::jsonb, null::int, null::int,

@@ -136,7 +136,14 @@ export class RoundTrips {
       poller.dueAt = poller.notified === notified ? nextPollAt(rows[0], this.settings) : 0;
       return;
     }
-    poller.dueAt = 0;
+    // A claim that got fewer tasks than it asked for, alone on its flow, took every message it could
+    // start: reading the queue again at once would find it empty, and a result of the tasks just
+    // claimed would wait for that read to end. The next read comes with the report of those tasks
+    // (which claims what they make ready), at a notification of new work, or after pollIntervalMs
+    // (the read then says when a delayed message becomes visible). With another claim of the flow
+    // in flight (a backlog), the queue is read again at once, as with a full claim.
+    const drained = !poller.backlog && poller.claiming === 1 && poller.notified === notified;
+    poller.dueAt = drained ? Date.now() + this.settings.pollIntervalMs : 0;
     await this.dispatcher.dispatch(poller, tasks);
   }
 
