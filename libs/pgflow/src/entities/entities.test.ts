@@ -81,6 +81,7 @@ const TABLES: Record<string, { entity: unknown; primary: string[]; columns: stri
       'parent_run_id',
       'parent_step_slug',
       'parent_task_index',
+      'priority',
       'rate_limit_key',
     ],
   },
