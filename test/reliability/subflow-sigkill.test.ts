@@ -53,16 +53,17 @@ it('a worker holding parent tasks is killed while their children run; another wo
     },
     { timeoutMs: 60_000, description: 'parent tasks waiting for their children while children run' },
   );
-  const rescuer = await workers.start({ url: db.url, label: 'rescuer', flow: 'subflows', delayMs: [0, 50] });
+  // Killed now, with no other worker running, the victim leaves the runs as they are: the parent
+  // tasks waiting for a child stay so (its tasks still in a handler are requeued like any task of a
+  // dead worker) until the rescuer starts, however long starting it takes.
   await victim.killNow();
-  // The parent tasks waiting for a child when the victim died (its tasks still in a handler are
-  // requeued like any task of a dead worker).
   const waiting = await db.query<{ run_id: string; task_index: number }>(
     `select run_id, task_index from pgflow.step_tasks
       where run_id = any($1::uuid[]) and step_slug = 'delegate' and child_run_id is not null`,
     [runIds],
   );
   expect(waiting.length).toBeGreaterThan(0);
+  const rescuer = await workers.start({ url: db.url, label: 'rescuer', flow: 'subflows', delayMs: [0, 50] });
 
   expect(await waitForRunsToEnd(db, runIds, 120_000)).toBe(RUNS);
   const outputs = await db.query<{ output: unknown }>('select output from pgflow.runs where run_id = any($1::uuid[])', [
