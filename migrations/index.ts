@@ -25,6 +25,7 @@ import { Subflows1796476274064 } from './1796476274064-subflows.ts';
 import { RunPriorities1796527147774 } from './1796527147774-run-priorities.ts';
 import { RateLimits1796527419454 } from './1796527419454-rate-limits.ts';
 import { Latency1796530952156 } from './1796530952156-latency.ts';
+import { ConcurrencyLimits1796563483158 } from './1796563483158-concurrency-limits.ts';
 
 export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   QueueLayer1764150000000,
@@ -49,4 +50,5 @@ export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   RunPriorities1796527147774,
   RateLimits1796527419454,
   Latency1796530952156,
+  ConcurrencyLimits1796563483158,
 ];

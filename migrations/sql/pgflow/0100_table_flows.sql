@@ -5,6 +5,10 @@
 -- Additive columns opt_rate_limit, opt_rate_period (@Flow({ rateLimit })): at most opt_rate_limit task
 -- starts per window of opt_rate_period seconds (windows aligned to the epoch), per runs.rate_limit_key;
 -- both null: no rate limit.
+-- Additive columns opt_concurrency (@Flow({ concurrency })): at most this many tasks of the flow started
+-- at once, across all workers (the claim counts them); opt_concurrency_per_key (@Flow({ concurrencyKey,
+-- concurrency })): at most this many runs in progress per runs.concurrency_key (pgflow.concurrency_keys).
+-- Null: no limit.
 create table pgflow.flows (
   flow_slug text primary key,
   opt_max_attempts int not null default 3,
@@ -17,6 +21,8 @@ create table pgflow.flows (
   paused_at timestamptz,
   opt_rate_limit int,
   opt_rate_period int,
+  opt_concurrency int,
+  opt_concurrency_per_key int,
   constraint flows_slug_is_valid check (pgflow.is_valid_slug(flow_slug)),
   constraint flows_alias_is_valid check (alias is null or (pgflow.is_valid_slug(alias) and length(alias) <= 47)),
   constraint flows_max_attempts_non_negative check (opt_max_attempts >= 0),
@@ -24,7 +30,9 @@ create table pgflow.flows (
   constraint flows_timeout_positive check (opt_timeout > 0),
   constraint flows_rate_limit_positive
     check ((opt_rate_limit is null and opt_rate_period is null)
-           or (opt_rate_limit is not null and opt_rate_period is not null and opt_rate_limit > 0 and opt_rate_period > 0))
+           or (opt_rate_limit is not null and opt_rate_period is not null and opt_rate_limit > 0 and opt_rate_period > 0)),
+  constraint flows_concurrency_positive check (opt_concurrency is null or opt_concurrency > 0),
+  constraint flows_concurrency_per_key_positive check (opt_concurrency_per_key is null or opt_concurrency_per_key > 0)
 );
 
 -- Queue tables are named after the lower-cased slug: two flows whose slugs differ only in case would

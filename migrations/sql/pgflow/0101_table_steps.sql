@@ -1,7 +1,9 @@
 -- steps: the nodes of a flow's DAG, in the order they were added (a valid topological order).
 -- Additive columns: signal_name (a signal step: its task waits, holding no worker, until
 -- send_signal delivers the signal of that name to the run) and signal_timeout (seconds it may wait
--- before failing like an exhausted task); kept up to date by _sync_step_signals.
+-- before failing like an exhausted task); kept up to date by _sync_step_signals. opt_concurrency
+-- (@Step({ concurrency })): at most this many tasks of the step started at once across all workers;
+-- null: no limit (kept up to date by _sync_flow_concurrency).
 create table pgflow.steps (
   flow_slug text not null references pgflow.flows (flow_slug),
   step_slug text not null,
@@ -19,6 +21,7 @@ create table pgflow.steps (
   created_at timestamptz not null default now(),
   signal_name text,
   signal_timeout int,
+  opt_concurrency int,
   primary key (flow_slug, step_slug),
   unique (flow_slug, step_index),
   constraint steps_slug_is_valid check (pgflow.is_valid_slug(step_slug)),
@@ -39,7 +42,8 @@ create table pgflow.steps (
   constraint steps_signal_name_is_valid check (signal_name is null or pgflow.is_valid_slug(signal_name)),
   constraint steps_signal_step_is_single check (signal_name is null or step_type = 'single'),
   constraint steps_signal_timeout_positive check (signal_timeout is null or signal_timeout > 0),
-  constraint steps_signal_timeout_needs_signal check (signal_timeout is null or signal_name is not null)
+  constraint steps_signal_timeout_needs_signal check (signal_timeout is null or signal_name is not null),
+  constraint steps_concurrency_positive check (opt_concurrency is null or opt_concurrency > 0)
 );
 
 -- One step per signal name in a flow: the name says which step a signal is for.

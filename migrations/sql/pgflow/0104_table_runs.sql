@@ -8,6 +8,14 @@
 -- runs with a higher priority are claimed first (_claim_tasks); 0 by default.
 -- rate_limit_key: the bucket of the flow's rate limit its tasks count against (null: the flow's one
 -- bucket for runs without a key).
+-- concurrency_key: the key of the flow's per-key concurrency limit (flows.opt_concurrency_per_key) the
+-- run counts against; concurrency_state: null (not limited: no key, or no per-key limit when it started),
+-- 'waiting' (over the limit: none of its steps starts until a slot frees, _admit_runs) or 'admitted'
+-- (holds one of its key's slots while started; pgflow.concurrency_keys counts them). concurrency_ticket:
+-- a waiting run's place in its key's line (from runs_concurrency_ticket_seq, in the order of start_flows'
+-- inputs), after priority.
+create sequence pgflow.runs_concurrency_ticket_seq;
+
 create table pgflow.runs (
   run_id uuid primary key default gen_random_uuid(),
   flow_slug text not null references pgflow.flows (flow_slug),
@@ -27,6 +35,9 @@ create table pgflow.runs (
   parent_task_index int,
   priority int not null default 0,
   rate_limit_key text,
+  concurrency_key text,
+  concurrency_state text,
+  concurrency_ticket bigint,
   constraint runs_status_is_valid check (status in ('started', 'completed', 'failed', 'cancelled')),
   constraint runs_remaining_steps_non_negative check (remaining_steps >= 0),
   constraint runs_one_terminal_timestamp check (num_nonnulls(completed_at, failed_at, cancelled_at) <= 1),
@@ -47,7 +58,12 @@ create table pgflow.runs (
   constraint runs_parent_task_index_non_negative check (parent_task_index is null or parent_task_index >= 0),
   constraint runs_parent_is_another_run check (parent_run_id is null or parent_run_id <> run_id),
   constraint runs_priority_in_range check (priority between -1000000 and 1000000),
-  constraint runs_rate_limit_key_length check (rate_limit_key is null or length(rate_limit_key) between 1 and 255)
+  constraint runs_rate_limit_key_length check (rate_limit_key is null or length(rate_limit_key) between 1 and 255),
+  constraint runs_concurrency_key_length check (concurrency_key is null or length(concurrency_key) between 1 and 255),
+  constraint runs_concurrency_state_is_valid check (concurrency_state in ('waiting', 'admitted')),
+  constraint runs_concurrency_state_needs_key check (concurrency_state is null or concurrency_key is not null),
+  constraint runs_waiting_only_while_started check (concurrency_state is distinct from 'waiting' or status = 'started'),
+  constraint runs_waiting_has_ticket check (concurrency_state is distinct from 'waiting' or concurrency_ticket is not null)
 );
 
 -- Newest runs first (list_runs), of all flows or of one: keyset pages are index scans, no sort. The
@@ -67,3 +83,8 @@ create index runs_parent_idx on pgflow.runs (parent_run_id, parent_step_slug, pa
 -- them is started); runs of priority 0, nearly all of them, cost nothing here. Not keyed by status: an
 -- index on it would make every run's end a non-HOT update.
 create index runs_priority_idx on pgflow.runs (flow_slug) where priority <> 0;
+
+-- The runs waiting for a slot of their key (_admit_runs takes them in this order); the others cost
+-- nothing here.
+create index runs_concurrency_waiting_idx on pgflow.runs (flow_slug, concurrency_key, priority desc, concurrency_ticket)
+  where concurrency_state = 'waiting';

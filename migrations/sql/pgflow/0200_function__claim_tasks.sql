@@ -3,7 +3,8 @@
 -- is archived here instead of coming back after every visibility timeout. A paused flow's queue is
 -- not read. The tasks of runs with a higher priority (start_flow's priority) are read first. A
 -- rate-limited flow (flows.opt_rate_limit) starts only what its windows have left
--- (_rate_limit_messages); a flow without one pays nothing more.
+-- (_rate_limit_messages); a flow without one pays nothing more. A flow or step with a concurrency limit
+-- (flows.opt_concurrency, steps.opt_concurrency) is read within it (_read_within_concurrency).
 create function pgflow._claim_tasks(
   p_flow_slug text, p_qty int, p_visibility_timeout int, p_worker_id uuid, p_known_run_ids uuid[] default '{}'
 )
@@ -29,14 +30,17 @@ declare
   v_paused boolean;
   v_rate_limit int;
   v_rate_period int;
+  v_limited boolean;
+  v_prioritized boolean;
 begin
   -- Read and start share this transaction, so the messages can be read with the visibility their
   -- tasks get when started (the longest step timeout + 2): most then need no second update.
   -- The same look-up says whether the flow is paused (pause_flow): then nothing is read, and its
   -- messages wait in the queue for resume_flow.
   select greatest(p_visibility_timeout, max(coalesce(step.opt_timeout, flow.opt_timeout)) + 2),
-         bool_or(flow.paused_at is not null), max(flow.opt_rate_limit), max(flow.opt_rate_period)
-    into v_read_vt, v_paused, v_rate_limit, v_rate_period
+         bool_or(flow.paused_at is not null), max(flow.opt_rate_limit), max(flow.opt_rate_period),
+         bool_or(flow.opt_concurrency is not null or step.opt_concurrency is not null)
+    into v_read_vt, v_paused, v_rate_limit, v_rate_period, v_limited
     from pgflow.steps step join pgflow.flows flow on flow.flow_slug = step.flow_slug
    where step.flow_slug = p_flow_slug;
   if v_paused then
@@ -45,8 +49,12 @@ begin
   -- Run priorities: while a run of the flow with a priority other than 0 is started, its tasks go
   -- first (_read_by_priority); otherwise pgmq.read's order. The test probes runs_priority_idx, which
   -- holds only runs with a priority (none at all where nobody uses them).
-  if exists (select 1 from pgflow.runs r
-              where r.flow_slug = p_flow_slug and r.priority <> 0 and r.status = 'started') then
+  v_prioritized := exists (select 1 from pgflow.runs r
+                            where r.flow_slug = p_flow_slug and r.priority <> 0 and r.status = 'started');
+  if v_limited then
+    v_msg_ids := pgflow._read_within_concurrency(p_flow_slug, coalesce(v_read_vt, p_visibility_timeout), p_qty,
+                                                 v_prioritized);
+  elsif v_prioritized then
     v_msg_ids := pgflow._read_by_priority(p_flow_slug, coalesce(v_read_vt, p_visibility_timeout), p_qty);
   else
     select array_agg(m.msg_id) into v_msg_ids

@@ -157,6 +157,10 @@ begin
   loop
     perform pgmq.archive(v_queue.flow_slug, v_queue.ids);
   end loop;
+  if v_done_flows is not null then
+    -- Slots of concurrency-limited flows just freed: their workers claim now.
+    perform pgflow._wake_limited_flows(array(select distinct f from unnest(v_done_flows) f));
+  end if;
   if v_done_runs is null then
     return 0;
   end if;

@@ -38,5 +38,7 @@ begin
   end loop;
   -- An addition to pgflow's shapes: signal steps (options.signal, options.signalTimeout).
   perform pgflow._sync_step_signals(p_flow_slug, p_shape);
+  -- Another: concurrency limits (options.concurrency, options.concurrencyPerKey, steps' options.concurrency).
+  perform pgflow._sync_flow_concurrency(p_flow_slug, p_shape);
 end;
 $$;

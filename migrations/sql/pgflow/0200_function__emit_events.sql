@@ -40,7 +40,7 @@ begin
                 from jsonb_each(v.payload) f
                where f.key in ('event_type', 'run_id', 'flow_slug', 'step_slug', 'status', 'output', 'error_message',
                                'skip_reason', 'task_index', 'attempt', 'retry_at', 'sleep_until', 'visible_at', 'signal_name', 'child_run_id',
-                               'child_flow_slug', 'reason', 'from_step',
+                               'child_flow_slug', 'reason', 'from_step', 'concurrency_key',
                                'at')) k
            where pgflow._notifications_allowed()
            order by v.n) e;

@@ -16,7 +16,9 @@ begin
                 'completed_at', r.completed_at,
                 'failed_at', r.failed_at,
                 'cancelled_at', r.cancelled_at,
-                'remaining_steps', r.remaining_steps))
+                'remaining_steps', r.remaining_steps,
+                -- The key of the flow's per-key concurrency limit, for runs started with one.
+                'concurrency_key', r.concurrency_key))
               -- The input, as pgflow's run:started carries it, and a completed run's output (for realtime;
               -- a notification never carries the input, see _emit_events).
               || case r.status when 'completed' then jsonb_build_object('output', r.output, 'input', r.input)

@@ -87,6 +87,11 @@ begin
       end if;
     end if;
   end loop;
+  if v_count > 0 then
+    -- Slots of concurrency-limited flows just freed: their workers claim now.
+    perform pgflow._wake_limited_flows(array(select distinct r.flow_slug from pgflow.runs r
+                                              where r.run_id = any(p_run_ids)));
+  end if;
   return v_count;
 end;
 $$;

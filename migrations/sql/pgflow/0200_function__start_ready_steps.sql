@@ -3,7 +3,8 @@
 -- A map task's element is stored on its row so that claiming it never re-reads the whole array.
 -- A signal step (steps.signal_name) whose signal the run has not received yet gets its task row
 -- without a message: it waits (step:waiting) until send_signal sends one; with the signal already
--- received, its message goes out now (step:signalled).
+-- received, its message goes out now (step:signalled). A run waiting for a slot of its concurrency key
+-- (runs.concurrency_state 'waiting') starts nothing until it is admitted (_admit_runs).
 create function pgflow._start_ready_steps(p_run_ids uuid[])
 returns int
 language plpgsql
@@ -19,6 +20,7 @@ begin
        set status = 'started', started_at = now(), remaining_tasks = s.initial_tasks
       from pgflow.runs r
      where s.run_id = any(p_run_ids) and r.run_id = s.run_id and r.status = 'started'
+       and r.concurrency_state is distinct from 'waiting'
        and s.status = 'created' and s.remaining_deps = 0 and s.initial_tasks > 0
     returning s.*
   )

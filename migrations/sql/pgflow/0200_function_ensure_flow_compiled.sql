@@ -23,6 +23,7 @@ begin
       'options_changed', to_jsonb(pgflow._sync_flow_options(ensure_flow_compiled.flow_slug, ensure_flow_compiled.shape)
                                   || pgflow._sync_flow_alias(ensure_flow_compiled.flow_slug, ensure_flow_compiled.shape)
                                   || pgflow._sync_flow_rate_limit(ensure_flow_compiled.flow_slug, ensure_flow_compiled.shape)
+                                  || pgflow._sync_flow_concurrency(ensure_flow_compiled.flow_slug, ensure_flow_compiled.shape)
                                   || pgflow._sync_step_signals(ensure_flow_compiled.flow_slug, ensure_flow_compiled.shape)));
   end if;
   -- As in pgflow: a local Supabase development database recompiles without being asked.

@@ -19,6 +19,7 @@ declare
   v_fresh text[];
   v_resumed pgflow.step_states[];
   v_waiting jsonb[];
+  v_admitted uuid[] := '{}';
   v_queue record;
   v_tasks int := 0;
 begin
@@ -184,7 +185,8 @@ begin
 
   update pgflow.runs r
      set status = 'started', output = null, completed_at = null, failed_at = null, cancelled_at = null,
-         cancel_reason = null,
+         -- Not limited until _admit_runs below says otherwise (the flow may have dropped its limit).
+         cancel_reason = null, concurrency_state = null,
          remaining_steps = (select count(*) from pgflow.step_states s
                              where s.run_id = r.run_id and s.status not in ('completed', 'skipped'))
    where r.run_id = v_run.run_id
@@ -201,7 +203,17 @@ begin
   if v_tasks > 0 and pgflow._notifications_allowed() then
     perform pg_notify('pgflow:work', v_run.flow_slug);
   end if;
-  perform pgflow._advance_runs(array[v_run.run_id]);
+  -- A per-key concurrency limit: the retried run takes a slot of its key again, or waits for one with
+  -- its requeued tasks' messages held (_hold_run_messages) and no step started.
+  if v_run.concurrency_key is not null
+     and exists (select 1 from pgflow.flows f
+                  where f.flow_slug = v_run.flow_slug and f.opt_concurrency_per_key is not null) then
+    v_admitted := pgflow._admit_runs(v_run.flow_slug, v_run.concurrency_key, array[v_run.run_id]);
+    if not v_run.run_id = any(v_admitted) then
+      perform pgflow._hold_run_messages(v_run.run_id);
+    end if;
+  end if;
+  perform pgflow._advance_runs(array[v_run.run_id] || v_admitted);
   return query select * from pgflow.runs r where r.run_id = v_run.run_id;
 end;
 $$;

@@ -1,9 +1,10 @@
 -- One run: start_flows with one input (and its idempotency key: the run that has it when one does;
--- its trace context, a W3C traceparent; its priority, see start_flows; and the key of the flow's rate
--- limit it counts against).
+-- its trace context, a W3C traceparent; its priority, see start_flows; the key of the flow's rate
+-- limit it counts against; and the key of the flow's per-key concurrency limit).
 create function pgflow.start_flow(flow_slug text, input jsonb, run_id uuid default null,
                                   idempotency_key text default null, trace_context text default null,
-                                  priority int default 0, rate_limit_key text default null)
+                                  priority int default 0, rate_limit_key text default null,
+                                  concurrency_key text default null)
 returns setof pgflow.runs
 language sql
 volatile
@@ -25,5 +26,7 @@ as $$
                                         then array[start_flow.trace_context] end,
                                    start_flow.priority,
                                    case when start_flow.rate_limit_key is not null
-                                        then array[start_flow.rate_limit_key] end);
+                                        then array[start_flow.rate_limit_key] end,
+                                   case when start_flow.concurrency_key is not null
+                                        then array[start_flow.concurrency_key] end);
 $$;

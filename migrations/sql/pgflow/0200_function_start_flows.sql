@@ -11,10 +11,13 @@
 -- -1000000 and 1000000, null for 0): among the flow's ready tasks, those of runs with a higher priority
 -- are claimed first (_claim_tasks); a deduplicated input keeps its run's own priority.
 -- `rate_limit_keys` (optional, one per input, null elements for none): the key of the flow's rate
--- limit each run's tasks count against.
+-- limit each run's tasks count against. `concurrency_keys` (optional, one per input, null elements for
+-- none): the key of the flow's per-key concurrency limit (flows.opt_concurrency_per_key) each run counts
+-- against; a run over its key's limit waits (_admit_runs) and starts when a slot frees.
 create function pgflow.start_flows(flow_slug text, inputs jsonb, run_ids uuid[] default null,
                                    idempotency_keys text[] default null, trace_contexts text[] default null,
-                                   priority int default 0, rate_limit_keys text[] default null)
+                                   priority int default 0, rate_limit_keys text[] default null,
+                                   concurrency_keys text[] default null)
 returns setof pgflow.runs
 language plpgsql
 volatile
@@ -36,6 +39,7 @@ declare
   v_runs pgflow.runs[];
   v_limits pgflow.limits := pgflow._limits();
   v_existing uuid;
+  v_key record;
 begin
   if jsonb_typeof(start_flows.inputs) is distinct from 'array' then
     raise exception using errcode = 'PF007',
@@ -96,6 +100,9 @@ begin
   if start_flows.rate_limit_keys is not null then
     perform pgflow._check_rate_limit_keys(start_flows.rate_limit_keys, v_count);
   end if;
+  if start_flows.concurrency_keys is not null then
+    perform pgflow._check_concurrency_keys(start_flows.concurrency_keys, v_count);
+  end if;
   -- The flow with this slug, or else the newest flow under this alias (PF002 when there is neither).
   start_flows.flow_slug := pgflow._resolve_flow_slug(start_flows.flow_slug);
   select s.step_slug into v_root_map from pgflow.steps s
@@ -145,11 +152,11 @@ begin
     from generate_series(1, v_count) n;
   with inserted as (
     insert into pgflow.runs (run_id, flow_slug, input, remaining_steps, idempotency_key, trace_context, priority,
-                             rate_limit_key)
+                             rate_limit_key, concurrency_key)
     select i.run_id, start_flows.flow_slug, x.value,
            (select count(*) from pgflow.steps s where s.flow_slug = start_flows.flow_slug), i.key,
            start_flows.trace_contexts[x.n::int], coalesce(start_flows.priority, 0),
-           start_flows.rate_limit_keys[x.n::int]
+           start_flows.rate_limit_keys[x.n::int], start_flows.concurrency_keys[x.n::int]
       from jsonb_array_elements(start_flows.inputs) with ordinality as x(value, n)
       join unnest(v_ids, coalesce(start_flows.idempotency_keys, '{}')) with ordinality as i(run_id, key, n)
         on i.n = x.n
@@ -195,6 +202,21 @@ begin
    where s.flow_slug = start_flows.flow_slug;
 
   perform pgflow._emit_run_events('run:started', v_runs);
+  -- A per-key concurrency limit: each key's new runs take its free slots, or wait (_admit_runs), key by
+  -- key in one order. The waiting runs' steps do not start below (_start_ready_steps).
+  if start_flows.concurrency_keys is not null
+     and exists (select 1 from pgflow.flows f
+                  where f.flow_slug = start_flows.flow_slug and f.opt_concurrency_per_key is not null) then
+    for v_key in
+      select r.concurrency_key, array_agg(r.run_id order by r.ordinality) as run_ids
+        from unnest(v_runs) with ordinality r
+       where r.concurrency_key is not null
+       group by 1
+       order by 1
+    loop
+      perform pgflow._admit_runs(start_flows.flow_slug, v_key.concurrency_key, v_key.run_ids);
+    end loop;
+  end if;
   perform pgflow._advance_runs(array(select r.run_id from unnest(v_runs) r));
   return query
     select r.* from unnest(v_ids) with ordinality as i(run_id, n)

@@ -14,13 +14,24 @@ set search_path to ''
 as $$
   select t.flow_slug, t.run_id, t.step_slug, t.input, t.msg_id, t.task_index, t.flow_input
     -- A paused flow starts nothing (pause_flow); the messages come back after their visibility timeout.
-    -- A rate-limited flow starts what its windows have left (_rate_limit_messages holds the rest back).
+    -- A concurrency-limited flow starts what its limits leave room for (_concurrency_grant_messages hands
+    -- the rest back). A rate-limited flow starts what its windows have left (_rate_limit_messages holds
+    -- the rest back).
     from pgflow._start_tasks(start_tasks.flow_slug,
                              (select case when f.paused_at is not null then '{}'::bigint[]
-                                          when f.opt_rate_limit is null then start_tasks.msg_ids
-                                          else coalesce(pgflow._rate_limit_messages(f.flow_slug, start_tasks.msg_ids,
+                                          when f.opt_rate_limit is null then l.msg_ids
+                                          else coalesce(pgflow._rate_limit_messages(f.flow_slug, l.msg_ids,
                                                                                     f.opt_rate_limit, f.opt_rate_period),
                                                         '{}') end
-                                from pgflow.flows f where f.flow_slug = start_tasks.flow_slug),
+                                from pgflow.flows f
+                                cross join lateral (
+                                  select case when f.paused_at is null
+                                               and (f.opt_concurrency is not null
+                                                    or exists (select 1 from pgflow.steps s
+                                                                where s.flow_slug = f.flow_slug
+                                                                  and s.opt_concurrency is not null))
+                                              then pgflow._concurrency_grant_messages(f.flow_slug, start_tasks.msg_ids)
+                                              else start_tasks.msg_ids end as msg_ids) l
+                               where f.flow_slug = start_tasks.flow_slug),
                              start_tasks.worker_id) t;
 $$;

@@ -119,6 +119,27 @@ describe('the API role can', () => {
     const withStates = await client.query("select pgflow.start_flow_with_states('rel_api_flow', '{\"n\": 2}') as s");
     expect(withStates.rows[0]?.s.steps).toHaveLength(2);
   });
+
+  it('starts runs of a flow with a per-key concurrency limit: admits, holds back, and gives a slot back at commit', async () => {
+    // One slot per key. The first run maps over nothing: it ends as it starts, and at its commit its slot
+    // goes to the second, whose task is sent then, in the API role's transaction; the third waits.
+    await db.query(`select pgflow.ensure_flow_compiled('rel_api_tenant',
+                      '{"steps": [{"slug": "each", "stepType": "map"}], "options": {"concurrencyPerKey": 1}}')`);
+    const client = await api.connect();
+    await client.query(
+      "select run_id from pgflow.start_flows('rel_api_tenant', '[[], [1], [2]]', concurrency_keys => array['t', 't', 't'])",
+    );
+    const rows = await db.query<{ status: string; concurrency_state: string | null; tasks: number }>(
+      `select r.status, r.concurrency_state,
+              (select count(*)::int from pgflow.step_tasks t where t.run_id = r.run_id) as tasks
+         from pgflow.runs r where r.flow_slug = 'rel_api_tenant' order by jsonb_array_length(r.input), r.input`,
+    );
+    expect(rows).toEqual([
+      { status: 'completed', concurrency_state: 'admitted', tasks: 0 },
+      { status: 'started', concurrency_state: 'admitted', tasks: 1 },
+      { status: 'started', concurrency_state: 'waiting', tasks: 0 },
+    ]);
+  });
 });
 
 describe('the documented grants', () => {
