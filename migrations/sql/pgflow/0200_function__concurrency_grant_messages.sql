@@ -19,7 +19,7 @@ begin
   select f.opt_concurrency into v_limit from pgflow.flows f where f.flow_slug = p_flow_slug;
   if v_limit is not null then
     select v_limit - count(*) into v_free
-      from pgflow.step_tasks t where t.status = 'started' and t.flow_slug = p_flow_slug;
+      from pgflow.step_tasks t where t.status = 'started' and t.child_run_id is null and t.flow_slug = p_flow_slug;
   end if;
   with candidates as (
     select t.message_id, t.step_slug, t.status = 'queued' as counted,
@@ -33,7 +33,7 @@ begin
       left join pgflow.steps s on s.flow_slug = p_flow_slug and s.step_slug = c.step_slug
      where not c.counted or s.opt_concurrency is null
         or c.n <= s.opt_concurrency - (select count(*) from pgflow.step_tasks t
-                                        where t.status = 'started' and t.flow_slug = p_flow_slug
+                                        where t.status = 'started' and t.child_run_id is null and t.flow_slug = p_flow_slug
                                           and t.step_slug = c.step_slug)
   ),
   granted as (

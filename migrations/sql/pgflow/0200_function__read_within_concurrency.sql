@@ -1,10 +1,11 @@
 -- Flow and step concurrency limits (flows.opt_concurrency, steps.opt_concurrency): what pgmq.read does
 -- (takes visible messages, skipping those other transactions hold; each becomes invisible for p_vt
 -- seconds, its read_ct goes up by one), but no more than the limits leave: the flow's and each step's
--- started tasks are counted, and only that many more messages are taken, per step too (a step at its
--- limit is passed over, so its backlog never hides the others'). Priorities as in _read_by_priority
--- when p_prioritized. The rest stay visible, for the claim that follows a task's
--- end (_wake_limited_flows wakes the workers then). Returns the ids of the messages taken.
+-- started tasks are counted (not those waiting for a child run: they hold no worker, see
+-- _start_child_run), and only that many more messages are taken, per step too (a step at its limit
+-- is passed over, so its backlog never hides the others'). Priorities as in _read_by_priority when
+-- p_prioritized. The rest stay visible, for the claim that follows a task's end (_wake_limited_flows
+-- wakes the workers then). Returns the ids of the messages taken.
 --
 -- The claims of a flow take turns (a transaction-level advisory lock per flow), so that two never
 -- count the same free slot. A claim that reports tasks first (_report_and_claim, which holds row
@@ -37,7 +38,7 @@ begin
   v_free := p_qty;
   if v_limit is not null then
     select least(p_qty, v_limit - count(*)) into v_free
-      from pgflow.step_tasks t where t.status = 'started' and t.flow_slug = p_flow_slug;
+      from pgflow.step_tasks t where t.status = 'started' and t.child_run_id is null and t.flow_slug = p_flow_slug;
   end if;
   if v_free <= 0 then
     return null;
@@ -48,7 +49,7 @@ begin
   select coalesce(array_agg(s.step_slug), '{}'),
          coalesce(array_agg(greatest(0, s.opt_concurrency
                                         - (select count(*) from pgflow.step_tasks t
-                                            where t.status = 'started' and t.flow_slug = p_flow_slug
+                                            where t.status = 'started' and t.child_run_id is null and t.flow_slug = p_flow_slug
                                               and t.step_slug = s.step_slug))), '{}')
     into v_steps, v_budgets
     from pgflow.steps s

@@ -76,6 +76,8 @@ begin
   if v_child.status <> 'started' then
     perform pgflow._settle_parent_tasks(array[v_child]);
   end if;
+  -- The task holds no worker now: under a flow or step concurrency limit its slot is free.
+  perform pgflow._wake_limited_flows(array[v_task.flow_slug]);
   return jsonb_build_object('started', true, 'child_run_id', v_child.run_id);
 end;
 $$;
