@@ -67,4 +67,3 @@ describe('concurrency limits and tasks waiting for a child run', () => {
     expect((await claim()).map((t) => t.task_index)).toEqual([1]);
   });
 });
-
