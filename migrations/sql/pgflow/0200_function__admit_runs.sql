@@ -2,9 +2,9 @@
 -- its runs, under a row lock on the key's ledger row (pgflow.concurrency_keys), so that concurrent
 -- starts and run ends never admit more than the limit. Runs already waiting go first (priority desc,
 -- then the order they began to wait in, runs.concurrency_ticket; one that another transaction holds
--- locked is left for the next slot), then p_new_run_ids (runs just started, still unlimited) in the given order; new runs over
--- the limit wait (concurrency_state 'waiting', event run:concurrency_limited): none of their steps
--- starts (_start_ready_steps). A flow without a limit (cleared) admits every waiting run. Waiting runs
+-- locked is left for the next slot), then p_new_run_ids (runs just started, still unlimited) in the
+-- given order; new runs over the limit wait (concurrency_state 'waiting', event
+-- run:concurrency_limited): none of their steps starts (_start_ready_steps). A flow without a limit (cleared) admits every waiting run. Waiting runs
 -- admitted here get run:admitted and their held messages back (_release_held_messages). Returns the
 -- ids of the runs admitted, waiting ones first: the caller advances them (_advance_runs), once for all
 -- the keys it admits.
