@@ -18,6 +18,7 @@ import {
 } from './support/concurrency.ts';
 import {
   completeTask,
+  completeTasks,
   failTask,
   onClient,
   pollOne,
@@ -169,6 +170,19 @@ describe('admitting runs per key', () => {
       concurrency_state: null,
     });
     expect(await ledger(db, flow)).toEqual({ A: 1 });
+  });
+
+  it('several runs of a key ending in one batch admit as many waiting runs', async () => {
+    const flow = await keyedFlow(2);
+    const runs = await startKeyed(db, flow, ['A', 'A', 'A', 'A', 'A']);
+    const tasks = await claim(db, flow);
+    expect(tasks).toHaveLength(2);
+    await completeTasks(
+      db,
+      tasks.map((t) => ({ run_id: t.run_id, step_slug: 'work', task_index: t.task_index, output: 'done' })),
+    );
+    expect(await admission(db, ids(runs))).toEqual(['admitted', 'admitted', 'admitted', 'admitted', 'waiting']);
+    expect(await ledger(db, flow)).toEqual({ A: 2 });
   });
 
   it('a rolled-back completion gives back nothing', async () => {
