@@ -3,6 +3,7 @@
  * BenchSuite (see support/suite.ts), added to this list. The peers suite's code is a package of its
  * own, installed on demand (support/peers-package.ts).
  */
+import { concurrencySuite } from './concurrency/concurrency.suite.ts';
 import { dashboardSuite } from './dashboard/dashboard.suite.ts';
 import { engineSuite } from './engine/engine.suite.ts';
 import { notificationsSuite } from './engine/notifications.suite.ts';
@@ -19,6 +20,7 @@ export const suites: readonly BenchSuite[] = [
   queueSuite,
   engineSuite,
   notificationsSuite,
+  concurrencySuite,
   workerSuite,
   scalingSuite,
   telemetrySuite,

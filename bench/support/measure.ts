@@ -22,8 +22,11 @@ export interface Sample {
 
 export interface Comparison<V extends string> {
   readonly variants: readonly V[];
-  /** The migrations every fresh database starts with. */
-  readonly migrations: readonly MigrationClass[];
+  /**
+   * The migrations every fresh database starts with; a function for variants that differ in them
+   * (e.g. the engine before and after a migration).
+   */
+  readonly migrations: readonly MigrationClass[] | ((variant: V) => readonly MigrationClass[]);
   /** Untimed preparation of a variant's database (tables, queues, prefilled messages). */
   readonly setup: (variant: V, database: BenchDatabase) => Promise<void>;
   /** Connections each variant gets, all open before any clock starts. */
@@ -58,7 +61,9 @@ export async function compareRound<V extends string>(
   const running = new Map<V, Running>();
   try {
     for (const variant of comparison.variants) {
-      const database = await server.freshDatabase(comparison.migrations);
+      const migrations =
+        typeof comparison.migrations === 'function' ? comparison.migrations(variant) : comparison.migrations;
+      const database = await server.freshDatabase(migrations);
       running.set(variant, {
         database,
         clients: [],
