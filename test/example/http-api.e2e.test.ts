@@ -55,6 +55,7 @@ describe('GET /flows', () => {
       null,
       null,
       null,
+      null,
     ]);
     const [analyze] = body.flows;
     expect(analyze?.steps).toEqual([
