@@ -19,7 +19,7 @@
  * RELIABILITY_MEMORY_MS: every that many ms, a line `{"type":"memory","rssMb":...,"heapUsedMb":...}`.
  */
 import 'reflect-metadata';
-import { type LoggerService, Module } from '@nestjs/common';
+import { type LoggerService, Module, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { PgflowModule, type PgflowWorkerOptions } from 'nestjs-pgflow';
@@ -112,6 +112,9 @@ const behaviour: HandlerBehaviour = {
   delayMs: delayRange(),
 };
 
+/** The values of RELIABILITY_FLOW that serve several flows; the others serve one. */
+const FLOW_SETS: Readonly<Record<string, readonly Type[]>> = { soak: SOAK_FLOWS, concurrency: CONCURRENCY_FLOWS };
+
 @Module({
   imports: [
     TypeOrmModule.forRoot({ type: 'postgres', url, autoLoadEntities: true, retryAttempts: 0 }),
@@ -121,21 +124,17 @@ const behaviour: HandlerBehaviour = {
     { provide: HANDLER_BEHAVIOUR, useValue: behaviour },
     ExecutionLog,
     ...(flow === 'subflows' ? [SubflowChildFlow] : []),
-    ...(flow === 'soak'
-      ? SOAK_FLOWS
-      : flow === 'concurrency'
-        ? CONCURRENCY_FLOWS
-        : [
-            {
-              changed: ChangedFanoutFlow,
-              patient: PatientFanoutFlow,
-              order_v1: OrderV1Flow,
-              order_v2: OrderV2Flow,
-              scheduled: EverySecondFlow,
-              traced_chain: TracedChainFlow,
-              subflows: SubflowParentFlow,
-            }[flow] ?? FanoutFlow,
-          ]),
+    ...(FLOW_SETS[flow] ?? [
+      {
+        changed: ChangedFanoutFlow,
+        patient: PatientFanoutFlow,
+        order_v1: OrderV1Flow,
+        order_v2: OrderV2Flow,
+        scheduled: EverySecondFlow,
+        traced_chain: TracedChainFlow,
+        subflows: SubflowParentFlow,
+      }[flow] ?? FanoutFlow,
+    ]),
   ],
 })
 class WorkerProcessModule {}
