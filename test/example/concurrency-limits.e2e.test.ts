@@ -11,6 +11,13 @@ import { finishedRun, runSnapshot, TEST_WORKER, useExampleServer } from './suppo
 const db = useTestDatabase();
 const startServer = useExampleServer(() => db.url);
 
+async function tenantReportRuns(): Promise<number> {
+  const [row] = await db.query<{ n: number }>(
+    `select count(*)::int as n from pgflow.runs where flow_slug = 'tenant_report'`,
+  );
+  return row?.n ?? 0;
+}
+
 it('tenant_report: a tenant’s third run waits for a slot, another tenant’s does not, and all complete', async () => {
   const api = await startServer({ worker: { ...TEST_WORKER, enabled: false } });
   const start = async (tenant: string): Promise<string> => {
@@ -62,4 +69,17 @@ it('tenant_report: a tenant’s third run waits for a slot, another tenant’s d
     [acme.slice(0, 2), acme[2]],
   );
   expect(order?.thirdStart.getTime()).toBeGreaterThanOrEqual(order?.firstEnd.getTime() as number);
+});
+
+it('400 for a tenant_report input without a tenant, saying what the input looks like, with no run started', async () => {
+  const server = await startServer({ worker: { ...TEST_WORKER, enabled: false } });
+  const before = await tenantReportRuns();
+  const answer = await server.post<{ message: string }>('/runs', {
+    flow: 'tenant_report',
+    input: { urls: ['https://example.com/docs'] },
+  });
+  expect(answer.status).toBe(400);
+  expect(answer.body.message).toContain('input.tenant is missing');
+  expect(answer.body.message).toContain('"tenant": "acme"');
+  expect(await tenantReportRuns()).toBe(before);
 });

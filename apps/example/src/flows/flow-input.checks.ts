@@ -34,6 +34,7 @@ function checkTenantReportInput(input: unknown): string | undefined {
   const { tenant, urls, ...rest } = input as Record<string, unknown>;
   const unknown = Object.keys(rest);
   if (unknown.length > 0) return `unknown field '${unknown[0]}' in the input: it has only tenant and urls, ${example}`;
+  if (tenant === undefined) return `input.tenant is missing: ${example}`;
   // The tenant is the run's concurrency key: 1 to 255 characters.
   if (typeof tenant !== 'string' || tenant.length === 0 || tenant.length > 255) {
     return `input.tenant must be a string of 1 to 255 characters, got ${JSON.stringify(tenant)}: ${example}`;
