@@ -46,10 +46,12 @@ describe('GET /flows', () => {
       'approve_links',
       'check_link_groups',
       'fetch_title',
+      'tenant_report',
     ]);
     expect(body.flows.map((flow) => (flow as { alias?: unknown }).alias)).toEqual([
       null,
       'links',
+      null,
       null,
       null,
       null,
@@ -427,6 +429,7 @@ describe('GET /health', () => {
               check_links: null,
               fetch_title: null,
               recheck_links: null,
+              tenant_report: null,
             },
             stalledTasks: 0,
           },

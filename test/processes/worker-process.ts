@@ -8,7 +8,8 @@
  *
  * Environment: DATABASE_URL (required); RELIABILITY_WORKER (a label, stored with executions);
  * RELIABILITY_FLOW (`fanout` [default], `changed`, `patient`, the versions `order_v1`, `order_v2`
- * of versioned-flows.ts, `scheduled`, scheduled-flows.ts, or `subflows`, subflow-flows.ts); RELIABILITY_GATE_FILE (order_v1's handlers wait for this file);
+ * of versioned-flows.ts, `scheduled`, scheduled-flows.ts, `subflows`, subflow-flows.ts, or
+ * `concurrency`, the three flows of concurrency-flows.ts); RELIABILITY_GATE_FILE (order_v1's handlers wait for this file);
  * RELIABILITY_DELAY_MS (`min-max`, the handlers' duration [0-0]); PGFLOW_MAX_CONCURRENT, PGFLOW_BATCH_SIZE, PGFLOW_VISIBILITY_TIMEOUT,
  * PGFLOW_HEARTBEAT_MS, PGFLOW_SHUTDOWN_TIMEOUT_MS, PGFLOW_POLL_INTERVAL_MS, PGFLOW_MAX_POLL_SECONDS;
  * RELIABILITY_TRACE_SPANS=1: an OpenTelemetry tracer provider writes each finished span as a line
@@ -18,10 +19,11 @@
  * RELIABILITY_MEMORY_MS: every that many ms, a line `{"type":"memory","rssMb":...,"heapUsedMb":...}`.
  */
 import 'reflect-metadata';
-import { type LoggerService, Module } from '@nestjs/common';
+import { type LoggerService, Module, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { PgflowModule, type PgflowWorkerOptions } from 'nestjs-pgflow';
+import { CONCURRENCY_FLOWS } from './concurrency-flows.ts';
 import {
   ChangedFanoutFlow,
   ExecutionLog,
@@ -110,6 +112,9 @@ const behaviour: HandlerBehaviour = {
   delayMs: delayRange(),
 };
 
+/** The values of RELIABILITY_FLOW that serve several flows; the others serve one. */
+const FLOW_SETS: Readonly<Record<string, readonly Type[]>> = { soak: SOAK_FLOWS, concurrency: CONCURRENCY_FLOWS };
+
 @Module({
   imports: [
     TypeOrmModule.forRoot({ type: 'postgres', url, autoLoadEntities: true, retryAttempts: 0 }),
@@ -119,19 +124,17 @@ const behaviour: HandlerBehaviour = {
     { provide: HANDLER_BEHAVIOUR, useValue: behaviour },
     ExecutionLog,
     ...(flow === 'subflows' ? [SubflowChildFlow] : []),
-    ...(flow === 'soak'
-      ? SOAK_FLOWS
-      : [
-          {
-            changed: ChangedFanoutFlow,
-            patient: PatientFanoutFlow,
-            order_v1: OrderV1Flow,
-            order_v2: OrderV2Flow,
-            scheduled: EverySecondFlow,
-            traced_chain: TracedChainFlow,
-            subflows: SubflowParentFlow,
-          }[flow] ?? FanoutFlow,
-        ]),
+    ...(FLOW_SETS[flow] ?? [
+      {
+        changed: ChangedFanoutFlow,
+        patient: PatientFanoutFlow,
+        order_v1: OrderV1Flow,
+        order_v2: OrderV2Flow,
+        scheduled: EverySecondFlow,
+        traced_chain: TracedChainFlow,
+        subflows: SubflowParentFlow,
+      }[flow] ?? FanoutFlow,
+    ]),
   ],
 })
 class WorkerProcessModule {}

@@ -11,6 +11,7 @@ import { CheckLinkGroupsFlow } from './flows/check-link-groups.flow.ts';
 import { CheckLinksFlow } from './flows/check-links.flow.ts';
 import { FetchTitleFlow } from './flows/fetch-title.flow.ts';
 import { RecheckLinksFlow } from './flows/recheck-links.flow.ts';
+import { TenantReportFlow } from './flows/tenant-report.flow.ts';
 import { DashboardTokenGuard } from './http/dashboard-token.guard.ts';
 import { FlowsController } from './http/flows.controller.ts';
 import { HealthController } from './http/health.controller.ts';
@@ -73,6 +74,7 @@ export class AppModule {
         ApproveLinksFlow,
         CheckLinkGroupsFlow,
         FetchTitleFlow,
+        TenantReportFlow,
       ],
     };
   }

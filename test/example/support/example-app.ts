@@ -50,10 +50,13 @@ export interface ExampleServer {
   post<T = unknown>(path: string, body: unknown): Promise<HttpAnswer<T>>;
 }
 
-/** Starts example applications on `databaseUrl()` and closes each one after its test. */
+/**
+ * Starts example applications on `databaseUrl()` and closes each one after its test; `worker`
+ * replaces TEST_WORKER (e.g. `{ ...TEST_WORKER, enabled: false }` for an API-only application).
+ */
 export function useExampleServer(
   databaseUrl: () => string,
-): (options?: Pick<ExampleOptions, 'dashboardToken'>) => Promise<ExampleServer> {
+): (options?: Pick<ExampleOptions, 'dashboardToken' | 'worker'>) => Promise<ExampleServer> {
   const open: INestApplication[] = [];
   afterEach(async () => {
     for (const app of open.splice(0).reverse()) await app.close();

@@ -24,7 +24,7 @@ export interface WorkerSpec {
   readonly url: string;
   /** A label for the process, stored with each execution [worker-<pid>]. */
   readonly label?: string;
-  /** Which fanout flow the deployment has ['fanout']. */
+  /** Which flows the deployment has (RELIABILITY_FLOW of test/processes/worker-process.ts) ['fanout']. */
   readonly flow?:
     | 'fanout'
     | 'changed'
@@ -34,7 +34,8 @@ export interface WorkerSpec {
     | 'scheduled'
     | 'traced_chain'
     | 'subflows'
-    | 'soak';
+    | 'soak'
+    | 'concurrency';
   /** Write each finished OpenTelemetry span as a `span` line (test/processes/traced-flows.ts). */
   readonly traceSpans?: boolean;
   /** A file the `order_v1` handlers wait for (test/processes/versioned-flows.ts). */

@@ -72,6 +72,10 @@ function describe(event: RunEvent): string | undefined {
       return `run ${event.run_id} cancelled${event.reason === undefined ? '' : `: ${event.reason}`}`;
     case 'run:retried':
       return `run ${event.run_id} retried${event.from_step === undefined ? '' : ` from step ${event.from_step}`}`;
+    case 'run:concurrency_limited':
+      return `run ${event.run_id} waits for a slot (concurrency key ${event.concurrency_key})`;
+    case 'run:admitted':
+      return `run ${event.run_id} got a slot (concurrency key ${event.concurrency_key})`;
     case 'run:completed':
     case 'run:failed':
       return undefined;

@@ -32,6 +32,7 @@ import type {
 } from './run-control.types.ts';
 import { type ReplayState, RunEventStream } from './run-event-stream.ts';
 import { RunHandle, type RunWatcher } from './run-handle.ts';
+import { keysOrNull, runKeys } from './run-keys.ts';
 import { listRuns } from './run-listing.ts';
 import { type SnapshotRow, toRunSnapshot } from './run-rows.ts';
 import { type SignalResult, sendSignal } from './run-signals.ts';
@@ -41,7 +42,6 @@ import {
   assertNewRunId,
   assertRunId,
   flowOf,
-  rateLimitKey,
   runInput,
   runPriority,
   startError,
@@ -100,7 +100,7 @@ export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutd
     const priority = runPriority(options.priority, 'FlowClient.start() option');
     assertManagerOf(this.router, target, slug, options.manager, 'FlowClient.start() option');
     const json = runInput(slug, definition, input, 'input', target.options.limits.maxInputBytes);
-    const rateKey = rateLimitKey(slug, definition, json, 'input');
+    const keys = runKeys(slug, definition, json, 'input');
     await target.compiler.compileAll();
 
     // With a key, the run id is chosen here: a run with another id is the one that had the key.
@@ -112,8 +112,8 @@ export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutd
       rows = await target.database.query(
         key === undefined ? sql.startFlow : sql.startFlowWithKey,
         key === undefined
-          ? [slug, JSON.stringify(json), runId, traceparent, priority, rateKey]
-          : [slug, JSON.stringify(json), runId, key, traceparent, priority, rateKey],
+          ? [slug, JSON.stringify(json), runId, traceparent, priority, keys.rateLimitKey, keys.concurrencyKey]
+          : [slug, JSON.stringify(json), runId, key, traceparent, priority, keys.rateLimitKey, keys.concurrencyKey],
         options.manager,
       );
       span?.end(rows[0]?.run_id);
@@ -171,7 +171,7 @@ export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutd
       runInput(slug, definition, input, `inputs[${i}]`, target.options.limits.maxInputBytes),
     );
     if (json.length === 0) return [];
-    const rateKeys = json.map((value, i) => rateLimitKey(slug, definition, value, `inputs[${i}]`));
+    const keys = json.map((value, i) => runKeys(slug, definition, value, `inputs[${i}]`));
     await target.compiler.compileAll();
 
     let rows: Array<{ run_id: string; flow_slug: string }>;
@@ -188,7 +188,8 @@ export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutd
           runIds ?? null,
           traceparents,
           priority,
-          rateKeys.some((k) => k !== null) ? rateKeys : null,
+          keysOrNull(keys.map((k) => k.rateLimitKey)),
+          keysOrNull(keys.map((k) => k.concurrencyKey)),
         ],
         options.manager,
       );

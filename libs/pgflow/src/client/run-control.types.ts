@@ -57,6 +57,10 @@ export interface RunSummary {
   readonly failedAt: Date | null;
   readonly cancelledAt: Date | null;
   readonly cancelReason: string | null;
+  /** The key of its flow's per-key concurrency limit (`@Flow({ concurrencyKey })`), or null. */
+  readonly concurrencyKey: string | null;
+  /** True while the run waits for a slot of its key's concurrency limit (see RunSnapshot.waitingForSlot). */
+  readonly waitingForSlot: boolean;
 }
 
 /** A page of `FlowClient.listRuns()`: newest first; `nextCursor` is null on the last page. */

@@ -16,6 +16,9 @@ export interface ReplayState {
     readonly errorMessage: string | null;
     readonly cancelledAt?: Date | null;
     readonly cancelReason?: string | null;
+    /** Waiting for a slot of its key's concurrency limit, and that key. */
+    readonly waitingForSlot?: boolean;
+    readonly concurrencyKey?: string | null;
   };
   readonly steps: ReadonlyArray<{
     readonly stepSlug: string;
@@ -148,7 +151,10 @@ function replayedEvents(runId: string, state: ReplayState): RunEvent[] {
       time: time.getTime(),
     });
   };
-  push(run.startedAt, { event_type: 'run:started', status: 'started' });
+  const key = run.concurrencyKey == null ? {} : { concurrency_key: run.concurrencyKey };
+  push(run.startedAt, { event_type: 'run:started', status: 'started', ...key });
+  if (run.waitingForSlot === true)
+    push(run.startedAt, { event_type: 'run:concurrency_limited', status: 'started', ...key });
   for (const step of state.steps) {
     const base = { step_slug: step.stepSlug };
     push(step.startedAt, { ...base, event_type: 'step:started', status: 'started' });

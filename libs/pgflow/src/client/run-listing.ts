@@ -13,6 +13,7 @@ import type { PgflowRegistration } from '../registration/pgflow-registration.ts'
 import type { RunRouter } from '../registration/run-router.ts';
 import type { RunStatusValue } from './run.types.ts';
 import type { ListRunsOptions, RunPage, RunSummary } from './run-control.types.ts';
+import { isWaitingForSlot } from './run-rows.ts';
 import { flowOf, UUID } from './run-start.ts';
 
 const STATUSES: ReadonlySet<unknown> = new Set(['started', 'completed', 'failed', 'cancelled']);
@@ -33,6 +34,8 @@ interface ListedRow {
   readonly failed_at: Date | null;
   readonly cancelled_at: Date | null;
   readonly cancel_reason: string | null;
+  readonly concurrency_key: string | null;
+  readonly concurrency_state: string | null;
   readonly started_at_exact: string;
 }
 
@@ -121,6 +124,8 @@ function toSummary(row: ListedRow): RunSummary {
     failedAt: row.failed_at,
     cancelledAt: row.cancelled_at,
     cancelReason: row.cancel_reason,
+    concurrencyKey: row.concurrency_key,
+    waitingForSlot: isWaitingForSlot(row),
   };
 }
 

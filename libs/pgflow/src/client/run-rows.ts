@@ -21,6 +21,9 @@ export interface RunRow {
   readonly cancelled_at?: Date | null;
   readonly cancel_reason?: string | null;
   readonly priority?: number;
+  readonly concurrency_key?: string | null;
+  /** null, or 'waiting' (over its key's concurrency limit) or 'admitted'. */
+  readonly concurrency_state?: string | null;
 }
 
 /** A row of sql.runSnapshot: the run, its first failed step, and its steps and tasks as JSON. */
@@ -85,6 +88,8 @@ export function toRunSnapshot(row: SnapshotRow): RunSnapshot {
     cancelledAt: row.cancelled_at ?? null,
     cancelReason: row.cancel_reason ?? null,
     priority: row.priority ?? 0,
+    concurrencyKey: row.concurrency_key ?? null,
+    waitingForSlot: isWaitingForSlot(row),
     parent:
       row.parent_run_id == null
         ? null
@@ -119,6 +124,11 @@ export function toRunSnapshot(row: SnapshotRow): RunSnapshot {
       }),
     ),
   };
+}
+
+/** A run over its key's concurrency limit: started, none of its steps started until a slot frees. */
+export function isWaitingForSlot(row: Pick<RunRow, 'status' | 'concurrency_state'>): boolean {
+  return row.status === 'started' && row.concurrency_state === 'waiting';
 }
 
 /** Timestamps inside JSON arrive as ISO strings. */

@@ -7,7 +7,7 @@ import { EngineSqlState, sqlErrorField, sqlStateOf } from '../db/sql-state.ts';
 import type { FlowDefinition } from '../definition/flow-definition.ts';
 import type { FlowRegistry } from '../discovery/flow.registry.ts';
 import { FlowNotFoundError } from '../errors/flow-not-found.error.ts';
-import { describeValue, InvalidOptionsError } from '../errors/invalid-options.error.ts';
+import { InvalidOptionsError } from '../errors/invalid-options.error.ts';
 import { InvalidRunInputError } from '../errors/invalid-run-input.error.ts';
 import { NotJsonError } from '../errors/not-json.error.ts';
 import { RunAlreadyExistsError } from '../errors/run-already-exists.error.ts';
@@ -58,45 +58,6 @@ export function runInput(
     );
   }
   return json;
-}
-
-/** The engine's limit on a rate limit key (runs.rate_limit_key). */
-const MAX_RATE_LIMIT_KEY_LENGTH = 255;
-
-/**
- * The run's rate limit key (`@Flow({ rateLimit: { key } })` of its input), or null when the flow has
- * no key function (or is not known here). A key function that throws, or returns anything but a
- * string of 1 to 255 characters, refuses the start: InvalidRunInputError naming the flow and the option.
- */
-export function rateLimitKey(
-  slug: string,
-  definition: FlowDefinition | undefined,
-  input: unknown,
-  path: string,
-): string | null {
-  const key = definition?.rateLimit?.key;
-  if (key === undefined || key === null) return null;
-  let value: unknown;
-  try {
-    value = key(input);
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new InvalidRunInputError(
-      slug,
-      `@Flow({ rateLimit: { key } }) threw for ${path}: ${message}. Make the key function return a string for ` +
-        'every input the flow accepts (e.g. a default key for inputs without a tenant)',
-      { path, cause: error },
-    );
-  }
-  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_RATE_LIMIT_KEY_LENGTH) {
-    throw new InvalidRunInputError(
-      slug,
-      `@Flow({ rateLimit: { key } }) returned ${describeValue(value)} for ${path}; it must return a string of 1 to ` +
-        `${MAX_RATE_LIMIT_KEY_LENGTH} characters (e.g. a tenant id or a host name)`,
-      { path },
-    );
-  }
-  return value;
 }
 
 export function assertNewRunId(runId: unknown, option: string, subject: string): void {

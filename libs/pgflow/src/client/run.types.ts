@@ -94,6 +94,13 @@ export interface RunSnapshot {
   readonly cancelReason: string | null;
   /** The priority it was started with (StartRunOptions.priority; 0 by default). */
   readonly priority: number;
+  /** The key of its flow's per-key concurrency limit (`@Flow({ concurrencyKey })`), or null. */
+  readonly concurrencyKey: string | null;
+  /**
+   * True while the run waits for a slot of its key's concurrency limit (that many runs of the key are
+   * in progress): none of its steps has started; it starts when a run of the key ends.
+   */
+  readonly waitingForSlot: boolean;
   /** Subflows: the task of another run that started this run as its child, or null. */
   readonly parent: ParentTaskReference | null;
   /**
@@ -133,6 +140,13 @@ export type RunEventType =
   | 'run:cancelled'
   /** FlowClient.retry(): the run started again (`from_step` when given). */
   | 'run:retried'
+  /**
+   * The run is over its key's concurrency limit (`@Flow({ concurrencyKey })`): it waits, none of its
+   * steps started, until a run of the key (`concurrency_key`) ends.
+   */
+  | 'run:concurrency_limited'
+  /** A run that waited for a slot of its key's concurrency limit got one: its steps start. */
+  | 'run:admitted'
   | 'step:started'
   | 'step:completed'
   | 'step:failed'
@@ -179,6 +193,8 @@ export interface RunEvent {
   /** run:cancelled: the reason given to cancel(); run:retried: the step it re-ran from. */
   readonly reason?: string;
   readonly from_step?: string;
+  /** Run events of a run started with a concurrency key (`@Flow({ concurrencyKey })`): the key. */
+  readonly concurrency_key?: string;
   /** When the event happened (ISO 8601). */
   readonly at: string;
   /** True for events reconstructed from the run's state (those that happened before the subscription). */

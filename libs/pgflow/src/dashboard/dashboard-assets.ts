@@ -22,6 +22,7 @@ pre { margin: 0; white-space: pre-wrap; word-break: break-word; max-height: 14em
 .status-failed { background: #fee2e2; } .status-cancelled { background: #fef3c7; }
 .status-created, .status-skipped { background: #f3f4f6; }
 .paused { color: #b45309; font-weight: 600; }
+.run-waiting { color: #b45309; font-size: 0.85rem; }
 form.inline { display: inline; margin: 0; }
 button { cursor: pointer; border: 1px solid #9ca3af; background: #fff; border-radius: 4px; padding: 3px 10px; }
 button.danger { border-color: #dc2626; color: #b91c1c; }

@@ -40,6 +40,18 @@ export function statusBadge(status: string): SafeHtml {
   return html`<span class="status status-${status}">${status}</span>`;
 }
 
+/**
+ * A run over its key's concurrency limit: 'waiting for a slot (key acme)' after its status; null for
+ * any other run.
+ */
+export function waitingForSlot(run: {
+  readonly waitingForSlot: boolean;
+  readonly concurrencyKey: string | null;
+}): SafeHtml | null {
+  if (!run.waitingForSlot) return null;
+  return html` <span class="run-waiting">waiting for a slot (key ${run.concurrencyKey ?? ''})</span>`;
+}
+
 /** A form that POSTs to `action` with one button (the actions: cancel, retry, pause, resume). */
 export function actionButton(action: string, label: string, name: string, danger = false): SafeHtml {
   return html`<form class="inline" method="post" action="${action}"><button type="submit" name="${name}"

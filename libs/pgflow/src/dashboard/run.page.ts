@@ -1,5 +1,12 @@
 import type { RunSnapshot, StepSnapshot } from '../client/run.types.ts';
-import { actionButton, dashboardPage, durationText, statusBadge, timeText } from './dashboard-layout.ts';
+import {
+  actionButton,
+  dashboardPage,
+  durationText,
+  statusBadge,
+  timeText,
+  waitingForSlot,
+} from './dashboard-layout.ts';
 import type { GraphStep } from './dashboard-queries.ts';
 import { html, jsonText, type SafeHtml } from './html.ts';
 import { runGraph, STEP_COLOURS } from './run-graph.ts';
@@ -41,7 +48,7 @@ export function runLivePart({ basePath, run, graph, readOnly }: RunView): SafeHt
       <dt>Flow</dt><dd><a href="${basePath}/runs?flow=${encodeURIComponent(run.flowSlug)}">${run.flowSlug}</a>${
         run.alias === null ? null : html` (alias ${run.alias})`
       }</dd>
-      <dt>Status</dt><dd class="run-status">${statusBadge(run.status)}</dd>
+      <dt>Status</dt><dd class="run-status">${statusBadge(run.status)}${waitingForSlot(run)}</dd>
       <dt>Started</dt><dd>${timeText(run.startedAt)}</dd>
       <dt>Ended</dt><dd>${timeText(ended)}</dd>
       <dt>Duration</dt><dd>${durationText(run.startedAt, ended)}</dd>

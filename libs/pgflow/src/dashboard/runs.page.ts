@@ -1,5 +1,5 @@
 import type { RunPage } from '../client/run-control.types.ts';
-import { dashboardPage, durationText, statusBadge, timeText } from './dashboard-layout.ts';
+import { dashboardPage, durationText, statusBadge, timeText, waitingForSlot } from './dashboard-layout.ts';
 import { html } from './html.ts';
 
 /** The filters of the runs page, as the query string gives them (validated by the controller). */
@@ -47,7 +47,7 @@ export function runsPage(
     (run) => html`<tr data-run="${run.runId}" data-status="${run.status}">
       <td><a href="${basePath}/runs/${run.runId}"><code>${run.runId}</code></a></td>
       <td>${run.flowSlug}</td>
-      <td>${statusBadge(run.status)}</td>
+      <td>${statusBadge(run.status)}${waitingForSlot(run)}</td>
       <td>${timeText(run.startedAt)}</td>
       <td>${timeText(run.completedAt ?? run.failedAt ?? run.cancelledAt)}</td>
       <td class="number">${durationText(run.startedAt, run.completedAt ?? run.failedAt ?? run.cancelledAt)}</td>

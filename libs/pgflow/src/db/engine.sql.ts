@@ -42,19 +42,28 @@ export function quoteIdentifier(identifier: string): string {
 export const sql = {
   ensureFlowCompiled: 'select pgflow.ensure_flow_compiled($1, $2::pg_catalog.jsonb, $3) as result',
 
-  /** $4: the W3C traceparent to store on the run (tracing), or null; $5: the run's priority; $6: its rate limit key, or null. */
+  /**
+   * $4: the W3C traceparent to store on the run (tracing), or null; $5: the run's priority; $6: its
+   * rate limit key, or null; $7: its concurrency key, or null.
+   */
   startFlow: `select run_id, flow_slug, status, started_at
                 from pgflow.start_flow($1, $2::pg_catalog.jsonb, $3::pg_catalog.uuid, trace_context => $4,
-                                       priority => $5::pg_catalog.int4, rate_limit_key => $6)`,
-  /** $4: one W3C traceparent per input (tracing), or null; $5: the priority of every run; $6: one rate limit key per input, or null. */
+                                       priority => $5::pg_catalog.int4, rate_limit_key => $6,
+                                       concurrency_key => $7)`,
+  /**
+   * $4: one W3C traceparent per input (tracing), or null; $5: the priority of every run; $6: one rate
+   * limit key per input, or null; $7: one concurrency key per input, or null.
+   */
   startFlows: `select run_id, flow_slug
                  from pgflow.start_flows($1, $2::pg_catalog.jsonb, $3::pg_catalog.uuid[],
                                          trace_contexts => $4::pg_catalog.text[], priority => $5::pg_catalog.int4,
-                                         rate_limit_keys => $6::pg_catalog.text[])`,
+                                         rate_limit_keys => $6::pg_catalog.text[],
+                                         concurrency_keys => $7::pg_catalog.text[])`,
 
-  /** start_flow with an idempotency key ($4): the run that has the key when one does; $5-$7 as startFlow's $4-$6. */
+  /** start_flow with an idempotency key ($4): the run that has the key when one does; $5-$8 as startFlow's $4-$7. */
   startFlowWithKey: `select run_id, flow_slug
-                       from pgflow.start_flow($1, $2::pg_catalog.jsonb, $3::pg_catalog.uuid, $4, $5, $6::pg_catalog.int4, $7)`,
+                       from pgflow.start_flow($1, $2::pg_catalog.jsonb, $3::pg_catalog.uuid, $4, $5, $6::pg_catalog.int4,
+                                              $7, $8)`,
 
   cancelRun: 'select pgflow.cancel_run($1::pg_catalog.uuid, $2) as result',
 
@@ -105,7 +114,7 @@ export const sql = {
    * UTC, for the cursor: a Date keeps only milliseconds, and runs started together share a time.
    */
   listRuns: `select r.run_id, r.flow_slug, r.status, r.input, r.output, r.started_at, r.completed_at, r.failed_at,
-                    r.cancelled_at, r.cancel_reason,
+                    r.cancelled_at, r.cancel_reason, r.concurrency_key, r.concurrency_state,
                     pg_catalog.to_char(pg_catalog.timezone('UTC', r.started_at),
                                        'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as started_at_exact
                from pgflow.list_runs($1, $2, $3::pg_catalog.timestamptz, $4::pg_catalog.timestamptz, $5::int,
@@ -253,7 +262,8 @@ export const sql = {
    * statement so that it is one consistent snapshot. $2: every task (true), or only those that failed an attempt (false, for replays).
    */
   runSnapshot: `select r.run_id, r.flow_slug, r.status, r.input, r.output, r.started_at, r.completed_at, r.failed_at,
-                       r.cancelled_at, r.cancel_reason, r.priority, failed.step_slug as failed_step, failed.error_message,
+                       r.cancelled_at, r.cancel_reason, r.priority, r.concurrency_key, r.concurrency_state,
+                       failed.step_slug as failed_step, failed.error_message,
                        (select f.alias from pgflow.flows f
                          where f.flow_slug operator(pg_catalog.=) r.flow_slug) as flow_alias,
                        coalesce((select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(

@@ -44,6 +44,13 @@ export const EngineSqlState = {
   InvalidRateLimit: 'PF070',
   /** start_flows: a rate limit key that is not 1 to 255 characters, or not one per input. */
   InvalidRateLimitKey: 'PF071',
+  /**
+   * ensure_flow_compiled: a shape's options.concurrency, options.concurrencyPerKey or step
+   * options.concurrency the engine refuses (pgflow._sync_flow_concurrency).
+   */
+  InvalidConcurrency: 'PF080',
+  /** start_flows: a concurrency key that is not 1 to 255 characters, or not one per input. */
+  InvalidConcurrencyKey: 'PF081',
 } as const;
 
 /** The SQLSTATE of an error from pg or from TypeORM (which wraps pg's error as driverError). */

@@ -10,7 +10,9 @@ export type FlowEventType =
   | 'run:failed'
   | 'run:deleted'
   | 'run:cancelled'
-  | 'run:retried';
+  | 'run:retried'
+  | 'run:concurrency_limited'
+  | 'run:admitted';
 
 export interface OnFlowEventOptions {
   /** Only the runs of this flow (class or slug) [every flow this process knows]. */

@@ -87,6 +87,7 @@ function assemble(
       delayUntil: draft.delayUntil,
       signal: draft.signal === null ? null : Object.freeze({ ...draft.signal }),
       subflow: draft.subflow === null ? null : Object.freeze({ ...draft.subflow }),
+      concurrency: draft.concurrency,
       handler: methodHandler(instance, draft.methodName, className),
     };
     return Object.freeze(step);
@@ -99,6 +100,7 @@ function assemble(
     instance,
     options: Object.freeze({ ...flow.options }),
     rateLimit: flow.rateLimit === null ? null : Object.freeze({ ...flow.rateLimit }),
+    concurrency: flow.concurrency === null ? null : Object.freeze({ ...flow.concurrency }),
     steps: Object.freeze(steps),
     stepsBySlug: new Map(steps.map((step) => [step.slug, step])),
     rootMapSteps: Object.freeze(

@@ -69,6 +69,8 @@ export interface StepDefinition {
    * the task's output is that run's output; null for other steps.
    */
   readonly subflow: StepSubflow | null;
+  /** `@Step({ concurrency })`: at most this many tasks of the step started at once; null: no limit. */
+  readonly concurrency: number | null;
   readonly handler: StepHandler;
 }
 
@@ -79,6 +81,14 @@ export interface FlowRateLimit {
   /** The window, in seconds (windows aligned to the epoch). */
   readonly periodSeconds: number;
   /** The run input's key (its own budget), as given; null: one budget for the flow. */
+  readonly key: ((input: unknown) => unknown) | null;
+}
+
+/** A flow's checked concurrency limit (`@Flow({ concurrency, concurrencyKey })`). */
+export interface FlowConcurrency {
+  /** Without a key: tasks of the flow started at once; with one: runs in progress per key. */
+  readonly limit: number;
+  /** The run input's key (the per-key limit), as given; null: the limit is on the flow's tasks. */
   readonly key: ((input: unknown) => unknown) | null;
 }
 
@@ -96,6 +106,8 @@ export interface FlowDefinition {
   readonly options: FlowRetryOptions;
   /** The flow's rate limit (`@Flow({ rateLimit })`), or null. */
   readonly rateLimit: FlowRateLimit | null;
+  /** The flow's concurrency limit (`@Flow({ concurrency, concurrencyKey })`), or null. */
+  readonly concurrency: FlowConcurrency | null;
   /**
    * The steps in a topological order (each after its dependencies), keeping declaration order
    * wherever the dependencies allow: the order to add them to the engine in.

@@ -8,14 +8,24 @@ import { NotJsonError } from '../errors/not-json.error.ts';
 import type { JsonObject } from '../json/json-value.ts';
 import { toJsonValue } from '../json/to-json-value.ts';
 import type { FlowRetryOptions, StepType, WhenExhausted, WhenUnmet } from '../types/step-options.ts';
-import type { FlowRateLimit, StepOptionValues, StepSignal, StepSubflow } from './flow-definition.ts';
+import { readFlowConcurrency, readStepConcurrency } from './concurrency-option.reader.ts';
+import type { FlowConcurrency, FlowRateLimit, StepOptionValues, StepSignal, StepSubflow } from './flow-definition.ts';
 import { type NumericOptionName, numericOptionProblem, unknownKeyProblems } from './option-rules.ts';
 import { type ProblemList, quoteList } from './problem-list.ts';
 import { readRateLimit } from './rate-limit-option.reader.ts';
 import { slugProblem, toSlug } from './slug.ts';
 import { readSubflow } from './subflow-option.reader.ts';
 
-const FLOW_OPTION_KEYS = ['slug', 'alias', 'maxAttempts', 'baseDelay', 'timeout', 'rateLimit'];
+const FLOW_OPTION_KEYS = [
+  'slug',
+  'alias',
+  'maxAttempts',
+  'baseDelay',
+  'timeout',
+  'rateLimit',
+  'concurrency',
+  'concurrencyKey',
+];
 const STEP_OPTION_KEYS = [
   'slug',
   'dependsOn',
@@ -31,6 +41,7 @@ const STEP_OPTION_KEYS = [
   'delayUntil',
   'signal',
   'subflow',
+  'concurrency',
 ];
 const RETRY_OPTIONS: readonly NumericOptionName[] = ['maxAttempts', 'baseDelay', 'timeout'];
 const STEP_NUMERIC_OPTIONS: readonly NumericOptionName[] = [...RETRY_OPTIONS, 'startDelay'];
@@ -51,6 +62,7 @@ export interface StepDraft {
   readonly delayUntil: ((input: unknown) => unknown) | null;
   readonly signal: StepSignal | null;
   readonly subflow: StepSubflow | null;
+  readonly concurrency: number | null;
 }
 
 /** What `@Flow()` sets, checked: the parts that are invalid are undefined or null. */
@@ -59,9 +71,13 @@ export interface FlowOptionsDraft {
   readonly alias: string | null;
   readonly options: FlowRetryOptions;
   readonly rateLimit: FlowRateLimit | null;
+  readonly concurrency: FlowConcurrency | null;
 }
 
-/** The flow's slug (undefined when invalid), alias and rate limit (null when none or invalid) and retry options. */
+/**
+ * The flow's slug (undefined when invalid), alias, rate limit and concurrency limit (null when none or
+ * invalid) and retry options.
+ */
 export function readFlowOptions(metadata: FlowClassMetadata, problems: ProblemList): FlowOptionsDraft {
   const example = `{ slug: '${toSlug(metadata.flowClass.name || 'my_flow')}' }`;
   if (!metadata.hasFlowDecorator) {
@@ -71,12 +87,12 @@ export function readFlowOptions(metadata: FlowClassMetadata, problems: ProblemLi
       `the class has @Step() methods (${methods.join(', ') || 'misplaced ones'}) but no @Flow() decorator, so its ` +
         `steps would never run. Add @Flow(${example}) to the class, or remove the @Step() decorators.`,
     );
-    return { slug: undefined, alias: null, options: {}, rateLimit: null };
+    return { slug: undefined, alias: null, options: {}, rateLimit: null, concurrency: null };
   }
   const raw = metadata.flowOptions;
   if (!isPlainObject(raw)) {
     problems.add('INVALID_OPTION', `@Flow() expects an options object like ${example}, got ${describeValue(raw)}.`);
-    return { slug: undefined, alias: null, options: {}, rateLimit: null };
+    return { slug: undefined, alias: null, options: {}, rateLimit: null, concurrency: null };
   }
   for (const text of unknownKeyProblems(raw, FLOW_OPTION_KEYS)) problems.add('UNKNOWN_OPTION', `@Flow(): ${text}.`);
   let slug: string | undefined;
@@ -96,6 +112,7 @@ export function readFlowOptions(metadata: FlowClassMetadata, problems: ProblemLi
     alias: readAlias(raw.alias, slug, problems),
     options: readNumericOptions(raw, RETRY_OPTIONS, '@Flow', problems),
     rateLimit: readRateLimit(raw.rateLimit, problems),
+    concurrency: readFlowConcurrency(raw.concurrency, raw.concurrencyKey, problems),
   };
 }
 
@@ -135,6 +152,7 @@ export function readStep(step: StepMethodMetadata, problems: ProblemList): StepD
     delayUntil: null,
     signal: null,
     subflow: null,
+    concurrency: null,
   };
   if (!isPlainObject(raw)) {
     problems.add(
@@ -166,6 +184,7 @@ export function readStep(step: StepMethodMetadata, problems: ProblemList): StepD
     delayUntil: readDelayUntil(raw.delayUntil, methodName, problems),
     signal,
     subflow: readSubflow(raw.subflow, methodName, problems),
+    concurrency: readStepConcurrency(raw.concurrency, methodName, problems),
   };
 }
 

@@ -20,6 +20,13 @@ export interface FlowShapeOptions extends RetryShapeOptions {
    * rate limit; a shape without it clears the flow's.
    */
   readonly rateLimit?: { readonly limit: number; readonly periodSeconds: number };
+  /**
+   * Additions to pgflow's shapes (pgflow._sync_flow_concurrency), present only when set: at most
+   * `concurrency` tasks of the flow started at once; at most `concurrencyPerKey` runs in progress per
+   * runs.concurrency_key. A shape without them clears the flow's.
+   */
+  readonly concurrency?: number;
+  readonly concurrencyPerKey?: number;
 }
 
 /**
@@ -30,6 +37,8 @@ export interface StepShapeOptions extends RetryShapeOptions {
   readonly startDelay?: number;
   readonly signal?: string;
   readonly signalTimeout?: number;
+  /** An addition to pgflow's shapes (pgflow._sync_flow_concurrency): at most this many tasks of the step started at once. */
+  readonly concurrency?: number;
 }
 
 /**
@@ -69,11 +78,14 @@ export interface FlowShape {
 /** The JSON shape of a flow definition, for `pgflow.ensure_flow_compiled`. */
 export function toFlowShape(definition: FlowDefinition): FlowShape {
   const steps = definition.steps.map(toStepShape);
-  const { rateLimit } = definition;
+  const { rateLimit, concurrency } = definition;
   const options = setOptions<FlowShapeOptions>({
     ...definition.options,
     alias: definition.alias ?? undefined,
     rateLimit: rateLimit === null ? undefined : { limit: rateLimit.limit, periodSeconds: rateLimit.periodSeconds },
+    // With a key, the limit is on runs per key; without one, on the flow's tasks.
+    concurrency: concurrency !== null && concurrency.key === null ? concurrency.limit : undefined,
+    concurrencyPerKey: concurrency !== null && concurrency.key !== null ? concurrency.limit : undefined,
   });
   return options === undefined ? { steps } : { steps, options };
 }
@@ -93,6 +105,7 @@ function toStepShape(step: StepDefinition): StepShape {
     ...step.options,
     signal: step.signal?.name,
     signalTimeout: step.signal?.timeout ?? undefined,
+    concurrency: step.concurrency ?? undefined,
   });
   return options === undefined ? shape : { ...shape, options };
 }

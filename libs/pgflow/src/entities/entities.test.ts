@@ -34,6 +34,8 @@ const TABLES: Record<string, { entity: unknown; primary: string[]; columns: stri
       'paused_at',
       'opt_rate_limit',
       'opt_rate_period',
+      'opt_concurrency',
+      'opt_concurrency_per_key',
     ],
   },
   steps: {
@@ -49,6 +51,7 @@ const TABLES: Record<string, { entity: unknown; primary: string[]; columns: stri
       'opt_base_delay',
       'opt_timeout',
       'opt_start_delay',
+      'opt_concurrency',
       'required_input_pattern',
       'forbidden_input_pattern',
       'when_unmet',
@@ -83,6 +86,9 @@ const TABLES: Record<string, { entity: unknown; primary: string[]; columns: stri
       'parent_task_index',
       'priority',
       'rate_limit_key',
+      'concurrency_key',
+      'concurrency_state',
+      'concurrency_ticket',
     ],
   },
   step_states: {

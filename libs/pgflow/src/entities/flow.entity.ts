@@ -36,6 +36,12 @@ export class FlowEntity {
   /** The rate limit's window, in seconds (windows aligned to the epoch), or null for none. */
   @Column({ name: 'opt_rate_period', type: 'int', nullable: true })
   optRatePeriod!: number | null;
+  /** Concurrency limit (`@Flow({ concurrency })` without a key): at most this many tasks started at once, or null. */
+  @Column({ name: 'opt_concurrency', type: 'int', nullable: true })
+  optConcurrency!: number | null;
+  /** Per-key concurrency limit (`@Flow({ concurrency, concurrencyKey })`): runs in progress per key, or null. */
+  @Column({ name: 'opt_concurrency_per_key', type: 'int', nullable: true })
+  optConcurrencyPerKey!: number | null;
 
   /** The flow's steps (load with `relations: { steps: true }`). */
   @OneToMany(

@@ -70,6 +70,21 @@ export class RunEntity {
   @Column({ name: 'rate_limit_key', type: 'text', nullable: true })
   rateLimitKey!: string | null;
 
+  /** The key of its flow's per-key concurrency limit the run counts against (`concurrencyKey`), or null. */
+  @Column({ name: 'concurrency_key', type: 'text', nullable: true })
+  concurrencyKey!: string | null;
+
+  /**
+   * null (no per-key limit applies), 'waiting' (over its key's limit: none of its steps started) or
+   * 'admitted' (holds one of its key's slots while in progress).
+   */
+  @Column({ name: 'concurrency_state', type: 'text', nullable: true })
+  concurrencyState!: 'waiting' | 'admitted' | null;
+
+  /** A waiting run's place in its key's line (lower first, after priority); a bigint, as a string. */
+  @Column({ name: 'concurrency_ticket', type: 'bigint', nullable: true })
+  concurrencyTicket!: string | null;
+
   @ManyToOne(() => FlowEntity)
   @JoinColumn({ name: 'flow_slug', referencedColumnName: 'flowSlug' })
   flow?: Relation<FlowEntity>;

@@ -35,6 +35,10 @@ export class StepEntity {
   @Column({ name: 'opt_start_delay', type: 'int', nullable: true })
   optStartDelay!: number | null;
 
+  /** `@Step({ concurrency })`: at most this many tasks of the step started at once, or null for no limit. */
+  @Column({ name: 'opt_concurrency', type: 'int', nullable: true })
+  optConcurrency!: number | null;
+
   /** `if`: a JSON object the condition input must contain, or null. */
   @Column({ name: 'required_input_pattern', type: 'jsonb', nullable: true })
   requiredInputPattern!: unknown;

@@ -57,6 +57,21 @@ export interface FlowOptions extends FlowRetryOptions {
   readonly alias?: string;
   /** At most `limit` task starts per `periodSeconds`, per key when `key` is given. See {@link RateLimitOptions}. */
   readonly rateLimit?: RateLimitOptions;
+  /**
+   * A concurrency limit (integer from 1 to 2147483647), across all workers and processes. Without
+   * `concurrencyKey`: at most this many tasks of the flow started at once (the others stay queued and
+   * start when one ends). With `concurrencyKey`: at most this many runs in progress per key; a run over
+   * its key's limit waits, none of its steps started, until a run of that key ends.
+   */
+  readonly concurrency?: number;
+  /**
+   * The key of the per-key limit (`concurrency` runs in progress per key), computed from the run input
+   * by `FlowClient.start()` / `startMany()` and stored on the run, e.g. `(input: { tenantId: string })
+   * => input.tenantId`; a string of 1 to 255 characters. Requires `concurrency`. Runs without a key
+   * (started from SQL without one) are not limited per key.
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: the input's type is the flow's, which the options cannot name
+  readonly concurrencyKey?: (input: any) => string;
 }
 
 /** The options of `@Step()`. */
@@ -113,4 +128,9 @@ export interface StepOptions extends FlowRetryOptions {
   readonly whenUnmet?: WhenUnmet;
   /** When the last attempt fails: 'fail' the run (default), 'skip' the step, or 'skip-cascade'. */
   readonly whenExhausted?: WhenExhausted;
+  /**
+   * At most this many tasks of the step started at once, across all workers and processes (integer
+   * from 1 to 2147483647); the others stay queued and start when one ends.
+   */
+  readonly concurrency?: number;
 }
