@@ -218,6 +218,22 @@ describe('a per-key limit of 1 run', () => {
   });
 });
 
+it('stores the key of a run started with an idempotency key, and deduplicates it as any other', async () => {
+  const { app, client } = await apps.start({ url: db.url, providers: [PerTenantFlow] });
+  const { gates } = app.get(PerTenantFlow);
+  try {
+    const input = { tenant: 'initech', label: 'i1' };
+    const run = await client.start(PerTenantFlow, input, { idempotencyKey: 'export-i1' });
+    const again = await client.start(PerTenantFlow, input, { idempotencyKey: 'export-i1' });
+    expect(again).toMatchObject({ runId: run.runId, deduplicated: true });
+    expect(await client.getRun(run.runId)).toMatchObject({ concurrencyKey: 'initech', waitingForSlot: false });
+    gates.release('i1');
+    await run.wait({ timeoutMs: 30_000 });
+  } finally {
+    gates.releaseAll();
+  }
+});
+
 it('with @Flow({ concurrency: 2 }), starts at most 2 tasks of the flow at once', async () => {
   const { app, client } = await apps.start({ url: db.url, providers: [FlowTasksFlow] });
   const handles = await client.startMany(
