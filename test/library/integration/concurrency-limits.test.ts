@@ -4,11 +4,14 @@
  * ends; another key is not held back); `@Flow({ concurrency })` and `@Step({ concurrency })` cap the
  * tasks started at once. Bad options refuse the boot, bad keys the start, and nothing is written.
  */
+import { Injectable } from '@nestjs/common';
 import {
   Flow,
+  type FlowEvent,
   InvalidFlowDefinitionError,
   InvalidRunInputError,
   type MapStepContext,
+  OnFlowEvent,
   type RunEvent,
   Step,
 } from 'nestjs-pgflow';
@@ -59,6 +62,22 @@ class PerTenantFlow {
   async work(input: { tenant: string; label: string }) {
     await this.gates.enter(input.label);
     return input.label;
+  }
+}
+
+/** The per-key events of PerTenantFlow's runs, as @OnFlowEvent delivers them in any process. */
+@Injectable()
+class KeyEvents {
+  readonly events: FlowEvent[] = [];
+
+  @OnFlowEvent('run:concurrency_limited', { flow: PerTenantFlow })
+  onLimited(event: FlowEvent) {
+    this.events.push(event);
+  }
+
+  @OnFlowEvent('run:admitted', { flow: PerTenantFlow })
+  onAdmitted(event: FlowEvent) {
+    this.events.push(event);
   }
 }
 
@@ -126,7 +145,7 @@ const apps = useApps();
 
 describe('a per-key limit of 1 run', () => {
   it('makes a second run of the key wait for a slot, starts it when the first ends, and lets another key run', async () => {
-    const { app, client } = await apps.start({ url: db.url, providers: [PerTenantFlow] });
+    const { app, client } = await apps.start({ url: db.url, providers: [PerTenantFlow, KeyEvents] });
     const { gates } = app.get(PerTenantFlow);
     try {
       const first = await client.start(PerTenantFlow, { tenant: 'acme', label: 'acme-1' });
@@ -168,6 +187,8 @@ describe('a per-key limit of 1 run', () => {
       await expect(second.wait({ timeoutMs: 30_000 })).resolves.toMatchObject({ output: { work: 'acme-2' } });
       await other.wait({ timeoutMs: 30_000 });
       expect((await client.getRun(second.runId)).waitingForSlot).toBe(false);
+      const flowEvents = app.get(KeyEvents).events.filter((event) => event.run_id === second.runId);
+      expect(flowEvents.map((event) => event.event_type)).toEqual(['run:concurrency_limited', 'run:admitted']);
     } finally {
       gates.releaseAll();
     }
@@ -195,6 +216,22 @@ describe('a per-key limit of 1 run', () => {
       gates.releaseAll();
     }
   });
+});
+
+it('stores the key of a run started with an idempotency key, and deduplicates it as any other', async () => {
+  const { app, client } = await apps.start({ url: db.url, providers: [PerTenantFlow] });
+  const { gates } = app.get(PerTenantFlow);
+  try {
+    const input = { tenant: 'initech', label: 'i1' };
+    const run = await client.start(PerTenantFlow, input, { idempotencyKey: 'export-i1' });
+    const again = await client.start(PerTenantFlow, input, { idempotencyKey: 'export-i1' });
+    expect(again).toMatchObject({ runId: run.runId, deduplicated: true });
+    expect(await client.getRun(run.runId)).toMatchObject({ concurrencyKey: 'initech', waitingForSlot: false });
+    gates.release('i1');
+    await run.wait({ timeoutMs: 30_000 });
+  } finally {
+    gates.releaseAll();
+  }
 });
 
 it('with @Flow({ concurrency: 2 }), starts at most 2 tasks of the flow at once', async () => {

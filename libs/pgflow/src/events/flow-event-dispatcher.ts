@@ -26,8 +26,6 @@ export interface FlowEvent {
   readonly status: string;
   /** run:failed: the error (at most 2,000 characters; the run holds it whole). */
   readonly error_message?: string;
-  /** The key of the flow's per-key concurrency limit, for runs started with one. */
-  readonly concurrency_key?: string;
   readonly at: string;
 }
 
