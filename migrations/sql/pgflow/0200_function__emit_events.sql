@@ -52,7 +52,8 @@ begin
                    'event_type', v.payload -> 'event_type', 'run_id', v.payload -> 'run_id',
                    'flow_slug', v.payload -> 'flow_slug', 'status', v.payload -> 'status',
                    'error_message', left(v.payload ->> 'error_message', 2000),
-                   'reason', left(v.payload ->> 'reason', 2000), 'at', v.payload -> 'at')) as payload
+                   'reason', left(v.payload ->> 'reason', 2000), 'concurrency_key', v.payload -> 'concurrency_key',
+                   'at', v.payload -> 'at')) as payload
             from unnest(v_events) with ordinality as v(payload, n)
            where v.payload ->> 'event_type' like 'run:%' and v.payload ? 'flow_slug'
              and pgflow._notifications_allowed()

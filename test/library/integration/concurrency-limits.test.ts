@@ -188,7 +188,10 @@ describe('a per-key limit of 1 run', () => {
       await other.wait({ timeoutMs: 30_000 });
       expect((await client.getRun(second.runId)).waitingForSlot).toBe(false);
       const flowEvents = app.get(KeyEvents).events.filter((event) => event.run_id === second.runId);
-      expect(flowEvents.map((event) => event.event_type)).toEqual(['run:concurrency_limited', 'run:admitted']);
+      expect(flowEvents.map((event) => [event.event_type, event.concurrency_key])).toEqual([
+        ['run:concurrency_limited', 'acme'],
+        ['run:admitted', 'acme'],
+      ]);
     } finally {
       gates.releaseAll();
     }

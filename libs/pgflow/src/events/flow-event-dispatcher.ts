@@ -26,6 +26,8 @@ export interface FlowEvent {
   readonly status: string;
   /** run:failed: the error (at most 2,000 characters; the run holds it whole). */
   readonly error_message?: string;
+  /** The run's key of its flow's per-key concurrency limit, when it has one (run:concurrency_limited, run:admitted...). */
+  readonly concurrency_key?: string;
   readonly at: string;
 }
 
