@@ -243,3 +243,31 @@ describe('failures', () => {
     expect(result.stderr).toMatch(/^nestjs-pgflow flows failed: connect ECONNREFUSED 127\.0\.0\.1:1/);
   });
 });
+
+describe('concurrency limits', () => {
+  it('runs and run show a run waiting for a slot of its key', async () => {
+    await defineFlow(db, 'cli_tenants', [{ slug: 'export' }]);
+    await db.query(`update pgflow.flows set opt_concurrency_per_key = 1 where flow_slug = 'cli_tenants'`);
+    const start = async () => {
+      const [row] = await db.query<{ run_id: string }>(
+        `select run_id from pgflow.start_flow('cli_tenants', '{}'::jsonb, concurrency_key => 'acme')`,
+      );
+      return row?.run_id as string;
+    };
+    const admitted = await start();
+    const waiting = await start();
+
+    const runs = parsed(await nestjsPgflow('runs', '--flow', 'cli_tenants', '--json'));
+    expect(runs).toEqual([
+      expect.objectContaining({ runId: waiting, status: 'started', concurrencyKey: 'acme', waitingForSlot: true }),
+      expect.objectContaining({ runId: admitted, status: 'started', concurrencyKey: 'acme', waitingForSlot: false }),
+    ]);
+    const table = await nestjsPgflow('runs', '--flow', 'cli_tenants');
+    expect(table.stdout).toMatch(
+      new RegExp(`^${waiting} +cli_tenants +started \\(waiting for a slot, key acme\\) `, 'm'),
+    );
+    expect(table.stdout).toMatch(new RegExp(`^${admitted} +cli_tenants +started +\\S+ +-$`, 'm'));
+    expect(parsed(await nestjsPgflow('run', waiting, '--json'))).toMatchObject({ waitingForSlot: true });
+    expect((await nestjsPgflow('run', waiting)).stdout).toContain('started (waiting for a slot, key acme)');
+  });
+});

@@ -60,6 +60,11 @@ function runId(value: string | undefined): string {
   return value.toLowerCase();
 }
 
+/** A run's status for the tables: a run held back by its key's concurrency limit says so. */
+function statusText(run: { status: string; waitingForSlot: boolean; concurrencyKey: string | null }): string {
+  return run.waitingForSlot ? `${run.status} (waiting for a slot, key ${run.concurrencyKey})` : run.status;
+}
+
 function option(input: CommandInput, name: string): string | undefined {
   const value = input.options[name];
   return typeof value === 'string' ? value : undefined;
@@ -125,11 +130,15 @@ const runs: CommandSpec = {
       completed_at: Date | null;
       failed_at: Date | null;
       cancelled_at: Date | null;
+      concurrency_key: string | null;
+      concurrency_state: string | null;
     }>(input, sql.listRuns, [option(input, 'flow') ?? null, status ?? null, null, null, limit, null, null]);
     const value = rows.map((row) => ({
       runId: row.run_id,
       flowSlug: row.flow_slug,
       status: row.status,
+      concurrencyKey: row.concurrency_key,
+      waitingForSlot: row.concurrency_state === 'waiting',
       startedAt: row.started_at,
       endedAt: row.completed_at ?? row.failed_at ?? row.cancelled_at,
     }));
@@ -138,7 +147,7 @@ const runs: CommandSpec = {
         ? 'No runs match.'
         : table(
             ['RUN', 'FLOW', 'STATUS', 'STARTED', 'ENDED'],
-            value.map((run) => [run.runId, run.flowSlug, run.status, run.startedAt, run.endedAt]),
+            value.map((run) => [run.runId, run.flowSlug, statusText(run), run.startedAt, run.endedAt]),
           );
     return { text, json: value };
   },
@@ -179,6 +188,8 @@ const run: CommandSpec = {
       failed_at: Date | null;
       cancelled_at: Date | null;
       cancel_reason: string | null;
+      concurrency_key: string | null;
+      concurrency_state: string | null;
       steps: SnapshotStep[];
       tasks: SnapshotTask[];
     }>(input, sql.runSnapshot, [id, true]);
@@ -187,6 +198,8 @@ const run: CommandSpec = {
       runId: row.run_id,
       flowSlug: row.flow_slug,
       status: row.status,
+      concurrencyKey: row.concurrency_key,
+      waitingForSlot: row.concurrency_state === 'waiting',
       input: row.input,
       output: row.output,
       startedAt: row.started_at,
@@ -209,7 +222,7 @@ const run: CommandSpec = {
     };
     const heading = table(
       ['RUN', 'FLOW', 'STATUS', 'STARTED', 'ENDED'],
-      [[value.runId, value.flowSlug, value.status, value.startedAt, value.endedAt]],
+      [[value.runId, value.flowSlug, statusText(value), value.startedAt, value.endedAt]],
     );
     const steps = table(
       ['STEP', 'STATUS', 'TASKS', 'ATTEMPTS', 'ERROR'],
