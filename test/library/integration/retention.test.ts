@@ -42,6 +42,8 @@ class LockSampler {
           `select extract(epoch from clock_timestamp() - a.xact_start) * 1000 as held_ms, a.pid || ':' || a.xact_start as tx
              from pg_catalog.pg_locks l join pg_catalog.pg_stat_activity a on a.pid = l.pid
             where l.locktype = 'advisory' and l.granted and l.objsubid = 2 and l.objid = 0
+              -- pg_locks spans the server: other test files' databases apply retention too.
+              and l.database = (select d.oid from pg_catalog.pg_database d where d.datname = current_database())
               and l.classid = (hashtext('pgflow:retention')::bigint & 4294967295)::oid`,
         );
         this.samples += 1;
