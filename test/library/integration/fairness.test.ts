@@ -2,8 +2,8 @@
  * Fairness across flows in one worker (issue 13): a flow with a 20,000-task backlog does not hold
  * back another flow's task behind it. The worker takes the flows whose queues are due in turn, so the
  * other flow's task is claimed within a round or two of its notification, whatever the backlog.
- * Measured as the backlog's tasks that start after start() returns (a count, not a time, so that a slow machine
- * cannot fail it): a worker that served the busy flow first would start thousands of them.
+ * Measured as the backlog's tasks that start after start() returns (a count, not a time, so that a
+ * slow machine cannot fail it): a worker that served the busy flow first would start thousands.
  */
 import { Flow, type MapStepContext, Step } from 'nestjs-pgflow';
 import { useTestDatabase } from '../../support/test-database.ts';
