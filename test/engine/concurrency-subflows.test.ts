@@ -6,7 +6,8 @@
  */
 import { useTestDatabase } from '../support/test-database.ts';
 import { waitFor } from '../support/wait-for.ts';
-import { completeTask, defineFlow, pollOne, pollTasks, registerWorker, startRun } from './support/engine-driver.ts';
+import { claim } from './support/concurrency.ts';
+import { completeTask, defineFlow, pollOne, pollTasks, startRun } from './support/engine-driver.ts';
 
 const db = useTestDatabase();
 
@@ -47,14 +48,8 @@ describe('concurrency limits and tasks waiting for a child run', () => {
 
   it('_claim_tasks: the same, and starting the child wakes the workers of the limited flow', async () => {
     const { parent, child, runId } = await limitedParent();
-    const workerId = await registerWorker(db, parent);
-    const claim = () =>
-      db.query<{ task_index: number }>('select task_index from pgflow._claim_tasks($1, 10, 30, $2::uuid)', [
-        parent,
-        workerId,
-      ]);
-    expect((await claim()).map((t) => t.task_index)).toEqual([0]);
-    expect(await claim()).toEqual([]);
+    expect((await claim(db, parent)).map((t) => t.task_index)).toEqual([0]);
+    expect(await claim(db, parent)).toEqual([]);
 
     const listener = await db.connect('concurrency-subflows-listener');
     const wakeUps: string[] = [];
@@ -64,6 +59,6 @@ describe('concurrency limits and tasks waiting for a child run', () => {
     await listener.query('listen "pgflow:work"');
     await startChild(runId, 0, child);
     await waitFor(() => wakeUps.includes(parent), { description: `a pgflow:work wake-up for ${parent}` });
-    expect((await claim()).map((t) => t.task_index)).toEqual([1]);
+    expect((await claim(db, parent)).map((t) => t.task_index)).toEqual([1]);
   });
 });
