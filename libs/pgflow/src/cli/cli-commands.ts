@@ -4,6 +4,7 @@
  * people and a value for `--json`. What the engine refuses becomes a RefusedError with its reason.
  */
 import type pg from 'pg';
+import { isWaitingForSlot } from '../client/run-rows.ts';
 import { sql } from '../db/engine.sql.ts';
 import { type Cell, table } from './cli-output.ts';
 import { RefusedError, UsageError } from './cli-usage.ts';
@@ -138,7 +139,7 @@ const runs: CommandSpec = {
       flowSlug: row.flow_slug,
       status: row.status,
       concurrencyKey: row.concurrency_key,
-      waitingForSlot: row.concurrency_state === 'waiting',
+      waitingForSlot: isWaitingForSlot(row),
       startedAt: row.started_at,
       endedAt: row.completed_at ?? row.failed_at ?? row.cancelled_at,
     }));
@@ -199,7 +200,7 @@ const run: CommandSpec = {
       flowSlug: row.flow_slug,
       status: row.status,
       concurrencyKey: row.concurrency_key,
-      waitingForSlot: row.concurrency_state === 'waiting',
+      waitingForSlot: isWaitingForSlot(row),
       input: row.input,
       output: row.output,
       startedAt: row.started_at,

@@ -127,7 +127,10 @@ export function toRunSnapshot(row: SnapshotRow): RunSnapshot {
 }
 
 /** A run over its key's concurrency limit: started, none of its steps started until a slot frees. */
-export function isWaitingForSlot(row: Pick<RunRow, 'status' | 'concurrency_state'>): boolean {
+export function isWaitingForSlot(row: {
+  readonly status: string;
+  readonly concurrency_state?: string | null;
+}): boolean {
   return row.status === 'started' && row.concurrency_state === 'waiting';
 }
 
