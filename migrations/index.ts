@@ -26,6 +26,7 @@ import { RunPriorities1796527147774 } from './1796527147774-run-priorities.ts';
 import { RateLimits1796527419454 } from './1796527419454-rate-limits.ts';
 import { Latency1796530952156 } from './1796530952156-latency.ts';
 import { ConcurrencyLimits1796563483158 } from './1796563483158-concurrency-limits.ts';
+import { NotificationCosts1796598130079 } from './1796598130079-notification-costs.ts';
 
 export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   QueueLayer1764150000000,
@@ -51,4 +52,5 @@ export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   RateLimits1796527419454,
   Latency1796530952156,
   ConcurrencyLimits1796563483158,
+  NotificationCosts1796598130079,
 ];

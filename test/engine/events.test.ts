@@ -165,6 +165,25 @@ describe('run and step events', () => {
   });
 });
 
+it('a notification carries the event’s keys only: never the run input, timestamps or counters', async () => {
+  const { runId, listener } = await startListening('evented', { secret: 'input' });
+  await pollOne(db, 'evented', 'first', { runId });
+  await completeTask(db, runId, 'first', 0, { a: 1 });
+  await pollOne(db, 'evented', 'second', { runId });
+  await completeTask(db, runId, 'second', 0, 2);
+  await listener.settle();
+  const keysOf = (name: string) =>
+    Object.keys(lifecycle(listener.events()).find((e) => eventNames([e])[0] === name) ?? {}).sort();
+  expect(keysOf('run:started')).toEqual(['at', 'event_type', 'flow_slug', 'run_id', 'status']);
+  expect(keysOf('step:started first')).toEqual(['at', 'event_type', 'flow_slug', 'run_id', 'status', 'step_slug']);
+  expect(keysOf('step:completed first')).toEqual(
+    ['at', 'event_type', 'flow_slug', 'output', 'run_id', 'status', 'step_slug'].sort(),
+  );
+  expect(keysOf('run:completed')).toEqual(['at', 'event_type', 'flow_slug', 'output', 'run_id', 'status']);
+  for (const { payload } of listener.notifications) expect(payload).not.toContain('secret');
+  await listener.close();
+});
+
 describe('transactions', () => {
   it('a rolled-back start_flow emits nothing', async () => {
     const runId = randomUUID();

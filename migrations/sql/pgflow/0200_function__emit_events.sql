@@ -14,6 +14,12 @@ set search_path to ''
 as $$
 declare
   v_events jsonb[];
+  -- Asked once per call: the answer cannot change within a statement that matters here.
+  v_notify boolean := pgflow._notifications_allowed();
+  -- What a notification on the run's channel may carry (the library's RunEvent).
+  v_notified_keys constant text[] := array['event_type', 'run_id', 'flow_slug', 'step_slug', 'status', 'output',
+    'error_message', 'skip_reason', 'task_index', 'attempt', 'retry_at', 'sleep_until', 'visible_at', 'signal_name',
+    'child_run_id', 'child_flow_slug', 'reason', 'from_step', 'concurrency_key', 'at'];
 begin
   -- Each event stamped once with its run and time, in the given order; both transports send these.
   select array_agg(x.payload || jsonb_build_object('run_id', x.run_id, 'at', clock_timestamp()) order by x.n)
@@ -35,14 +41,10 @@ begin
                     end)
     from (select k.payload, k.payload::text as body
             from unnest(v_events) with ordinality as v(payload, n)
+            -- The payload without its other keys: those left when the notified ones are taken out.
             cross join lateral (
-              select jsonb_object_agg(f.key, f.value) as payload
-                from jsonb_each(v.payload) f
-               where f.key in ('event_type', 'run_id', 'flow_slug', 'step_slug', 'status', 'output', 'error_message',
-                               'skip_reason', 'task_index', 'attempt', 'retry_at', 'sleep_until', 'visible_at', 'signal_name', 'child_run_id',
-                               'child_flow_slug', 'reason', 'from_step', 'concurrency_key',
-                               'at')) k
-           where pgflow._notifications_allowed()
+              select v.payload - array(select jsonb_object_keys(v.payload - v_notified_keys)) as payload) k
+           where v_notify
            order by v.n) e;
 
   -- Run events also go to the flow's channel, 'pgflow:flow:<flow_slug>', for listeners of every run of
@@ -55,8 +57,7 @@ begin
                    'reason', left(v.payload ->> 'reason', 2000), 'concurrency_key', v.payload -> 'concurrency_key',
                    'at', v.payload -> 'at')) as payload
             from unnest(v_events) with ordinality as v(payload, n)
-           where v.payload ->> 'event_type' like 'run:%' and v.payload ? 'flow_slug'
-             and pgflow._notifications_allowed()
+           where v.payload ->> 'event_type' like 'run:%' and v.payload ? 'flow_slug' and v_notify
            order by v.n) e;
 
   -- Supabase Realtime, where its schema exists (the lookups are cache hits); not for task events.
