@@ -27,6 +27,7 @@ import { RateLimits1796527419454 } from './1796527419454-rate-limits.ts';
 import { Latency1796530952156 } from './1796530952156-latency.ts';
 import { ConcurrencyLimits1796563483158 } from './1796563483158-concurrency-limits.ts';
 import { NotificationCosts1796598130079 } from './1796598130079-notification-costs.ts';
+import { TimeOrderedRunIds1796598500040 } from './1796598500040-time-ordered-run-ids.ts';
 
 export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   QueueLayer1764150000000,
@@ -53,4 +54,5 @@ export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   Latency1796530952156,
   ConcurrencyLimits1796563483158,
   NotificationCosts1796598130079,
+  TimeOrderedRunIds1796598500040,
 ];

@@ -56,6 +56,29 @@ describe('start_flows', () => {
     expect(runs[1]?.run_id).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it('chooses time-ordered ids (UUID version 7 layout): a later start sorts after an earlier one', async () => {
+    const before = Date.now();
+    const [early] = await startFlows('many_chain', [{}]);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const later = await startFlows('many_chain', [{}, {}, {}]);
+    const after = Date.now();
+    const ids = [early, ...later].map((run) => run?.run_id as string);
+    for (const id of ids) {
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      const ms = Number.parseInt(id.replaceAll('-', '').slice(0, 12), 16);
+      expect(ms).toBeGreaterThanOrEqual(before - 1000); // the database's clock, close to this one's
+      expect(ms).toBeLessThanOrEqual(after + 1000);
+    }
+    for (const id of ids.slice(1)) expect(id > (ids[0] as string)).toBe(true);
+    expect(new Set(ids).size).toBe(4);
+    // In the database's own order (uuid comparison), too: what the indexes keyed by run id follow.
+    const [ordered] = await db.query<{ sorted: boolean }>('select $1::uuid < all($2::uuid[]) as sorted', [
+      ids[0],
+      ids.slice(1),
+    ]);
+    expect(ordered?.sorted).toBe(true);
+  });
+
   it('maps each run over its own array, an empty array completing its run at once', async () => {
     const runs = await startFlows('many_map', [[1, 2, 3], [], ['x']]);
     expect(runs.map((run) => run.status)).toEqual(['started', 'completed', 'started']);

@@ -1,6 +1,7 @@
 -- Starts one run per element of `inputs` (a JSON array), in one transaction and a handful of
 -- statements whatever their number: what a batch start costs is about what one start costs, per
--- statement. `run_ids` (optional) gives each run its id, in the same order. All or nothing: an
+-- statement. `run_ids` (optional) gives each run its id, in the same order (a null element, or none,
+-- for a time-ordered id of the engine's: _new_run_id). All or nothing: an
 -- input a root map step cannot map over, or an id that exists, refuses the whole batch. Returns
 -- the runs in the order of the inputs. `idempotency_keys` (optional, one per input, null elements
 -- for none): an input whose key a run of the flow already has is not started again; that run is
@@ -148,7 +149,7 @@ begin
     return;
   end if;
 
-  select array_agg(coalesce(start_flows.run_ids[n], gen_random_uuid()) order by n) into v_ids
+  select array_agg(coalesce(start_flows.run_ids[n], pgflow._new_run_id()) order by n) into v_ids
     from generate_series(1, v_count) n;
   with inserted as (
     insert into pgflow.runs (run_id, flow_slug, input, remaining_steps, idempotency_key, trace_context, priority,
