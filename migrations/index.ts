@@ -28,6 +28,7 @@ import { Latency1796530952156 } from './1796530952156-latency.ts';
 import { ConcurrencyLimits1796563483158 } from './1796563483158-concurrency-limits.ts';
 import { NotificationCosts1796598130079 } from './1796598130079-notification-costs.ts';
 import { TimeOrderedRunIds1796598500040 } from './1796598500040-time-ordered-run-ids.ts';
+import { HotUpdates1796598575434 } from './1796598575434-hot-updates.ts';
 
 export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   QueueLayer1764150000000,
@@ -55,4 +56,5 @@ export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   ConcurrencyLimits1796563483158,
   NotificationCosts1796598130079,
   TimeOrderedRunIds1796598500040,
+  HotUpdates1796598575434,
 ];

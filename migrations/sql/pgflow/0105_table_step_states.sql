@@ -1,5 +1,7 @@
 -- step_states: one row per step of a run, with the counters that drive the cascade. Additive column:
 -- cancelled_at (cancel_run).
+-- fillfactor 75: a step state is updated in place when it starts and when it ends (with its output);
+-- room on the page makes those HOT updates, with no new index entry (see runs).
 create table pgflow.step_states (
   flow_slug text not null,
   run_id uuid not null references pgflow.runs (run_id),
@@ -56,4 +58,5 @@ create table pgflow.step_states (
   constraint step_states_skipped_after_created check (skipped_at is null or skipped_at >= created_at),
   constraint step_states_cancelled_at_matches_status check ((status = 'cancelled') = (cancelled_at is not null)),
   constraint step_states_cancelled_after_created check (cancelled_at is null or cancelled_at >= created_at)
-);
+
+) with (fillfactor = 75);
