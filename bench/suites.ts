@@ -4,6 +4,7 @@
  * own, installed on demand (support/peers-package.ts).
  */
 import { concurrencySuite } from './concurrency/concurrency.suite.ts';
+import { costSuite } from './engine/cost.suite.ts';
 import { dashboardSuite } from './dashboard/dashboard.suite.ts';
 import { engineSuite } from './engine/engine.suite.ts';
 import { notificationsSuite } from './engine/notifications.suite.ts';
@@ -19,6 +20,7 @@ export const suites: readonly BenchSuite[] = [
   floorSuite,
   queueSuite,
   engineSuite,
+  costSuite,
   notificationsSuite,
   concurrencySuite,
   workerSuite,

