@@ -4,8 +4,8 @@
  * own, installed on demand (support/peers-package.ts).
  */
 import { concurrencySuite } from './concurrency/concurrency.suite.ts';
-import { costSuite } from './engine/cost.suite.ts';
 import { dashboardSuite } from './dashboard/dashboard.suite.ts';
+import { costSuite } from './engine/cost.suite.ts';
 import { engineSuite } from './engine/engine.suite.ts';
 import { notificationsSuite } from './engine/notifications.suite.ts';
 import { floorSuite } from './floor/floor.suite.ts';
