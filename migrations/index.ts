@@ -29,6 +29,7 @@ import { ConcurrencyLimits1796563483158 } from './1796563483158-concurrency-limi
 import { NotificationCosts1796598130079 } from './1796598130079-notification-costs.ts';
 import { TimeOrderedRunIds1796598500040 } from './1796598500040-time-ordered-run-ids.ts';
 import { HotUpdates1796598575434 } from './1796598575434-hot-updates.ts';
+import { StartAndClaim1796599236786 } from './1796599236786-start-and-claim.ts';
 
 export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   QueueLayer1764150000000,
@@ -57,4 +58,5 @@ export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   NotificationCosts1796598130079,
   TimeOrderedRunIds1796598500040,
   HotUpdates1796598575434,
+  StartAndClaim1796599236786,
 ];

@@ -1,5 +1,6 @@
 /**
- * A chain on an idle worker moves step after step with one round trip per step: the round trip
+ * A chain on an idle worker moves step after step with one round trip per step: the start claims
+ * the first step's task for the worker of its process (pgflow._start_and_claim), and the round trip
  * that reports a step's result claims the next step's task (pgflow._report_and_claim), no
  * notification and no other read of the queue in between. Statements are counted on the worker's
  * connections (PgflowDatabase.query); the engine's notifications are all delivered before the
@@ -103,9 +104,10 @@ it('runs a 3-step chain on an idle worker with one round trip per step, and send
   await expect(run.wait({ timeoutMs: 30_000 })).resolves.toMatchObject({ output: { c: 4 } });
   await settled('done');
 
+  // The start claimed the first step for this worker in its own statement (_start_and_claim): no
+  // wake-up and no round trip for it.
+  expect(others.filter((text) => text === sql.startAndClaim)).toHaveLength(1);
   expect(roundTrips).toEqual([
-    // The start's notification: the first step is claimed.
-    { reported: [], claimed: ['a'] },
     // Each result is reported with the claim of the step it made ready, at once.
     { reported: ['a'], claimed: ['b'] },
     { reported: ['b'], claimed: ['c'] },
@@ -113,6 +115,6 @@ it('runs a 3-step chain on an idle worker with one round trip per step, and send
   ]);
   // Besides the round trips, only the client's statements: the start, its look-up of a live worker,
   // and wait()'s reads of the run. Nothing from the worker.
-  const fromClient = new Set<string>([sql.startFlow, sql.liveWorkerServes, sql.runOutcome]);
+  const fromClient = new Set<string>([sql.startAndClaim, sql.liveWorkerServes, sql.runOutcome]);
   expect(others.filter((text) => !fromClient.has(text))).toEqual([]);
 });

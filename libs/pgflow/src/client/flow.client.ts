@@ -47,6 +47,7 @@ import {
   startError,
 } from './run-start.ts';
 import { type RunOutcomeRow, waitForRun } from './run-wait.ts';
+import { type StartedRun, startRun } from './start-statement.ts';
 
 /**
  * Starts runs and watches them. Waiting and events use database notifications on the LISTEN
@@ -105,18 +106,22 @@ export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutd
 
     // With a key, the run id is chosen here: a run with another id is the one that had the key.
     const runId = options.runId ?? (key === undefined ? null : randomUUID());
-    let rows: Array<{ run_id: string; flow_slug: string }>;
+    let run: StartedRun | undefined;
     const span = startRunSpan(slug);
     const traceparent = span?.traceparent ?? null;
     try {
-      rows = await target.database.query(
-        key === undefined ? sql.startFlow : sql.startFlowWithKey,
-        key === undefined
-          ? [slug, JSON.stringify(json), runId, traceparent, priority, keys.rateLimitKey, keys.concurrencyKey]
-          : [slug, JSON.stringify(json), runId, key, traceparent, priority, keys.rateLimitKey, keys.concurrencyKey],
-        options.manager,
-      );
-      span?.end(rows[0]?.run_id);
+      run = await startRun(target, {
+        slug,
+        json: JSON.stringify(json),
+        runId,
+        idempotencyKey: key,
+        traceparent,
+        priority,
+        rateLimitKey: keys.rateLimitKey,
+        concurrencyKey: keys.concurrencyKey,
+        manager: options.manager,
+      });
+      span?.end(run?.run_id);
     } catch (error) {
       span?.end(undefined, error);
       throw await startError(
@@ -128,7 +133,6 @@ export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutd
         options.runId === undefined ? [] : [options.runId],
       );
     }
-    const [run] = rows;
     if (run === undefined) throw new Error(`pgflow.start_flow('${slug}') returned no run.`);
     // The flow the engine chose: for an alias, its newest version.
     target.workers.started(run.flow_slug);

@@ -60,6 +60,15 @@ export const sql = {
                                          rate_limit_keys => $6::pg_catalog.text[],
                                          concurrency_keys => $7::pg_catalog.text[])`,
 
+  /**
+   * start_flow (with $4 the idempotency key or null, $5-$8 as startFlow's $4-$7) and a claim of up to $9
+   * tasks of its flow for the worker $11 of this process (visibility timeout $10, runs it knows $12): the
+   * run's row (kind 'run'), then the claimed tasks (kind 'task').
+   */
+  startAndClaim: `select kind, run_id, flow_slug, step_slug, task_index, msg_id, input, flow_input, attempt, timeout_seconds
+                    from pgflow._start_and_claim($1, $2::pg_catalog.jsonb, $3::pg_catalog.uuid, $4, $5,
+                                                 $6::pg_catalog.int4, $7, $8, $9::int, $10::int,
+                                                 $11::pg_catalog.uuid, $12::pg_catalog.uuid[])`,
   /** start_flow with an idempotency key ($4): the run that has the key when one does; $5-$8 as startFlow's $4-$7. */
   startFlowWithKey: `select run_id, flow_slug
                        from pgflow.start_flow($1, $2::pg_catalog.jsonb, $3::pg_catalog.uuid, $4, $5, $6::pg_catalog.int4,

@@ -5,6 +5,7 @@ import type { PgflowDatabase } from '../db/pgflow-database.ts';
 import { registrationName } from '../pgflow.constants.ts';
 import type { ResolvedPgflowOptions } from '../pgflow-options.ts';
 import type { FlowReference } from '../types/flow-class.ts';
+import type { LocalClaimer } from '../worker/local-claim.ts';
 
 /**
  * One PgflowModule registration: a database (the TypeORM DataSource it names) with its engine, and
@@ -17,6 +18,11 @@ export class PgflowRegistration {
   readonly name: string;
   /** The `flows` option: the flows whose runs live in this database (undefined: every flow). */
   readonly flows: readonly FlowReference[] | undefined;
+  /**
+   * The worker of this registration in this process while it runs (it sets itself here when it starts
+   * and clears it when it stops): FlowClient.start() claims a run's first task for it (LocalClaim).
+   */
+  localWorker: LocalClaimer | undefined;
 
   constructor(
     readonly options: ResolvedPgflowOptions,

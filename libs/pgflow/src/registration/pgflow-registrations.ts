@@ -56,6 +56,11 @@ export class PgflowRegistrations implements OnModuleInit, RunRouter {
     return this.registrations;
   }
 
+  /** The registration on `dataSource` (undefined: the default DataSource). */
+  of(dataSource: string | undefined): PgflowRegistration {
+    return this.named(dataSource);
+  }
+
   /** The flows whose runs live in the database of the registration on `dataSource`, in discovery order. */
   flowsOf(dataSource: string | undefined): readonly FlowDefinition[] {
     const registration = this.named(dataSource);

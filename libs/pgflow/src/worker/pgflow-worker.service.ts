@@ -19,6 +19,7 @@ import { sleep } from '../support/sleep.ts';
 import { loadTelemetry, observeQueueDepth } from '../telemetry/pgflow-telemetry.ts';
 import { type FlowPoller, newPoller } from './flow-poller.ts';
 import { Heartbeat } from './heartbeat.ts';
+import type { LocalClaim, LocalClaimer } from './local-claim.ts';
 import { ResultBuffer } from './result-buffer.ts';
 import { MAX_ROUND_TRIPS, RoundTrips } from './round-trips.ts';
 import { TaskDispatcher } from './task-dispatcher.ts';
@@ -34,7 +35,7 @@ import { type WorkerState, WorkerStateMachine } from './worker-state.ts';
  * gracefully: running tasks get `shutdownTimeoutMs` to finish, the rest are handed back to the queue.
  */
 @Injectable()
-export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationShutdown, LocalClaimer {
   private readonly logger = new Logger('PgflowWorker');
   private readonly machine = new WorkerStateMachine();
   private readonly settings: ResolvedPgflowWorkerOptions;
@@ -50,6 +51,8 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
   private scheduler: FlowScheduler | undefined;
   private stopping: Promise<void> | undefined;
   private unsubscribes: Array<() => unknown> = [];
+  /** Task slots reserved for claims made by this process's starts (LocalClaim). */
+  private localReserved = 0;
 
   constructor(
     @Inject(PGFLOW_MODULE_OPTIONS) options: ResolvedPgflowOptions,
@@ -147,6 +150,7 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
     }
     if (!this.machine.is('starting')) return; // stopped during startup
     this.machine.transition('running');
+    if (this.pollers.length > 0) this.registrations.of(this.dataSource).localWorker = this;
     this.heartbeat = new Heartbeat(
       this.database,
       this.logger,
@@ -180,6 +184,8 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
       return;
     }
     this.machine.transition('stopping');
+    const registration = this.registrations.of(this.dataSource);
+    if (registration.localWorker === this) registration.localWorker = undefined;
     const deadline = Date.now() + this.settings.shutdownTimeoutMs;
     const heartbeatStopped = this.heartbeat?.stop();
     const schedulerStopped = this.scheduler?.stop();
@@ -316,7 +322,36 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
   }
 
   private freeSlots(): number {
-    return this.settings.maxConcurrent - this.dispatcher.runningCount - this.roundTrips.reservedSlots;
+    return (
+      this.settings.maxConcurrent - this.dispatcher.runningCount - this.roundTrips.reservedSlots - this.localReserved
+    );
+  }
+
+  /**
+   * A claim for FlowClient.start() of this process (see LocalClaim): up to a batch of the free slots,
+   * reserved until the start's statement delivers what it claimed.
+   */
+  claimFor(flowSlug: string): LocalClaim | undefined {
+    const poller = this.pollers.find((p) => p.definition.slug === flowSlug);
+    const quantity = Math.min(this.settings.batchSize, this.freeSlots());
+    if (!this.machine.is('running') || poller === undefined || poller.retired || quantity < 1) return undefined;
+    this.localReserved += quantity;
+    let delivered = false;
+    return {
+      workerId: poller.workerId,
+      quantity,
+      visibilityTimeout: this.settings.visibilityTimeout,
+      knownRunIds: this.dispatcher.knownRunIds(),
+      deliver: (tasks) => {
+        if (delivered) return;
+        delivered = true;
+        this.localReserved -= quantity;
+        // Stopping meanwhile: the tasks go back to the queue untouched, as at shutdown.
+        if (tasks.length > 0 && this.machine.is('running')) void this.dispatcher.dispatch(poller, tasks);
+        else if (tasks.length > 0) void this.dispatcher.handBackClaimed(poller, tasks);
+        this.wakeUp?.();
+      },
+    };
   }
 
   private sleepUntil(epochMs: number): Promise<void> {

@@ -296,6 +296,14 @@ export class TaskDispatcher {
     );
   }
 
+  /** Hands claimed tasks that will not run here back to the queue, untouched (no attempt counted). */
+  handBackClaimed(poller: FlowPoller, tasks: readonly ClaimedTask[]): Promise<number> {
+    return this.release(
+      poller,
+      tasks.map((task) => task.msg_id),
+    );
+  }
+
   /** Hands tasks of `poller`'s flow back to the queue; returns how many the engine took back. */
   private async release(poller: FlowPoller, msgIds: readonly string[]): Promise<number> {
     try {
