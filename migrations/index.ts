@@ -30,6 +30,7 @@ import { NotificationCosts1796598130079 } from './1796598130079-notification-cos
 import { TimeOrderedRunIds1796598500040 } from './1796598500040-time-ordered-run-ids.ts';
 import { HotUpdates1796598575434 } from './1796598575434-hot-updates.ts';
 import { StartAndClaim1796599236786 } from './1796599236786-start-and-claim.ts';
+import { ReportWithoutRead1796599911171 } from './1796599911171-report-without-read.ts';
 
 export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   QueueLayer1764150000000,
@@ -59,4 +60,5 @@ export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   TimeOrderedRunIds1796598500040,
   HotUpdates1796598575434,
   StartAndClaim1796599236786,
+  ReportWithoutRead1796599911171,
 ];

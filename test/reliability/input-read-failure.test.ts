@@ -47,7 +47,8 @@ afterEach(() => {
 });
 
 /**
- * Runs the worker's statements on the test database, except that its claims name `runId` as a run
+ * Runs the worker's statements on the test database, except that its claims (round trips, and starts
+ * that claim for it) name `runId` as a run
  * whose input the worker holds (until a claim takes a task of that run), and that the first
  * `failures` reads of run inputs are refused with `sqlState`.
  */
@@ -61,10 +62,15 @@ function forgetInputOf(runId: string, sqlState: string, failures: number): { rea
     values: readonly unknown[] = [],
     ...rest: unknown[]
   ) {
-    if (text === sql.reportAndClaim && forgotten !== undefined) {
-      const known = [...(values[6] as string[]), forgotten];
-      const rows = await query.call(this, text, [...values.slice(0, 6), known], ...(rest as []));
-      if (rows.some((row) => (row as { run_id: string | null }).run_id === forgotten)) forgotten = undefined;
+    // The worker's claims: its round trips, and the starts that claim for it (their known runs: $7, $12).
+    const knownAt = text === sql.reportAndClaim ? 6 : text === sql.startAndClaim ? 11 : undefined;
+    if (knownAt !== undefined && forgotten !== undefined) {
+      const known = [...(values[knownAt] as string[]), forgotten];
+      const withKnown = [...values.slice(0, knownAt), known, ...values.slice(knownAt + 1)];
+      const rows = await query.call(this, text, withKnown, ...(rest as []));
+      const claimedIt = (row: { run_id: string | null; kind?: string }) =>
+        row.run_id === forgotten && row.kind !== 'run';
+      if ((rows as Array<{ run_id: string | null; kind?: string }>).some(claimedIt)) forgotten = undefined;
       return rows;
     }
     if (text === sql.runInputs) {

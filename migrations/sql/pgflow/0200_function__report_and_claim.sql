@@ -5,9 +5,14 @@
 -- some (it got all it asked for), so that workers, this one included, do not read an emptied
 -- queue again. When nothing was claimed, one row with null task columns tells when the queue's
 -- next message becomes visible (next_visible_at, with the database's clock in db_now).
+-- p_poll false: the worker read the queue lately and was woken by nothing since (it reports a result
+-- between two polls); the queue is read only for what this report made ready in the flow (its next
+-- steps, freed concurrency slots) or may have (failures, which retry), else nothing is read and no
+-- row comes back. On an idle worker that saves the read, and the search for the next visible message,
+-- in the statement whose commit ends the run.
 create function pgflow._report_and_claim(
   p_completions jsonb, p_failures jsonb, p_flow_slug text, p_qty int, p_visibility_timeout int,
-  p_worker_id uuid, p_known_run_ids uuid[] default '{}'
+  p_worker_id uuid, p_known_run_ids uuid[] default '{}', p_poll boolean default true
 )
 returns table (run_id uuid, step_slug text, task_index int, msg_id bigint, input jsonb, flow_input jsonb,
                attempt int, timeout_seconds int, next_visible_at timestamptz, db_now timestamptz)
@@ -43,6 +48,12 @@ begin
   if jsonb_array_length(coalesce(p_failures, '[]')) > 0 then
     perform pgflow.fail_tasks(p_failures);
   end if;
+  if v_claiming and not coalesce(p_poll, true) and jsonb_array_length(coalesce(p_failures, '[]')) = 0
+     and current_setting('pgflow.work_deferred', true) is distinct from 'on' then
+    -- Nothing new in the flow, and the worker did not ask for a read.
+    perform set_config('pgflow.claiming_flow', '', true);
+    return;
+  end if;
   if not v_claiming then
     return;
   end if;
@@ -63,7 +74,7 @@ begin
     perform set_config('pgflow.work_deferred', '', true);
     -- A claim that got fewer than it asked for took every message it could start: nobody else
     -- needs waking. One that got all may have left some: wake the workers.
-    if v_claimed >= p_qty then
+    if v_claimed >= p_qty and pgflow._notifications_allowed() then
       perform pg_notify('pgflow:work', p_flow_slug);
     end if;
   end if;

@@ -49,7 +49,7 @@ begin
     perform set_config('pgflow.work_deferred', '', true);
     -- A claim that got fewer than it asked for took every message it could start: nobody else needs
     -- waking. One that got all may have left some.
-    if v_claimed >= p_qty then
+    if v_claimed >= p_qty and pgflow._notifications_allowed() then
       perform pg_notify('pgflow:work', p_flow_slug);
     end if;
   end if;

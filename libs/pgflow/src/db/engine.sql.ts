@@ -157,7 +157,7 @@ export const sql = {
   reportAndClaim: `select run_id, step_slug, task_index, msg_id, input, flow_input, attempt, timeout_seconds,
                           next_visible_at, db_now
                      from pgflow._report_and_claim($1::pg_catalog.jsonb, $2::pg_catalog.jsonb, $3, $4::int, $5::int,
-                                                   $6::pg_catalog.uuid, $7::pg_catalog.uuid[])`,
+                                                   $6::pg_catalog.uuid, $7::pg_catalog.uuid[], $8::boolean)`,
 
   completeTasks: 'select pgflow.complete_tasks($1::pg_catalog.jsonb) as completed',
 

@@ -254,7 +254,12 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
         await this.sleepUntil(free > 0 ? Math.min(...ready.map((p) => p.dueAt)) : Infinity);
         continue;
       }
-      this.roundTrips.launch(poller, poller === undefined ? 0 : Math.min(this.settings.batchSize, free));
+      // A poller that is not due is here for its results: its queue is read only for what they make ready.
+      this.roundTrips.launch(
+        poller,
+        poller === undefined ? 0 : Math.min(this.settings.batchSize, free),
+        poller === undefined || poller.dueAt <= now,
+      );
     }
     await this.roundTrips.allEnded();
   }

@@ -71,12 +71,13 @@ export class RoundTrips {
   /**
    * Starts a round trip without waiting for it: it reports the pending results and claims up to
    * `quantity` tasks of `poller`'s flow (none without a poller). Its claim's slots are reserved
-   * until it ends.
+   * until it ends. `poll` false: the poller is not due (its queue was read lately, no wake-up since),
+   * so the engine reads the queue only for what the report itself makes ready.
    */
-  launch(poller: FlowPoller | undefined, quantity: number): void {
+  launch(poller: FlowPoller | undefined, quantity: number, poll = true): void {
     this.reserved += quantity;
     if (poller !== undefined) poller.claiming += 1;
-    const trip = this.run(poller, quantity)
+    const trip = this.run(poller, quantity, poll)
       // Every failure the round trip expects is handled inside; anything else is logged, never left
       // as an unhandled rejection (which ends the process under Node's defaults).
       .catch((error: unknown) =>
@@ -104,7 +105,7 @@ export class RoundTrips {
     }
   }
 
-  private async run(poller: FlowPoller | undefined, quantity: number): Promise<void> {
+  private async run(poller: FlowPoller | undefined, quantity: number, poll = true): Promise<void> {
     const results = this.results.take();
     const notified = poller?.notified;
     let rows: ClaimRow[];
@@ -117,6 +118,7 @@ export class RoundTrips {
         this.settings.visibilityTimeout,
         poller?.workerId ?? null,
         this.dispatcher.knownRunIds(),
+        poll,
       ]);
     } catch (error) {
       await this.failed(error, results, poller);
@@ -131,6 +133,12 @@ export class RoundTrips {
     if (poller === undefined) return;
     const tasks = rows.filter((row): row is ClaimRow & ClaimedTask => row.run_id !== null);
     poller.backlog = tasks.length > 0 && tasks.length >= quantity;
+    if (rows.length === 0) {
+      // The engine did not read the queue (poll false, nothing made ready): when to read it next
+      // stands, unless a wake-up came meanwhile.
+      if (poller.notified !== notified) poller.dueAt = 0;
+      return;
+    }
     if (tasks.length === 0) {
       // Work notified while this read was under way may not have been visible to it: read again.
       poller.dueAt = poller.notified === notified ? nextPollAt(rows[0], this.settings) : 0;
