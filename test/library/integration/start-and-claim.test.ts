@@ -1,7 +1,8 @@
 /**
  * FlowClient.start() in a process whose worker serves the flow claims the run's first task in the
  * start's own statement (pgflow._start_and_claim): the task runs without a wake-up notification or a
- * poll. Not inside the caller's transaction, and not beyond the worker's free slots.
+ * poll. Only while that worker is idle (a busy one claims in batches), and never inside the caller's
+ * transaction.
  */
 import { jest } from '@jest/globals';
 import { Flow, Step } from 'nestjs-pgflow';
@@ -81,7 +82,7 @@ it('claims nothing for a start inside the caller’s transaction: the task waits
   });
 }, 30_000);
 
-it('claims nothing when the worker has no free slot: the run waits for one', async () => {
+it('claims nothing while the worker is busy: the run waits for a free slot', async () => {
   const { app, client } = await apps.start({
     url: db.url,
     providers: [LocalClaimFlow],
@@ -94,8 +95,8 @@ it('claims nothing when the worker has no free slot: the run waits for one', asy
   await waitFor(() => flow.ran.includes('busy'), { timeoutMs: 10_000, description: 'the first handler' });
   flow.hold = false;
   const queued = await client.start(LocalClaimFlow, { name: 'queued' });
-  // The busy task holds the only slot (the first start may or may not have claimed it itself: a poll
-  // at boot may have had the slot reserved then).
+  // The worker is busy (and its only slot taken): the start is start_flow alone. (The first start may or
+  // may not have claimed for it: a poll at boot may have been under way then.)
   expect(sent.at(-1)).toBe('start_flow');
   expect(flow.ran).toEqual(['busy']);
   flow.release();
