@@ -118,6 +118,8 @@ export const costSuite: BenchSuite = {
           `complete ${formatNumber(bytes(complete))} WAL bytes per run`,
       );
       return [
+        "## Where a one-step run's WAL goes",
+        '',
         `${formatNumber(runs)} one-step runs in a fresh database, started by one \`start_flows\` call after a`,
         `checkpoint, claimed by \`_report_and_claim\` and completed by \`complete_tasks\` in batches of ${BATCH}.`,
         'Each WAL record is a row inserted, updated (HOT_UPDATE: in place, no index entry), locked or',
