@@ -31,6 +31,7 @@ import { TimeOrderedRunIds1796598500040 } from './1796598500040-time-ordered-run
 import { HotUpdates1796598575434 } from './1796598575434-hot-updates.ts';
 import { StartAndClaim1796599236786 } from './1796599236786-start-and-claim.ts';
 import { ReportWithoutRead1796599911171 } from './1796599911171-report-without-read.ts';
+import { WakeAfterClaim1796601252440 } from './1796601252440-wake-after-claim.ts';
 
 export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   QueueLayer1764150000000,
@@ -61,4 +62,5 @@ export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   HotUpdates1796598575434,
   StartAndClaim1796599236786,
   ReportWithoutRead1796599911171,
+  WakeAfterClaim1796601252440,
 ];

@@ -39,19 +39,6 @@ begin
         from pgflow._claim_tasks(p_flow_slug, p_qty, p_visibility_timeout, p_worker_id, p_known_run_ids) c;
     get diagnostics v_claimed = row_count;
   end if;
-  perform set_config('pgflow.claiming_flow', '', true);
-  if current_setting('pgflow.claim_contended', true) = 'on' then
-    -- A concurrency-limited flow's claim found another claim of the flow under way: wake the workers.
-    perform set_config('pgflow.claim_contended', '', true);
-    perform set_config('pgflow.work_deferred', '', true);
-    perform pg_notify('pgflow:work', p_flow_slug);
-  elsif current_setting('pgflow.work_deferred', true) = 'on' then
-    perform set_config('pgflow.work_deferred', '', true);
-    -- A claim that got fewer than it asked for took every message it could start: nobody else needs
-    -- waking. One that got all may have left some.
-    if v_claimed >= p_qty and pgflow._notifications_allowed() then
-      perform pg_notify('pgflow:work', p_flow_slug);
-    end if;
-  end if;
+  perform pgflow._wake_after_claim(p_flow_slug, v_claimed, p_qty);
 end;
 $$;
