@@ -67,7 +67,6 @@ create table pgflow.runs (
   constraint runs_concurrency_state_needs_key check (concurrency_state is null or concurrency_key is not null),
   constraint runs_waiting_only_while_started check (concurrency_state is distinct from 'waiting' or status = 'started'),
   constraint runs_waiting_has_ticket check (concurrency_state is distinct from 'waiting' or concurrency_ticket is not null)
-
 ) with (fillfactor = 75);
 
 -- Newest runs first (list_runs), of all flows or of one: keyset pages are index scans, no sort. The

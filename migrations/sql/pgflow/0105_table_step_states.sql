@@ -58,5 +58,4 @@ create table pgflow.step_states (
   constraint step_states_skipped_after_created check (skipped_at is null or skipped_at >= created_at),
   constraint step_states_cancelled_at_matches_status check ((status = 'cancelled') = (cancelled_at is not null)),
   constraint step_states_cancelled_after_created check (cancelled_at is null or cancelled_at >= created_at)
-
 ) with (fillfactor = 75);

@@ -21,6 +21,6 @@ export interface LocalClaim {
 
 /** What a registration's worker offers its process's FlowClient. */
 export interface LocalClaimer {
-  /** A claim for the next start of `flowSlug`, or undefined: not served here, not running, or no free slot. */
+  /** A claim for the next start of `flowSlug`, or undefined: not served here, not running, or busy. */
   claimFor(flowSlug: string): LocalClaim | undefined;
 }

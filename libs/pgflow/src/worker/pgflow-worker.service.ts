@@ -344,8 +344,8 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
     const idle = this.dispatcher.runningCount === 0 && this.roundTrips.size === 0 && this.localReserved === 0;
     if (!this.machine.is('running') || poller === undefined || poller.retired || !idle) return undefined;
     // Asking for a batch, not one: a claim that gets fewer than it asked for wakes no other worker.
+    // (Idle, every slot is free.)
     const quantity = Math.min(this.settings.batchSize, this.freeSlots());
-    if (quantity < 1) return undefined;
     this.localReserved += quantity;
     let delivered = false;
     return {
