@@ -32,6 +32,7 @@ import { HotUpdates1796598575434 } from './1796598575434-hot-updates.ts';
 import { StartAndClaim1796599236786 } from './1796599236786-start-and-claim.ts';
 import { ReportWithoutRead1796599911171 } from './1796599911171-report-without-read.ts';
 import { WakeAfterClaim1796601252440 } from './1796601252440-wake-after-claim.ts';
+import { LocalOutcomes1796605878913 } from './1796605878913-local-outcomes.ts';
 
 export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   QueueLayer1764150000000,
@@ -63,4 +64,5 @@ export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   StartAndClaim1796599236786,
   ReportWithoutRead1796599911171,
   WakeAfterClaim1796601252440,
+  LocalOutcomes1796605878913,
 ];

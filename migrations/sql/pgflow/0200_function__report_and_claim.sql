@@ -10,12 +10,18 @@
 -- steps, freed concurrency slots) or may have (failures, which retry), else nothing is read and no
 -- row comes back. On an idle worker that saves the read, and the search for the next visible message,
 -- in the statement whose commit ends the run.
+-- p_awaited_run_ids: runs of the reported tasks that the worker's process waits for (FlowClient.wait()).
+-- Each of them that has ended once the report is made comes back first, as a row with only run_id and
+-- run_outcome (the run as sql.runOutcome reads it, as JSON): the process settles its wait from the
+-- statement whose commit ended the run, without waiting for the run's notification and reading it.
 create function pgflow._report_and_claim(
   p_completions jsonb, p_failures jsonb, p_flow_slug text, p_qty int, p_visibility_timeout int,
-  p_worker_id uuid, p_known_run_ids uuid[] default '{}', p_poll boolean default true
+  p_worker_id uuid, p_known_run_ids uuid[] default '{}', p_poll boolean default true,
+  p_awaited_run_ids uuid[] default '{}'
 )
 returns table (run_id uuid, step_slug text, task_index int, msg_id bigint, input jsonb, flow_input jsonb,
-               attempt int, timeout_seconds int, next_visible_at timestamptz, db_now timestamptz)
+               attempt int, timeout_seconds int, next_visible_at timestamptz, db_now timestamptz,
+               run_outcome jsonb)
 language plpgsql
 volatile
 -- JIT compilation costs far more than these short statements ever run.
@@ -31,6 +37,7 @@ as $$
 declare
   v_claimed int := 0;
   v_claiming boolean := p_flow_slug is not null and p_qty > 0;
+  v_failures int := jsonb_array_length(coalesce(p_failures, '[]'));
 begin
   -- Report first, then claim. Never the other way round: a claim reads messages with FOR UPDATE
   -- SKIP LOCKED, and in READ COMMITTED that can leave a lock on a message another worker claimed
@@ -45,10 +52,26 @@ begin
   if jsonb_array_length(coalesce(p_completions, '[]')) > 0 then
     perform pgflow.complete_tasks(p_completions);
   end if;
-  if jsonb_array_length(coalesce(p_failures, '[]')) > 0 then
+  if v_failures > 0 then
     perform pgflow.fail_tasks(p_failures);
   end if;
-  if v_claiming and not coalesce(p_poll, true) and jsonb_array_length(coalesce(p_failures, '[]')) = 0
+  if cardinality(p_awaited_run_ids) > 0 then
+    return query
+      select r.run_id, null::text, null::int, null::bigint, null::jsonb, null::jsonb, null::int, null::int,
+             null::timestamptz, null::timestamptz,
+             jsonb_build_object('run_id', r.run_id, 'flow_slug', r.flow_slug, 'status', r.status,
+                                'input', r.input, 'output', r.output, 'started_at', r.started_at,
+                                'completed_at', r.completed_at, 'failed_at', r.failed_at,
+                                'cancel_reason', r.cancel_reason, 'failed_step', failed.step_slug,
+                                'error_message', failed.error_message)
+        from pgflow.runs r
+        left join lateral (
+          select s.step_slug, s.error_message from pgflow.step_states s
+           where s.run_id = r.run_id and s.status = 'failed'
+           order by s.failed_at limit 1) failed on true
+       where r.run_id = any(p_awaited_run_ids) and r.status in ('completed', 'failed', 'cancelled');
+  end if;
+  if v_claiming and not coalesce(p_poll, true) and v_failures = 0
      and current_setting('pgflow.work_deferred', true) is distinct from 'on' then
     -- Nothing new in the flow, and the worker did not ask for a read.
     perform set_config('pgflow.claiming_flow', '', true);
@@ -60,7 +83,7 @@ begin
   -- Then what is ready, the report's next steps included, in one read.
   return query
     select c.run_id, c.step_slug, c.task_index, c.msg_id, c.input, c.flow_input, c.attempt, c.timeout_seconds,
-           null::timestamptz, null::timestamptz
+           null::timestamptz, null::timestamptz, null::jsonb
       from pgflow._claim_tasks(p_flow_slug, p_qty, p_visibility_timeout, p_worker_id, p_known_run_ids) c;
   get diagnostics v_claimed = row_count;
   perform pgflow._wake_after_claim(p_flow_slug, v_claimed, p_qty);
@@ -71,7 +94,7 @@ begin
              -- resume_flow wakes it.
              case when exists (select 1 from pgflow.flows f where f.flow_slug = p_flow_slug and f.paused_at is not null)
                   then null else pgflow._next_visible_at(p_flow_slug) end,
-             clock_timestamp();
+             clock_timestamp(), null::jsonb;
   end if;
 end;
 $$;

@@ -314,9 +314,12 @@ describe('what wait() reads', () => {
   it('reads the run when it starts listening and when the run ends: not on step events, never on a timer', async () => {
     const gate = new Gate();
     gates.push(gate);
+    // The worker in another process: this process hears of the run's end by its notification.
+    await apps.start({ url: db.url, providers: [GatedChainFlow, { provide: GATE, useValue: gate }] });
     const { client } = await apps.start({
       url: db.url,
       providers: [GatedChainFlow, { provide: GATE, useValue: gate }],
+      pgflow: { worker: { enabled: false } },
     });
     const reads = new Map<string, number>();
     const query = PgflowDatabase.prototype.query;
@@ -344,5 +347,28 @@ describe('what wait() reads', () => {
     });
     expect(events.filter((event) => event.event_type.startsWith('step:'))).toHaveLength(6);
     expect(reads.get(run.runId)).toBe(2);
+  });
+
+  it('reads the run only when it starts listening when the worker of its process ends the run', async () => {
+    const gate = new Gate();
+    gates.push(gate);
+    const { client } = await apps.start({
+      url: db.url,
+      providers: [GatedChainFlow, { provide: GATE, useValue: gate }],
+    });
+    let reads = 0;
+    const query = PgflowDatabase.prototype.query;
+    jest.spyOn(PgflowDatabase.prototype, 'query').mockImplementation(function (this: PgflowDatabase, ...args) {
+      if (args[0] === sql.runOutcome) reads += 1;
+      return query.apply(this, args);
+    } as typeof query);
+
+    const run = await client.start(GatedChainFlow, { n: 1 });
+    const waiting = run.wait({ timeoutMs: 20_000 });
+    await waitFor(() => reads === 1, { description: 'the first read of the run' });
+    gate.open();
+    // The report that ended the run returned its outcome (LocalOutcomes): no second read.
+    await expect(waiting).resolves.toMatchObject({ status: 'completed', output: { third: 8 } });
+    expect(reads).toBe(1);
   });
 });

@@ -348,6 +348,12 @@ export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutd
     return waitForRun<TOutput, TInput>(runId, options, {
       listener: target.listener,
       readOutcome: (id) => this.readOutcome(target, id),
+      // Not while this process watches the run's events (run.on(), watch()): the wait then settles on
+      // the run's end notification, after the callbacks got its run:completed (or run:failed) event.
+      awaitLocally: (id, settle) =>
+        target.outcomes.await(id, (outcome) => {
+          if (!this.streams.has(id)) settle(outcome);
+        }),
       onShutdown: (rejectWait) => {
         this.pendingWaits.add(rejectWait);
         return () => this.pendingWaits.delete(rejectWait);

@@ -23,6 +23,11 @@ export interface RunWaitContext {
   readonly listener: NotificationListener;
   /** Reads the run's outcome row from the tables (undefined: no such run). */
   readOutcome(runId: string): Promise<RunOutcomeRow | undefined>;
+  /**
+   * Registers `settle` for the run's outcome when this process's worker reports the task that ends
+   * it (LocalOutcomes); returns the function that removes it.
+   */
+  awaitLocally(runId: string, settle: (outcome: RunOutcomeRow) => void): () => void;
   /** Registers the function that rejects this wait at shutdown; returns the function that removes it. */
   onShutdown(reject: () => void): () => void;
 }
@@ -43,7 +48,9 @@ const SAFETY_READ_MS = 15_000;
  * the run now": one read per end event, and at most one read in flight (a burst of notifications,
  * forged or not, costs one more read, not one each). The run is also read when the LISTEN is active
  * (it may have ended before), after the LISTEN connection comes back (a notification may have been
- * lost with it), and after a backoff when a read fails on a lost connection.
+ * lost with it), and after a backoff when a read fails on a lost connection. When the worker of this
+ * process reports the task that ends the run, the outcome comes with that report instead (read from
+ * the tables by the statement that ended the run: LocalOutcomes), and the wait settles at once.
  */
 export function waitForRun<TOutput, TInput>(
   runId: string,
@@ -60,6 +67,7 @@ export function waitForRun<TOutput, TInput>(
     let readAgain = false;
     let stopReconnect = (): void => {};
     let removeShutdown = (): void => {};
+    let stopAwaitingLocally = (): void => {};
     const retries = new Backoff(100, 2_000);
 
     const finish = (settle: () => void): void => {
@@ -71,6 +79,7 @@ export function waitForRun<TOutput, TInput>(
       signal?.removeEventListener('abort', onAbort);
       stopReconnect();
       removeShutdown();
+      stopAwaitingLocally();
       void unsubscribe?.();
       settle();
     };
@@ -119,6 +128,7 @@ export function waitForRun<TOutput, TInput>(
     }
 
     removeShutdown = context.onShutdown(() => fail(new PgflowShutdownError(runId)));
+    stopAwaitingLocally = context.awaitLocally(runId, settleFrom);
     signal?.addEventListener('abort', onAbort, { once: true });
     // timeoutMs may exceed what one Node.js timer can wait (about 24.8 days).
     if (timeoutMs !== undefined) timer = new LongTimeout(() => fail(new WaitTimeoutError(runId, timeoutMs)), timeoutMs);

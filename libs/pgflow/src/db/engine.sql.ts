@@ -155,9 +155,10 @@ export const sql = {
    * claim up to $4 tasks of flow $3 (see pgflow._report_and_claim).
    */
   reportAndClaim: `select run_id, step_slug, task_index, msg_id, input, flow_input, attempt, timeout_seconds,
-                          next_visible_at, db_now
+                          next_visible_at, db_now, run_outcome
                      from pgflow._report_and_claim($1::pg_catalog.jsonb, $2::pg_catalog.jsonb, $3, $4::int, $5::int,
-                                                   $6::pg_catalog.uuid, $7::pg_catalog.uuid[], $8::boolean)`,
+                                                   $6::pg_catalog.uuid, $7::pg_catalog.uuid[], $8::boolean,
+                                                   $9::pg_catalog.uuid[])`,
 
   completeTasks: 'select pgflow.complete_tasks($1::pg_catalog.jsonb) as completed',
 

@@ -6,6 +6,7 @@ import { registrationName } from '../pgflow.constants.ts';
 import type { ResolvedPgflowOptions } from '../pgflow-options.ts';
 import type { FlowReference } from '../types/flow-class.ts';
 import type { LocalClaimer } from '../worker/local-claim.ts';
+import { LocalOutcomes } from './local-outcomes.ts';
 
 /**
  * One PgflowModule registration: a database (the TypeORM DataSource it names) with its engine, and
@@ -23,6 +24,8 @@ export class PgflowRegistration {
    * and clears it when it stops): FlowClient.start() claims a run's first task for it (LocalClaim).
    */
   localWorker: LocalClaimer | undefined;
+  /** The runs that wait() calls of this process wait for: this registration's worker settles them when its report ends one. */
+  readonly outcomes = new LocalOutcomes();
 
   constructor(
     readonly options: ResolvedPgflowOptions,

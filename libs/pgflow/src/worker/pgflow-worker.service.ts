@@ -13,6 +13,7 @@ import { NotificationListener } from '../db/notification-listener.ts';
 import { PgflowDatabase } from '../db/pgflow-database.ts';
 import { PGFLOW_MODULE_OPTIONS } from '../pgflow.constants.ts';
 import type { ResolvedPgflowOptions, ResolvedPgflowWorkerOptions } from '../pgflow-options.ts';
+import type { LocalOutcomes } from '../registration/local-outcomes.ts';
 import { PgflowRegistrations } from '../registration/pgflow-registrations.ts';
 import { FlowScheduler } from '../schedules/flow-scheduler.ts';
 import { sleep } from '../support/sleep.ts';
@@ -73,7 +74,17 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
       options.limits.maxOutputBytes,
       wake,
     );
-    this.roundTrips = new RoundTrips(database, this.settings, this.results, this.dispatcher, this.logger, wake);
+    // The registration's waits, looked up when a round trip starts (the registrations are complete by then).
+    const outcomes = (): LocalOutcomes => this.registrations.of(this.dataSource).outcomes;
+    this.roundTrips = new RoundTrips(
+      database,
+      this.settings,
+      this.results,
+      this.dispatcher,
+      this.logger,
+      outcomes,
+      wake,
+    );
   }
 
   /** created, starting, running, stopping or stopped. */

@@ -3,6 +3,7 @@ import { sql } from '../db/engine.sql.ts';
 import type { PgflowDatabase } from '../db/pgflow-database.ts';
 import { isConnectionError, sqlStateOf } from '../db/sql-state.ts';
 import type { ResolvedPgflowWorkerOptions } from '../pgflow-options.ts';
+import type { LocalOutcomes, RunOutcomeJson } from '../registration/local-outcomes.ts';
 import { Backoff } from '../support/backoff.ts';
 import { sleep } from '../support/sleep.ts';
 import { type ClaimRow, type FlowPoller, nextPollAt } from './flow-poller.ts';
@@ -17,6 +18,9 @@ import type { ClaimedTask } from './task-execution.ts';
  */
 export const MAX_ROUND_TRIPS = 2;
 
+/** A row of pgflow._report_and_claim: a claimed task, when to poll next, or an awaited run's outcome. */
+type ReportRow = ClaimRow & { readonly run_outcome: RunOutcomeJson | null };
+
 /**
  * The worker's round trips to the engine. Each reports every result waiting in the ResultBuffer and
  * claims up to a number of tasks of one flow, in one statement (pgflow._report_and_claim: one
@@ -27,6 +31,7 @@ export const MAX_ROUND_TRIPS = 2;
  *   that failed again for a reason of the moment (a deadlock, a lock or statement timeout) are
  *   kept, and reported again after a backoff, never turned into failures;
  * - the claim failed: that flow's next claim waits for a backoff.
+ * A report that ends a run a wait() of this process waits for settles that wait (LocalOutcomes).
  * Which flow to claim for, and when, is the worker loop's decision; this class only carries it out.
  */
 export class RoundTrips {
@@ -42,6 +47,7 @@ export class RoundTrips {
   private reserved = 0;
 
   /**
+   * @param outcomes the wait()s of this process in the worker's database.
    * @param onEnded called when a round trip ended (a slot of its own, and maybe task slots, are free).
    */
   constructor(
@@ -50,6 +56,7 @@ export class RoundTrips {
     private readonly results: ResultBuffer,
     private readonly dispatcher: TaskDispatcher,
     private readonly logger: Logger,
+    private readonly outcomes: () => LocalOutcomes,
     private readonly onEnded: () => void,
   ) {}
 
@@ -108,9 +115,11 @@ export class RoundTrips {
   private async run(poller: FlowPoller | undefined, quantity: number, poll = true): Promise<void> {
     const results = this.results.take();
     const notified = poller?.notified;
-    let rows: ClaimRow[];
+    const outcomes = this.outcomes();
+    const awaited = outcomes.awaitedAmong(reportedRunIds(results));
+    let reported: ReportRow[];
     try {
-      rows = await this.database.query<ClaimRow>(sql.reportAndClaim, [
+      reported = await this.database.query<ReportRow>(sql.reportAndClaim, [
         JSON.stringify(results.completions),
         JSON.stringify(results.failures),
         poller?.definition.slug ?? null,
@@ -119,6 +128,7 @@ export class RoundTrips {
         poller?.workerId ?? null,
         this.dispatcher.knownRunIds(),
         poll,
+        awaited,
       ]);
     } catch (error) {
       await this.failed(error, results, poller);
@@ -130,6 +140,11 @@ export class RoundTrips {
     this.unreachable = false;
     this.storeRetrying = false;
     this.backoff.reset();
+    let rows: ClaimRow[] = reported;
+    if (awaited.length > 0) {
+      outcomes.deliver(reported.flatMap((row) => (row.run_outcome === null ? [] : [row.run_outcome])));
+      rows = reported.filter((row) => row.run_outcome === null);
+    }
     if (poller === undefined) return;
     const tasks = rows.filter((row): row is ClaimRow & ClaimedTask => row.run_id !== null);
     poller.backlog = tasks.length > 0 && tasks.length >= quantity;
@@ -191,4 +206,10 @@ export class RoundTrips {
     }
     this.storeRetrying = true;
   }
+}
+
+/** The runs of the reported tasks. */
+function* reportedRunIds(results: Results): Iterable<string> {
+  for (const completion of results.completions) yield completion.run_id;
+  for (const failure of results.failures) yield failure.run_id;
 }
