@@ -6,6 +6,7 @@ import { RunCancelledError } from '../errors/run-cancelled.error.ts';
 import { RunFailedError } from '../errors/run-failed.error.ts';
 import { RunNotFoundError } from '../errors/run-not-found.error.ts';
 import { WaitTimeoutError } from '../errors/wait-timeout.error.ts';
+import type { LocalWait } from '../registration/local-outcomes.ts';
 import { Backoff } from '../support/backoff.ts';
 import { LongTimeout } from '../support/long-timeout.ts';
 import type { CompletedRun, WaitOptions } from './run.types.ts';
@@ -23,11 +24,8 @@ export interface RunWaitContext {
   readonly listener: NotificationListener;
   /** Reads the run's outcome row from the tables (undefined: no such run). */
   readOutcome(runId: string): Promise<RunOutcomeRow | undefined>;
-  /**
-   * Registers `settle` for the run's outcome when this process's worker reports the task that ends
-   * it (LocalOutcomes); returns the function that removes it.
-   */
-  awaitLocally(runId: string, settle: (outcome: RunOutcomeRow) => void): () => void;
+  /** Registers `settle` for the run's outcome when this process's worker reports the task that ends it (LocalOutcomes). */
+  awaitLocally(runId: string, settle: (outcome: RunOutcomeRow) => void): LocalWait;
   /** Registers the function that rejects this wait at shutdown; returns the function that removes it. */
   onShutdown(reject: () => void): () => void;
 }
@@ -67,7 +65,7 @@ export function waitForRun<TOutput, TInput>(
     let readAgain = false;
     let stopReconnect = (): void => {};
     let removeShutdown = (): void => {};
-    let stopAwaitingLocally = (): void => {};
+    let local: LocalWait | undefined;
     const retries = new Backoff(100, 2_000);
 
     const finish = (settle: () => void): void => {
@@ -79,7 +77,7 @@ export function waitForRun<TOutput, TInput>(
       signal?.removeEventListener('abort', onAbort);
       stopReconnect();
       removeShutdown();
-      stopAwaitingLocally();
+      local?.stop();
       void unsubscribe?.();
       settle();
     };
@@ -128,7 +126,7 @@ export function waitForRun<TOutput, TInput>(
     }
 
     removeShutdown = context.onShutdown(() => fail(new PgflowShutdownError(runId)));
-    stopAwaitingLocally = context.awaitLocally(runId, settleFrom);
+    local = context.awaitLocally(runId, settleFrom);
     signal?.addEventListener('abort', onAbort, { once: true });
     // timeoutMs may exceed what one Node.js timer can wait (about 24.8 days).
     if (timeoutMs !== undefined) timer = new LongTimeout(() => fail(new WaitTimeoutError(runId, timeoutMs)), timeoutMs);
@@ -137,7 +135,10 @@ export function waitForRun<TOutput, TInput>(
     safetyTimer.unref();
     context.listener
       .subscribe(runChannel(runId), (payload) => {
-        if (isEndEvent(payload)) check();
+        // A report of this process's worker may be bringing the outcome: read only if it did not.
+        if (!isEndEvent(payload)) return;
+        if (local === undefined) check();
+        else local.afterReports(check);
       })
       .then((off) => {
         unsubscribe = off;

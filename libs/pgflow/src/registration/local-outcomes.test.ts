@@ -26,6 +26,7 @@ describe('LocalOutcomes', () => {
     expect(outcomes.awaitedAmong([RUN, OTHER])).toEqual([]);
     outcomes.await(RUN, () => {});
     expect(outcomes.awaitedAmong([OTHER, RUN, RUN])).toEqual([RUN]);
+    outcomes.reportEnded([RUN]);
   });
 
   it('settles every wait of an ended run, with its timestamps as dates', () => {
@@ -57,13 +58,29 @@ describe('LocalOutcomes', () => {
   it('forgets a wait once it stops, and the run once no wait is left', () => {
     const outcomes = new LocalOutcomes();
     const settled: string[] = [];
-    const stopFirst = outcomes.await(RUN, () => settled.push('first'));
-    const stopSecond = outcomes.await(RUN, () => settled.push('second'));
-    stopFirst();
+    const first = outcomes.await(RUN, () => settled.push('first'));
+    const second = outcomes.await(RUN, () => settled.push('second'));
+    first.stop();
     outcomes.deliver([ended(RUN)]);
     expect(settled).toEqual(['second']);
-    stopSecond();
-    stopSecond();
+    second.stop();
+    second.stop();
     expect(outcomes.awaitedAmong([RUN])).toEqual([]);
+  });
+
+  it('defers what a wait does after its run’s end event until the reports naming the run have ended', () => {
+    const outcomes = new LocalOutcomes();
+    const done: string[] = [];
+    const wait = outcomes.await(RUN, () => {});
+    wait.afterReports(() => done.push('no report in flight: at once'));
+    const firstReport = outcomes.awaitedAmong([RUN]);
+    const secondReport = outcomes.awaitedAmong([RUN, OTHER]);
+    wait.afterReports(() => done.push('after both reports'));
+    outcomes.reportEnded(firstReport);
+    expect(done).toEqual(['no report in flight: at once']);
+    outcomes.reportEnded(secondReport);
+    expect(done).toEqual(['no report in flight: at once', 'after both reports']);
+    wait.afterReports(() => done.push('at once again'));
+    expect(done).toHaveLength(3);
   });
 });

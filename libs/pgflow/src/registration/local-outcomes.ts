@@ -9,6 +9,14 @@ export interface RunOutcomeJson extends Omit<RunOutcomeRow, 'started_at' | 'comp
 
 type Settle = (outcome: RunOutcomeRow) => void;
 
+/** One wait() registered with LocalOutcomes. */
+export interface LocalWait {
+  /** Calls `then` once no report naming the run is in flight (at once when none is). */
+  afterReports(then: () => void): void;
+  /** Stops the wait's registration. */
+  stop(): void;
+}
+
 /**
  * The runs that wait() calls of this process wait for, in one database, for the worker of this
  * process that serves it. When the worker reports tasks of such a run, it names the run to the
@@ -16,30 +24,63 @@ type Settle = (outcome: RunOutcomeRow) => void;
  * outcome if the report ended it: the wait settles when that statement has committed, without
  * waiting for the run's notification and reading the run again. The outcome is read from the tables
  * by the statement that ended the run, like sql.runOutcome, never taken from a notification.
+ * The run's end notification can arrive before that statement's answer: a wait defers the read it
+ * makes on it until the reports naming its run have ended (afterReports), and usually needs none.
  */
 export class LocalOutcomes {
   private readonly waits = new Map<string, Set<Settle>>();
+  /** Reports in flight that name a run, by run. */
+  private readonly reporting = new Map<string, number>();
+  /** What to do once the reports naming a run have ended, by run. */
+  private readonly deferred = new Map<string, Array<() => void>>();
 
-  /** Calls `settle` when a report of this process's worker ends the run; returns the function that stops it. */
-  await(runId: string, settle: Settle): () => void {
+  /** Calls `settle` when a report of this process's worker ends the run. */
+  await(runId: string, settle: Settle): LocalWait {
     let settles = this.waits.get(runId);
     if (settles === undefined) {
       settles = new Set();
       this.waits.set(runId, settles);
     }
     settles.add(settle);
-    return () => {
-      settles.delete(settle);
-      if (settles.size === 0 && this.waits.get(runId) === settles) this.waits.delete(runId);
+    const own = settles;
+    return {
+      afterReports: (then) => {
+        if (!this.reporting.has(runId)) then();
+        else this.deferred.set(runId, [...(this.deferred.get(runId) ?? []), then]);
+      },
+      stop: () => {
+        own.delete(settle);
+        if (own.size === 0 && this.waits.get(runId) === own) this.waits.delete(runId);
+      },
     };
   }
 
-  /** The runs among `runIds` that a wait() of this process waits for, each once. */
+  /**
+   * The runs among `runIds` that a wait() of this process waits for, each once, marked as named by a
+   * report in flight until `reportEnded()` is called with them (after its outcomes were delivered, or
+   * it failed).
+   */
   awaitedAmong(runIds: Iterable<string>): string[] {
     if (this.waits.size === 0) return [];
     const awaited = new Set<string>();
     for (const runId of runIds) if (this.waits.has(runId)) awaited.add(runId);
+    for (const runId of awaited) this.reporting.set(runId, (this.reporting.get(runId) ?? 0) + 1);
     return [...awaited];
+  }
+
+  /** The report that named `runIds` (awaitedAmong) has ended: runs what waited for it. */
+  reportEnded(runIds: readonly string[]): void {
+    for (const runId of runIds) {
+      const left = (this.reporting.get(runId) ?? 1) - 1;
+      if (left > 0) {
+        this.reporting.set(runId, left);
+        continue;
+      }
+      this.reporting.delete(runId);
+      const then = this.deferred.get(runId);
+      this.deferred.delete(runId);
+      for (const run of then ?? []) run();
+    }
   }
 
   /** Settles the waits of each ended run. */

@@ -131,6 +131,7 @@ export class RoundTrips {
         awaited,
       ]);
     } catch (error) {
+      outcomes.reportEnded(awaited);
       await this.failed(error, results, poller);
       return;
     }
@@ -145,6 +146,7 @@ export class RoundTrips {
       outcomes.deliver(reported.flatMap((row) => (row.run_outcome === null ? [] : [row.run_outcome])));
       rows = reported.filter((row) => row.run_outcome === null);
     }
+    outcomes.reportEnded(awaited);
     if (poller === undefined) return;
     const tasks = rows.filter((row): row is ClaimRow & ClaimedTask => row.run_id !== null);
     poller.backlog = tasks.length > 0 && tasks.length >= quantity;
