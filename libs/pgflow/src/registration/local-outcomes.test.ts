@@ -21,11 +21,11 @@ function ended(runId: string, status: 'completed' | 'failed' = 'completed'): Run
 }
 
 describe('LocalOutcomes', () => {
-  it('names only the awaited runs among those reported, each once', () => {
+  it('names only the awaited runs among those of a report, each once', () => {
     const outcomes = new LocalOutcomes();
-    expect(outcomes.awaitedAmong([RUN, OTHER])).toEqual([]);
+    expect(outcomes.startReport([RUN, OTHER])).toEqual([]);
     outcomes.await(RUN, () => {});
-    expect(outcomes.awaitedAmong([OTHER, RUN, RUN])).toEqual([RUN]);
+    expect(outcomes.startReport([OTHER, RUN, RUN])).toEqual([RUN]);
     outcomes.reportEnded([RUN]);
   });
 
@@ -65,7 +65,7 @@ describe('LocalOutcomes', () => {
     expect(settled).toEqual(['second']);
     second.stop();
     second.stop();
-    expect(outcomes.awaitedAmong([RUN])).toEqual([]);
+    expect(outcomes.startReport([RUN])).toEqual([]);
   });
 
   it('defers what a wait does after its run’s end event until the reports naming the run have ended', () => {
@@ -73,8 +73,8 @@ describe('LocalOutcomes', () => {
     const done: string[] = [];
     const wait = outcomes.await(RUN, () => {});
     wait.afterReports(() => done.push('no report in flight: at once'));
-    const firstReport = outcomes.awaitedAmong([RUN]);
-    const secondReport = outcomes.awaitedAmong([RUN, OTHER]);
+    const firstReport = outcomes.startReport([RUN]);
+    const secondReport = outcomes.startReport([RUN, OTHER]);
     wait.afterReports(() => done.push('after both reports'));
     outcomes.reportEnded(firstReport);
     expect(done).toEqual(['no report in flight: at once']);

@@ -56,11 +56,11 @@ export class LocalOutcomes {
   }
 
   /**
-   * The runs among `runIds` that a wait() of this process waits for, each once, marked as named by a
-   * report in flight until `reportEnded()` is called with them (after its outcomes were delivered, or
-   * it failed).
+   * A report of tasks of `runIds` is about to be sent: returns the runs among them that a wait() of
+   * this process waits for, each once, for the report to name; they count as named by a report in
+   * flight until `reportEnded()` is called with them (after its outcomes were delivered, or it failed).
    */
-  awaitedAmong(runIds: Iterable<string>): string[] {
+  startReport(runIds: Iterable<string>): string[] {
     if (this.waits.size === 0) return [];
     const awaited = new Set<string>();
     for (const runId of runIds) if (this.waits.has(runId)) awaited.add(runId);
@@ -68,7 +68,7 @@ export class LocalOutcomes {
     return [...awaited];
   }
 
-  /** The report that named `runIds` (awaitedAmong) has ended: runs what waited for it. */
+  /** The report that named `runIds` (startReport) has ended: runs what waited for it. */
   reportEnded(runIds: readonly string[]): void {
     for (const runId of runIds) {
       const left = (this.reporting.get(runId) ?? 1) - 1;

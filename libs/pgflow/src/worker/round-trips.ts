@@ -113,10 +113,10 @@ export class RoundTrips {
   }
 
   private async run(poller: FlowPoller | undefined, quantity: number, poll = true): Promise<void> {
+    const outcomes = this.outcomes();
     const results = this.results.take();
     const notified = poller?.notified;
-    const outcomes = this.outcomes();
-    const awaited = outcomes.awaitedAmong(reportedRunIds(results));
+    const awaited = outcomes.startReport(reportedRunIds(results));
     let reported: ReportRow[];
     try {
       reported = await this.database.query<ReportRow>(sql.reportAndClaim, [
