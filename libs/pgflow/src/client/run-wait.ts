@@ -143,7 +143,10 @@ export function waitForRun<TOutput, TInput>(
       .then((off) => {
         unsubscribe = off;
         if (finished) void off();
-        else check();
+        // The run may have ended before the LISTEN: read it, once a report of this process's worker
+        // naming it, if one is in flight, has ended (it may bring the outcome, and the read is then not needed).
+        else if (local === undefined) check();
+        else local.afterReports(check);
       }, fail);
   });
 }
