@@ -8,6 +8,7 @@ import { jest } from '@jest/globals';
 import { Flow, RunFailedError, Step } from 'nestjs-pgflow';
 import { sql } from '../../../libs/pgflow/src/db/engine.sql.ts';
 import { PgflowDatabase } from '../../../libs/pgflow/src/db/pgflow-database.ts';
+import { PgflowRegistrations } from '../../../libs/pgflow/src/registration/pgflow-registrations.ts';
 import { useTestDatabase } from '../../support/test-database.ts';
 import { waitFor } from '../../support/wait-for.ts';
 import { useApps } from '../fixtures/pgflow-app.ts';
@@ -30,6 +31,15 @@ class HeldFlow {
 
   release(): void {
     for (const resolve of this.held.splice(0)) resolve();
+  }
+}
+
+@Flow({ slug: 'local_outcome_echo' })
+class EchoFlow {
+  @Step()
+  async echo(input: { name: string }) {
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * 5));
+    return input.name;
   }
 }
 
@@ -129,3 +139,21 @@ it('leaves a wait on a run this process watches to the run’s end event: the ca
   await expect(waiting).resolves.toMatchObject({ output: { only: 'watched' } });
   expect(events.slice(-2)).toEqual(['run:completed', 'wait() resolved']);
 }, 30_000);
+
+it('settles 200 concurrent waits of runs started here, each with its own run, and keeps nothing afterwards', async () => {
+  await db.query('update pgflow.limits set notify_queue_shed_at = 0.5');
+  const { app, client } = await apps.start({
+    url: db.url,
+    providers: [EchoFlow],
+    pgflow: { worker: { maxConcurrent: 20, batchSize: 10 } },
+  });
+  const names = Array.from({ length: 200 }, (_, n) => `run ${n}`);
+  const completed = await Promise.all(
+    names.map(async (name) => {
+      const run = await client.start(EchoFlow, { name });
+      return run.wait({ timeoutMs: 30_000 });
+    }),
+  );
+  expect(completed.map((run) => run.output)).toEqual(names.map((name) => ({ echo: name })));
+  expect(app.get(PgflowRegistrations).of(undefined).outcomes.isEmpty).toBe(true);
+}, 60_000);

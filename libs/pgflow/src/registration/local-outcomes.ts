@@ -34,6 +34,11 @@ export class LocalOutcomes {
   /** What to do once the reports naming a run have ended, by run. */
   private readonly deferred = new Map<string, Array<() => void>>();
 
+  /** No wait registered, no report naming a run in flight, nothing deferred. */
+  get isEmpty(): boolean {
+    return this.waits.size === 0 && this.reporting.size === 0 && this.deferred.size === 0;
+  }
+
   /** Calls `settle` when a report of this process's worker ends the run. */
   await(runId: string, settle: Settle): LocalWait {
     let settles = this.waits.get(runId);
