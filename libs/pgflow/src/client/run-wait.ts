@@ -65,7 +65,6 @@ export function waitForRun<TOutput, TInput>(
     let readAgain = false;
     let stopReconnect = (): void => {};
     let removeShutdown = (): void => {};
-    let local: LocalWait | undefined;
     const retries = new Backoff(100, 2_000);
 
     const finish = (settle: () => void): void => {
@@ -77,7 +76,7 @@ export function waitForRun<TOutput, TInput>(
       signal?.removeEventListener('abort', onAbort);
       stopReconnect();
       removeShutdown();
-      local?.stop();
+      local.stop();
       void unsubscribe?.();
       settle();
     };
@@ -126,7 +125,7 @@ export function waitForRun<TOutput, TInput>(
     }
 
     removeShutdown = context.onShutdown(() => fail(new PgflowShutdownError(runId)));
-    local = context.awaitLocally(runId, settleFrom);
+    const local = context.awaitLocally(runId, settleFrom);
     signal?.addEventListener('abort', onAbort, { once: true });
     // timeoutMs may exceed what one Node.js timer can wait (about 24.8 days).
     if (timeoutMs !== undefined) timer = new LongTimeout(() => fail(new WaitTimeoutError(runId, timeoutMs)), timeoutMs);
@@ -136,16 +135,13 @@ export function waitForRun<TOutput, TInput>(
     context.listener
       .subscribe(runChannel(runId), (payload) => {
         // A report of this process's worker may be bringing the outcome: read only if it did not.
-        if (!isEndEvent(payload)) return;
-        if (local === undefined) check();
-        else local.afterReports(check);
+        if (isEndEvent(payload)) local.afterReports(check);
       })
       .then((off) => {
         unsubscribe = off;
         if (finished) void off();
         // The run may have ended before the LISTEN: read it, once a report of this process's worker
         // naming it, if one is in flight, has ended (it may bring the outcome, and the read is then not needed).
-        else if (local === undefined) check();
         else local.afterReports(check);
       }, fail);
   });
