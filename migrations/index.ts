@@ -33,6 +33,7 @@ import { StartAndClaim1796599236786 } from './1796599236786-start-and-claim.ts';
 import { ReportWithoutRead1796599911171 } from './1796599911171-report-without-read.ts';
 import { WakeAfterClaim1796601252440 } from './1796601252440-wake-after-claim.ts';
 import { LocalOutcomes1796605878913 } from './1796605878913-local-outcomes.ts';
+import { RowRules1796615632959 } from './1796615632959-row-rules.ts';
 
 export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   QueueLayer1764150000000,
@@ -65,4 +66,5 @@ export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   ReportWithoutRead1796599911171,
   WakeAfterClaim1796601252440,
   LocalOutcomes1796605878913,
+  RowRules1796615632959,
 ];

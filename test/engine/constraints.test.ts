@@ -17,7 +17,8 @@ beforeAll(async () => {
   await pollOne(db, 'guarded', 'a');
 });
 
-async function expectCheckViolation(sql: string, params: unknown[] = []): Promise<void> {
+/** The write fails with check_violation; `rule` (when given) is the rule it names, as constraint and in the message. */
+async function expectCheckViolation(sql: string, params: unknown[] = [], rule?: string): Promise<void> {
   let caught: unknown;
   try {
     await db.query(sql, params);
@@ -27,6 +28,12 @@ async function expectCheckViolation(sql: string, params: unknown[] = []): Promis
   expect(caught).toBeInstanceOf(pg.DatabaseError);
   const error = caught as pg.DatabaseError;
   expect({ code: error.code, message: error.message }).toEqual({ code: CHECK_VIOLATION, message: error.message });
+  if (rule !== undefined) {
+    expect({ constraint: error.constraint, message: error.message }).toEqual({
+      constraint: rule,
+      message: expect.stringContaining(`violates check constraint "${rule}"`),
+    });
+  }
 }
 
 describe('definitions', () => {
@@ -61,25 +68,44 @@ describe('definitions', () => {
   });
 });
 
+// The rules of runs, step states and tasks are one constraint per table that calls a function
+// (pgflow._check_runs_row, ...): the error still names the rule the row breaks.
 describe('runs', () => {
   it.each([
-    ['an unknown status', `update pgflow.runs set status = 'paused' where run_id = $1`],
-    ['negative remaining steps', `update pgflow.runs set remaining_steps = -1 where run_id = $1`],
+    ['an unknown status', `update pgflow.runs set status = 'paused' where run_id = $1`, 'runs_status_is_valid'],
+    [
+      'negative remaining steps',
+      `update pgflow.runs set remaining_steps = -1 where run_id = $1`,
+      'runs_remaining_steps_non_negative',
+    ],
     [
       'both completed_at and failed_at',
       `update pgflow.runs set status = 'failed', completed_at = now(), failed_at = now() where run_id = $1`,
+      'runs_one_terminal_timestamp',
     ],
     [
       'a failure before the start',
       `update pgflow.runs set status = 'failed', failed_at = started_at - interval '1 hour' where run_id = $1`,
+      'runs_failed_after_start',
     ],
     [
       'a completion before the start',
       `update pgflow.runs set status = 'completed', remaining_steps = 0, completed_at = started_at - interval '1 hour'
         where run_id = $1`,
+      'runs_completed_after_start',
     ],
-  ])('runs reject %s', async (_label, sql) => {
-    await expectCheckViolation(sql, [runId]);
+    [
+      'a parent run without its step',
+      `update pgflow.runs set parent_run_id = gen_random_uuid() where run_id = $1`,
+      'runs_parent_all_or_none',
+    ],
+  ])('runs reject %s', async (_label, sql, rule) => {
+    await expectCheckViolation(sql, [runId], rule);
+  });
+
+  it('accept a write that keeps every rule', async () => {
+    await expect(db.query('update pgflow.runs set priority = 5 where run_id = $1', [runId])).resolves.toBeDefined();
+    await db.query('update pgflow.runs set priority = 0 where run_id = $1', [runId]);
   });
 });
 
@@ -113,6 +139,14 @@ describe('step states', () => {
   ])('step_states reject %s', async (_label, sql) => {
     await expectCheckViolation(sql, [runId]);
   });
+
+  it('name the rule a step state breaks', async () => {
+    await expectCheckViolation(
+      `update pgflow.step_states set skip_reason = 'condition_unmet' ${where}`,
+      [runId],
+      'step_states_skip_reason_iff_skipped',
+    );
+  });
 });
 
 describe('tasks', () => {
@@ -124,5 +158,13 @@ describe('tasks', () => {
     ['an output on a queued task', `update pgflow.step_tasks set status = 'queued', output = '1' ${where}`],
   ])('step_tasks reject %s', async (_label, sql) => {
     await expectCheckViolation(sql, [runId]);
+  });
+
+  it('name the rule a task breaks', async () => {
+    await expectCheckViolation(
+      `update pgflow.step_tasks set attempts_count = -1 ${where}`,
+      [runId],
+      'step_tasks_attempts_non_negative',
+    );
   });
 });

@@ -41,32 +41,12 @@ create table pgflow.runs (
   concurrency_key text,
   concurrency_state text,
   concurrency_ticket bigint,
-  constraint runs_status_is_valid check (status in ('started', 'completed', 'failed', 'cancelled')),
-  constraint runs_remaining_steps_non_negative check (remaining_steps >= 0),
-  constraint runs_one_terminal_timestamp check (num_nonnulls(completed_at, failed_at, cancelled_at) <= 1),
-  constraint runs_completed_at_matches_status check ((status = 'completed') = (completed_at is not null)),
-  constraint runs_failed_at_matches_status check ((status = 'failed') = (failed_at is not null)),
-  constraint runs_completed_after_start check (completed_at is null or completed_at >= started_at),
-  constraint runs_failed_after_start check (failed_at is null or failed_at >= started_at),
-  constraint runs_output_only_when_completed check (output is null or status = 'completed'),
-  constraint runs_completed_has_no_remaining_steps check (status <> 'completed' or remaining_steps = 0),
-  constraint runs_cancelled_at_matches_status check ((status = 'cancelled') = (cancelled_at is not null)),
-  constraint runs_cancelled_after_start check (cancelled_at is null or cancelled_at >= started_at),
-  constraint runs_cancel_reason_only_when_cancelled check (cancel_reason is null or status = 'cancelled'),
-  constraint runs_idempotency_key_length check (idempotency_key is null or length(idempotency_key) between 1 and 255),
-  constraint runs_trace_context_is_traceparent
-    check (trace_context is null or trace_context ~ '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$'),
-  constraint runs_parent_all_or_none
-    check (num_nulls(parent_run_id, parent_step_slug, parent_task_index) in (0, 3)),
-  constraint runs_parent_task_index_non_negative check (parent_task_index is null or parent_task_index >= 0),
-  constraint runs_parent_is_another_run check (parent_run_id is null or parent_run_id <> run_id),
-  constraint runs_priority_in_range check (priority between -1000000 and 1000000),
-  constraint runs_rate_limit_key_length check (rate_limit_key is null or length(rate_limit_key) between 1 and 255),
-  constraint runs_concurrency_key_length check (concurrency_key is null or length(concurrency_key) between 1 and 255),
-  constraint runs_concurrency_state_is_valid check (concurrency_state in ('waiting', 'admitted')),
-  constraint runs_concurrency_state_needs_key check (concurrency_state is null or concurrency_key is not null),
-  constraint runs_waiting_only_while_started check (concurrency_state is distinct from 'waiting' or status = 'started'),
-  constraint runs_waiting_has_ticket check (concurrency_state is distinct from 'waiting' or concurrency_ticket is not null)
+  -- Every rule of a row (its states, timestamps and counters) is in pgflow._check_runs_row.
+  constraint runs_rules check (pgflow._check_runs_row(
+    run_id, status, output, remaining_steps, started_at, completed_at, failed_at, cancelled_at,
+    cancel_reason, idempotency_key, trace_context, parent_run_id, parent_step_slug,
+    parent_task_index, priority, rate_limit_key, concurrency_key, concurrency_state,
+    concurrency_ticket))
 ) with (fillfactor = 75);
 
 -- Newest runs first (list_runs), of all flows or of one: keyset pages are index scans, no sort. The

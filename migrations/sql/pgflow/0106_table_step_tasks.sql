@@ -32,24 +32,10 @@ create table pgflow.step_tasks (
   child_run_id uuid,
   primary key (run_id, step_slug, task_index),
   foreign key (run_id, step_slug) references pgflow.step_states (run_id, step_slug),
-  constraint step_tasks_status_is_valid check (status in ('queued', 'started', 'completed', 'failed', 'cancelled')),
-  constraint step_tasks_task_index_non_negative check (task_index >= 0),
-  constraint step_tasks_attempts_non_negative check (attempts_count >= 0),
-  constraint step_tasks_requeued_non_negative check (requeued_count >= 0),
-  constraint step_tasks_output_only_when_finished check (output is null or status in ('completed', 'failed')),
-  constraint step_tasks_one_terminal_timestamp check (num_nonnulls(completed_at, failed_at, cancelled_at) <= 1),
-  constraint step_tasks_completed_at_matches_status check ((status = 'completed') = (completed_at is not null)),
-  constraint step_tasks_failed_at_matches_status check ((status = 'failed') = (failed_at is not null)),
-  constraint step_tasks_started_at_when_started check (status <> 'started' or started_at is not null),
-  constraint step_tasks_started_tasks_were_attempted check (status <> 'started' or attempts_count > 0),
-  constraint step_tasks_completed_after_queued check (completed_at is null or completed_at >= queued_at),
-  constraint step_tasks_failed_after_queued check (failed_at is null or failed_at >= queued_at),
-  constraint step_tasks_stalled_only_when_failed check (permanently_stalled_at is null or status = 'failed'),
-  constraint step_tasks_cancelled_at_matches_status check ((status = 'cancelled') = (cancelled_at is not null)),
-  constraint step_tasks_cancelled_after_queued check (cancelled_at is null or cancelled_at >= queued_at),
-  constraint step_tasks_sleep_until_after_queued check (sleep_until is null or sleep_until >= queued_at),
-  constraint step_tasks_started_has_message check (message_id is not null or status <> 'started'),
-  constraint step_tasks_child_run_only_when_started check (child_run_id is null or status = 'started')
+  -- Every rule of a row (its states, timestamps and counters) is in pgflow._check_step_tasks_row.
+  constraint step_tasks_rules check (pgflow._check_step_tasks_row(
+    message_id, task_index, status, attempts_count, output, queued_at, started_at, completed_at,
+    failed_at, requeued_count, permanently_stalled_at, cancelled_at, sleep_until, child_run_id))
 );
 
 -- start_tasks finds tasks by their queue message (message ids are per queue, i.e. per flow). The

@@ -26,9 +26,16 @@ declare
 begin
   -- The run's first messages defer their wake-up to the claim below (see _start_ready_steps).
   perform set_config('pgflow.claiming_flow', p_flow_slug, true);
+  -- start_flows with one input, as start_flow calls it: called directly, since a call of the SQL
+  -- function start_flow parses and plans its body again in every statement.
   select r.run_id, r.flow_slug into v_run
-    from pgflow.start_flow(p_flow_slug, p_input, p_run_id, p_idempotency_key, p_trace_context, p_priority,
-                           p_rate_limit_key, p_concurrency_key) r;
+    from pgflow.start_flows(p_flow_slug, jsonb_build_array(coalesce(p_input, 'null'::jsonb)),
+                            case when p_run_id is not null then array[p_run_id] end,
+                            case when p_idempotency_key is not null then array[p_idempotency_key] end,
+                            case when p_trace_context is not null then array[p_trace_context] end,
+                            p_priority,
+                            case when p_rate_limit_key is not null then array[p_rate_limit_key] end,
+                            case when p_concurrency_key is not null then array[p_concurrency_key] end) r;
   return query select 'run'::text, v_run.run_id, v_run.flow_slug, null::text, null::int, null::bigint, null::jsonb,
                       null::jsonb, null::int, null::int;
   -- An alias started another flow: the worker asked for tasks of p_flow_slug, whose queue got nothing.
