@@ -349,11 +349,14 @@ export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutd
       listener: target.listener,
       readOutcome: (id) => this.readOutcome(target, id),
       // Not while this process watches the run's events (run.on(), watch()): the wait then settles on
-      // the run's end notification, after the callbacks got its run:completed (or run:failed) event.
-      awaitLocally: (id, settle) =>
-        target.outcomes.await(id, (outcome) => {
+      // the run's end notification, after the callbacks got its run:completed (or run:failed) event,
+      // and listens at once.
+      awaitLocally: (id, settle) => {
+        const local = target.outcomes.await(id, (outcome) => {
           if (!this.streams.has(id)) settle(outcome);
-        }),
+        });
+        return this.streams.has(id) ? { ...local, whenReleased: (listen) => listen() } : local;
+      },
       onShutdown: (rejectWait) => {
         this.pendingWaits.add(rejectWait);
         return () => this.pendingWaits.delete(rejectWait);

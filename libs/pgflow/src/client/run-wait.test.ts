@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import type { NotificationListener } from '../db/notification-listener.ts';
 import { LocalOutcomes, type RunOutcomeJson } from '../registration/local-outcomes.ts';
 import { type RunOutcomeRow, type RunWaitContext, waitForRun } from './run-wait.ts';
@@ -101,6 +102,38 @@ describe('waitForRun with the outcomes of this process’s worker', () => {
     notify(JSON.stringify({ event_type: 'run:completed', run_id: RUN }));
     await tick();
     expect(reads).toEqual([RUN, RUN, RUN]);
+    outcomes.startReport([RUN]);
+    outcomes.deliver([COMPLETED]);
+    await expect(waiting).resolves.toMatchObject({ status: 'completed' });
+  });
+
+  it('does not LISTEN while the worker holds a task of the run: the report ends the wait without one', async () => {
+    const held = new Set([RUN]);
+    const outcomes = new LocalOutcomes(() => ({ heldRunIds: () => held }));
+    const { wait, reads } = context(outcomes);
+    const subscribe = jest.spyOn(wait.listener, 'subscribe');
+    const waiting = waitForRun(RUN, { timeoutMs: 5_000 }, wait);
+    const named = outcomes.startReport([RUN]);
+    outcomes.deliver([COMPLETED]);
+    outcomes.reportEnded(named);
+    await expect(waiting).resolves.toMatchObject({ status: 'completed' });
+    expect({ subscribed: subscribe.mock.calls.length, reads }).toEqual({ subscribed: 0, reads: [] });
+  });
+
+  it('listens, and reads once active, when the worker no longer holds a task of a run that goes on', async () => {
+    const held = new Set([RUN]);
+    const outcomes = new LocalOutcomes(() => ({ heldRunIds: () => held }));
+    const { wait, reads, listen } = context(outcomes);
+    const subscribe = jest.spyOn(wait.listener, 'subscribe');
+    const waiting = waitForRun(RUN, { timeoutMs: 5_000 }, wait);
+    outcomes.heldChanged();
+    expect(subscribe).not.toHaveBeenCalled();
+    held.clear();
+    outcomes.heldChanged();
+    expect(subscribe).toHaveBeenCalledTimes(1);
+    listen();
+    await tick();
+    expect(reads).toEqual([RUN]);
     outcomes.startReport([RUN]);
     outcomes.deliver([COMPLETED]);
     await expect(waiting).resolves.toMatchObject({ status: 'completed' });

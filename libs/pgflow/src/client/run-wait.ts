@@ -48,7 +48,8 @@ const SAFETY_READ_MS = 15_000;
  * (it may have ended before), after the LISTEN connection comes back (a notification may have been
  * lost with it), and after a backoff when a read fails on a lost connection. When the worker of this
  * process reports the task that ends the run, the outcome comes with that report instead (read from
- * the tables by the statement that ended the run: LocalOutcomes), and the wait settles at once.
+ * the tables by the statement that ended the run: LocalOutcomes), and the wait settles at once; while
+ * that worker has a task of the run in hand, the wait does not LISTEN (LocalWait.whenReleased).
  */
 export function waitForRun<TOutput, TInput>(
   runId: string,
@@ -132,18 +133,24 @@ export function waitForRun<TOutput, TInput>(
     stopReconnect = context.listener.onReconnect(check);
     safetyTimer = setInterval(check, SAFETY_READ_MS);
     safetyTimer.unref();
-    context.listener
-      .subscribe(runChannel(runId), (payload) => {
-        // A report of this process's worker may be bringing the outcome: read only if it did not.
-        if (isEndEvent(payload)) local.afterReports(check);
-      })
-      .then((off) => {
-        unsubscribe = off;
-        if (finished) void off();
-        // The run may have ended before the LISTEN: read it, once a report of this process's worker
-        // naming it, if one is in flight, has ended (it may bring the outcome, and the read is then not needed).
-        else local.afterReports(check);
-      }, fail);
+    const listen = (): void => {
+      if (finished) return;
+      context.listener
+        .subscribe(runChannel(runId), (payload) => {
+          // A report of this process's worker may be bringing the outcome: read only if it did not.
+          if (isEndEvent(payload)) local.afterReports(check);
+        })
+        .then((off) => {
+          unsubscribe = off;
+          if (finished) void off();
+          // The run may have ended before the LISTEN: read it, once a report of this process's worker
+          // naming it, if one is in flight, has ended (it may bring the outcome, and the read is then not needed).
+          else local.afterReports(check);
+        }, fail);
+    };
+    // While this process's worker has a task of the run in hand, its report brings the outcome: the
+    // LISTEN waits until it has none (or HELD_LISTEN_DEFER_MS), and a run that ends meanwhile needs none.
+    local.whenReleased(listen);
   });
 }
 

@@ -1,5 +1,6 @@
+import { jest } from '@jest/globals';
 import type { RunOutcomeRow } from '../client/run-wait.ts';
-import { LocalOutcomes, type RunOutcomeJson } from './local-outcomes.ts';
+import { HELD_LISTEN_DEFER_MS, LocalOutcomes, type RunOutcomeJson } from './local-outcomes.ts';
 
 const RUN = '01a24e0e-bd17-7b3a-b55b-6c5bfce7a726';
 const OTHER = '01a24e0e-bd17-7b3a-b55b-6c5bfce7a727';
@@ -82,5 +83,68 @@ describe('LocalOutcomes', () => {
     expect(done).toEqual(['no report in flight: at once', 'after both reports']);
     wait.afterReports(() => done.push('at once again'));
     expect(done).toHaveLength(3);
+  });
+
+  describe('whenReleased (the LISTEN of a wait while the worker holds a task of its run)', () => {
+    /** A worker that holds the runs in `held`. */
+    function holding(held: Set<string>): LocalOutcomes {
+      return new LocalOutcomes(() => ({ heldRunIds: () => held }));
+    }
+
+    afterEach(() => jest.useRealTimers());
+
+    it('goes on at once without a worker, or when the worker holds no task of the run', () => {
+      const done: string[] = [];
+      new LocalOutcomes().await(RUN, () => {}).whenReleased(() => done.push('no worker'));
+      holding(new Set([OTHER]))
+        .await(RUN, () => {})
+        .whenReleased(() => done.push('another run held'));
+      expect(done).toEqual(['no worker', 'another run held']);
+    });
+
+    it('waits while the worker holds a task of the run, and goes on when a change leaves it none', () => {
+      const held = new Set([RUN, OTHER]);
+      const outcomes = holding(held);
+      const done: string[] = [];
+      outcomes.await(RUN, () => {}).whenReleased(() => done.push('released'));
+      outcomes.heldChanged();
+      expect(done).toEqual([]);
+      held.delete(RUN);
+      outcomes.heldChanged();
+      outcomes.heldChanged();
+      expect(done).toEqual(['released']);
+      expect(outcomes.isEmpty).toBe(false);
+    });
+
+    it(`goes on after ${HELD_LISTEN_DEFER_MS} ms at the latest while the run stays held`, () => {
+      jest.useFakeTimers();
+      const outcomes = holding(new Set([RUN]));
+      const done: string[] = [];
+      const wait = outcomes.await(RUN, () => {});
+      wait.whenReleased(() => done.push('late'));
+      jest.advanceTimersByTime(HELD_LISTEN_DEFER_MS - 1);
+      expect(done).toEqual([]);
+      jest.advanceTimersByTime(1);
+      expect(done).toEqual(['late']);
+      outcomes.heldChanged();
+      expect(done).toEqual(['late']);
+      wait.stop();
+      expect(outcomes.isEmpty).toBe(true);
+    });
+
+    it('forgets the deferral of a wait that stops (settled by a report meanwhile)', () => {
+      jest.useFakeTimers();
+      const held = new Set([RUN]);
+      const outcomes = holding(held);
+      const done: string[] = [];
+      const wait = outcomes.await(RUN, () => {});
+      wait.whenReleased(() => done.push('should not run'));
+      wait.stop();
+      expect(outcomes.isEmpty).toBe(true);
+      held.clear();
+      outcomes.heldChanged();
+      jest.advanceTimersByTime(HELD_LISTEN_DEFER_MS);
+      expect(done).toEqual([]);
+    });
   });
 });

@@ -9,10 +9,34 @@ export interface RunOutcomeJson extends Omit<RunOutcomeRow, 'started_at' | 'comp
 
 type Settle = (outcome: RunOutcomeRow) => void;
 
+/**
+ * How long a wait() defers its LISTEN at most while this process's worker has a task of its run in
+ * hand (LocalWait.whenReleased): a run ended by another process meanwhile (a cancel, another task's
+ * failure) is heard this much later at most.
+ */
+export const HELD_LISTEN_DEFER_MS = 100;
+
+/** The worker of this process, as LocalOutcomes sees it (PgflowWorker, while it runs). */
+export interface RunHolder {
+  /**
+   * The runs of the tasks it has in hand: claimed for it and not yet reported (being started,
+   * running, their result waiting for a report or in one under way).
+   */
+  heldRunIds(): ReadonlySet<string>;
+}
+
 /** One wait() registered with LocalOutcomes. */
 export interface LocalWait {
   /** Calls `then` once no report naming the run is in flight (at once when none is). */
   afterReports(then: () => void): void;
+  /**
+   * Calls `then` once this process's worker has no task of the run in hand (at once when it has
+   * none), or HELD_LISTEN_DEFER_MS later at the latest. A wait listens for its run's notifications
+   * only then: while the worker has a task of the run, the report of that task brings the run's
+   * outcome (or another of its tasks, held in turn), and a run that ends within the time costs no
+   * LISTEN and UNLISTEN at all.
+   */
+  whenReleased(then: () => void): void;
   /** Stops the wait's registration. */
   stop(): void;
 }
@@ -33,10 +57,17 @@ export class LocalOutcomes {
   private readonly reporting = new Map<string, number>();
   /** What to do once the reports naming a run have ended, by run. */
   private readonly deferred = new Map<string, Array<() => void>>();
+  /** What to do once the worker has no task of a run in hand (whenReleased), by run. */
+  private readonly untilReleased = new Map<string, Set<() => void>>();
+
+  /** @param holder the worker of this process while it runs (undefined: none, it holds nothing). */
+  constructor(private readonly holder: () => RunHolder | undefined = () => undefined) {}
 
   /** No wait registered, no report naming a run in flight, nothing deferred. */
   get isEmpty(): boolean {
-    return this.waits.size === 0 && this.reporting.size === 0 && this.deferred.size === 0;
+    return (
+      this.waits.size === 0 && this.reporting.size === 0 && this.deferred.size === 0 && this.untilReleased.size === 0
+    );
   }
 
   /** Calls `settle` when a report of this process's worker ends the run. */
@@ -48,16 +79,35 @@ export class LocalOutcomes {
     }
     settles.add(settle);
     const own = settles;
+    let release: (() => void) | undefined;
     return {
       afterReports: (then) => {
         if (!this.reporting.has(runId)) then();
         else this.deferred.set(runId, [...(this.deferred.get(runId) ?? []), then]);
       },
+      whenReleased: (then) => {
+        if (!this.holds(runId)) then();
+        else release = this.deferUntilReleased(runId, then);
+      },
       stop: () => {
         own.delete(settle);
         if (own.size === 0 && this.waits.get(runId) === own) this.waits.delete(runId);
+        release?.();
       },
     };
+  }
+
+  /**
+   * The worker's tasks in hand changed (a round trip or a claim of its own ended): the waits deferred
+   * by whenReleased whose run it no longer holds go on.
+   */
+  heldChanged(): void {
+    if (this.untilReleased.size === 0) return;
+    const held = this.holder()?.heldRunIds();
+    for (const [runId, calls] of [...this.untilReleased]) {
+      if (held?.has(runId)) continue;
+      for (const call of [...calls]) call();
+    }
   }
 
   /**
@@ -86,6 +136,32 @@ export class LocalOutcomes {
       this.deferred.delete(runId);
       for (const run of then ?? []) run();
     }
+  }
+
+  private holds(runId: string): boolean {
+    return this.holder()?.heldRunIds().has(runId) ?? false;
+  }
+
+  /** Calls `then` at heldChanged() once the run is not held, or after HELD_LISTEN_DEFER_MS; returns the function that cancels. */
+  private deferUntilReleased(runId: string, then: () => void): () => void {
+    const cancel = (): void => {
+      clearTimeout(timer);
+      const calls = this.untilReleased.get(runId);
+      calls?.delete(call);
+      if (calls?.size === 0) this.untilReleased.delete(runId);
+    };
+    const call = (): void => {
+      cancel();
+      then();
+    };
+    const timer = setTimeout(call, HELD_LISTEN_DEFER_MS);
+    let calls = this.untilReleased.get(runId);
+    if (calls === undefined) {
+      calls = new Set();
+      this.untilReleased.set(runId, calls);
+    }
+    calls.add(call);
+    return cancel;
   }
 
   /** Settles the waits of each ended run. */

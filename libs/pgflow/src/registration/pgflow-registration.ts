@@ -25,7 +25,7 @@ export class PgflowRegistration {
    */
   localWorker: LocalClaimer | undefined;
   /** The runs that wait() calls of this process wait for: this registration's worker settles them when its report ends one. */
-  readonly outcomes = new LocalOutcomes();
+  readonly outcomes = new LocalOutcomes(() => this.localWorker);
 
   constructor(
     readonly options: ResolvedPgflowOptions,

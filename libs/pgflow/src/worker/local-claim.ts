@@ -1,3 +1,4 @@
+import type { RunHolder } from '../registration/local-outcomes.ts';
 import type { ClaimedTask } from './task-execution.ts';
 
 /**
@@ -19,8 +20,8 @@ export interface LocalClaim {
   deliver(tasks: readonly ClaimedTask[]): void;
 }
 
-/** What a registration's worker offers its process's FlowClient. */
-export interface LocalClaimer {
+/** What a registration's worker offers its process's FlowClient (and its wait()s: RunHolder). */
+export interface LocalClaimer extends RunHolder {
   /** A claim for the next start of `flowSlug`, or undefined: not served here, not running, or busy. */
   claimFor(flowSlug: string): LocalClaim | undefined;
 }

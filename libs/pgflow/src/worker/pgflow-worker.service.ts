@@ -74,15 +74,13 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
       options.limits.maxOutputBytes,
       wake,
     );
-    // The registration's waits, looked up when a round trip starts (the registrations are complete by then).
-    const outcomes = (): LocalOutcomes => this.registrations.of(this.dataSource).outcomes;
     this.roundTrips = new RoundTrips(
       database,
       this.settings,
       this.results,
       this.dispatcher,
       this.logger,
-      outcomes,
+      () => this.outcomes(),
       wake,
     );
   }
@@ -115,6 +113,18 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
   /** How many tasks are running now. */
   get runningTasks(): number {
     return this.dispatcher.runningCount;
+  }
+
+  /**
+   * The runs of the tasks this worker has in hand: being started, running, their result waiting for
+   * a report or in one under way (LocalOutcomes: a wait() of such a run defers its LISTEN).
+   */
+  heldRunIds(): ReadonlySet<string> {
+    const runIds = new Set<string>();
+    this.dispatcher.addHeldRunIds(runIds);
+    this.results.addRunIds(runIds);
+    this.roundTrips.addReportedRunIds(runIds);
+    return runIds;
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -369,11 +379,17 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
         delivered = true;
         this.localReserved -= quantity;
         // Stopping meanwhile: the tasks go back to the queue untouched, as at shutdown.
-        if (tasks.length > 0 && this.machine.is('running')) void this.dispatcher.dispatch(poller, tasks);
-        else if (tasks.length > 0) void this.dispatcher.handBackClaimed(poller, tasks);
+        if (tasks.length > 0 && this.machine.is('running')) {
+          void this.dispatcher.dispatch(poller, tasks).then(() => this.outcomes().heldChanged());
+        } else if (tasks.length > 0) void this.dispatcher.handBackClaimed(poller, tasks);
         this.wakeUp?.();
       },
     };
+  }
+
+  /** The registration's waits, looked up when used (the registrations are complete by then). */
+  private outcomes(): LocalOutcomes {
+    return this.registrations.of(this.dataSource).outcomes;
   }
 
   private sleepUntil(epochMs: number): Promise<void> {

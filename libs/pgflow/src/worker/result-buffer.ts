@@ -68,6 +68,12 @@ export class ResultBuffer {
     this.flows.push(flowSlug);
   }
 
+  /** Adds the runs of the results waiting here to `runIds`. */
+  addRunIds(runIds: Set<string>): void {
+    for (const completion of this.completions) runIds.add(completion.run_id);
+    for (const failure of this.failures) runIds.add(failure.run_id);
+  }
+
   /** The flow of the oldest result waiting to be reported. */
   oldestFlowSlug(): string | undefined {
     return this.flows[0];

@@ -36,6 +36,8 @@ type ReportRow = ClaimRow & { readonly run_outcome: RunOutcomeJson | null };
  */
 export class RoundTrips {
   private readonly inFlight = new Set<Promise<void>>();
+  /** The results of the reports under way. */
+  private readonly reporting = new Set<Results>();
   private readonly backoff = new Backoff(100, 5_000);
   /** While the database is unreachable, or results wait to be stored again: no round trip before this time (epoch ms). */
   private pausedUntilMs = 0;
@@ -95,8 +97,14 @@ export class RoundTrips {
         if (poller !== undefined) poller.claiming -= 1;
         this.inFlight.delete(trip);
         this.onEnded();
+        this.outcomes().heldChanged();
       });
     this.inFlight.add(trip);
+  }
+
+  /** Adds the runs of the results being reported to `runIds`. */
+  addReportedRunIds(runIds: Set<string>): void {
+    for (const results of this.reporting) for (const runId of reportedRunIds(results)) runIds.add(runId);
   }
 
   /** Resolves when every round trip in flight has ended. */
@@ -117,6 +125,7 @@ export class RoundTrips {
     const results = this.results.take();
     const notified = poller?.notified;
     const awaited = outcomes.startReport(reportedRunIds(results));
+    this.reporting.add(results);
     let reported: ReportRow[];
     try {
       reported = await this.database.query<ReportRow>(sql.reportAndClaim, [
@@ -131,10 +140,12 @@ export class RoundTrips {
         awaited,
       ]);
     } catch (error) {
+      this.reporting.delete(results);
       outcomes.reportEnded(awaited);
       await this.failed(error, results, poller);
       return;
     }
+    this.reporting.delete(results);
     // This statement carried every result that was waiting (take() takes them all).
     if (this.unreachable) this.logger.log('Database reachable again: the worker resumed.');
     if (this.storeRetrying) this.logger.log('The task results that had to wait are stored.');

@@ -39,6 +39,8 @@ const CANCELLED_RUN_MEMORY_MS = 60_000;
  */
 export class TaskDispatcher {
   private readonly running = new Set<TaskExecution>();
+  /** The tasks of each dispatch() under way (their inputs read, their sleep decided, before they run). */
+  private readonly dispatching = new Set<readonly ClaimedTask[]>();
   /**
    * Runs cancelled lately, with when to forget them: a claim that raced the cancel (the task was
    * started in the engine just before) may deliver a task of one after its notification.
@@ -99,6 +101,21 @@ export class TaskDispatcher {
    * input cannot be read goes back to the queue.
    */
   async dispatch(poller: FlowPoller, tasks: readonly ClaimedTask[]): Promise<void> {
+    this.dispatching.add(tasks);
+    try {
+      await this.dispatchNow(poller, tasks);
+    } finally {
+      this.dispatching.delete(tasks);
+    }
+  }
+
+  /** Adds the runs of the tasks being started or running here to `runIds`. */
+  addHeldRunIds(runIds: Set<string>): void {
+    for (const tasks of this.dispatching) for (const task of tasks) runIds.add(task.run_id);
+    for (const execution of this.running) runIds.add(execution.task.run_id);
+  }
+
+  private async dispatchNow(poller: FlowPoller, tasks: readonly ClaimedTask[]): Promise<void> {
     for (const task of tasks) {
       if (task.flow_input !== null) this.inputs.set(task.run_id, task.flow_input);
     }

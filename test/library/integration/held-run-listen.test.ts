@@ -1,0 +1,124 @@
+/**
+ * wait() on a run whose task this process's worker has in hand does not LISTEN on the run's channel:
+ * the worker's report brings the run's outcome (LocalOutcomes.whenReleased). It listens once the
+ * worker holds no task of the run, or after HELD_LISTEN_DEFER_MS, so a run ended elsewhere is heard.
+ */
+import { jest } from '@jest/globals';
+import { Flow, RunCancelledError, Step, type StepInput } from 'nestjs-pgflow';
+import { runChannel } from '../../../libs/pgflow/src/db/engine.sql.ts';
+import { NotificationListener } from '../../../libs/pgflow/src/db/notification-listener.ts';
+import { HELD_LISTEN_DEFER_MS } from '../../../libs/pgflow/src/registration/local-outcomes.ts';
+import { useTestDatabase } from '../../support/test-database.ts';
+import { waitFor } from '../../support/wait-for.ts';
+import { useApps } from '../fixtures/pgflow-app.ts';
+
+@Flow({ slug: 'held_chain' })
+class ChainFlow {
+  @Step()
+  a(input: { n: number }) {
+    return input.n + 1;
+  }
+
+  @Step({ dependsOn: ['a'] })
+  b(deps: StepInput<ChainFlow, 'a'>) {
+    return deps.a + 1;
+  }
+
+  @Step({ dependsOn: ['b'] })
+  c(deps: StepInput<ChainFlow, 'b'>) {
+    return deps.b + 1;
+  }
+}
+
+/** The handler runs until release() (or `ms`). */
+@Flow({ slug: 'held_slow', maxAttempts: 1 })
+class SlowFlow {
+  private readonly held: Array<() => void> = [];
+
+  @Step()
+  async only(input: { ms: number }) {
+    await new Promise<void>((resolve) => {
+      this.held.push(resolve);
+      setTimeout(resolve, input.ms);
+    });
+    return 'done';
+  }
+
+  get running(): number {
+    return this.held.length;
+  }
+
+  release(): void {
+    for (const resolve of this.held.splice(0)) resolve();
+  }
+}
+
+const db = useTestDatabase();
+const apps = useApps();
+
+/** The channels subscribed from now on. */
+function subscriptions(): string[] {
+  const channels: string[] = [];
+  const subscribe = NotificationListener.prototype.subscribe;
+  jest.spyOn(NotificationListener.prototype, 'subscribe').mockImplementation(function (
+    this: NotificationListener,
+    ...args
+  ) {
+    channels.push(args[0]);
+    return subscribe.apply(this, args);
+  } as typeof subscribe);
+  return channels;
+}
+
+afterEach(() => jest.restoreAllMocks());
+
+it('ends the wait() of a 3-step chain run by this process without a LISTEN on the run’s channel', async () => {
+  const { client } = await apps.start({ url: db.url, providers: [ChainFlow] });
+  // The first start may come while the worker's first poll is under way: a busy worker claims no task
+  // in a start (the run's task then reaches it by a poll, and the wait listens meanwhile).
+  await (await client.start(ChainFlow, { n: 0 })).wait({ timeoutMs: 10_000 });
+  const channels = subscriptions();
+  // A run that ends later than HELD_LISTEN_DEFER_MS after its wait() began listens, as it should
+  // (a loaded machine): the check holds for the others, and most runs end well within it.
+  let checked = 0;
+  for (let n = 1; n <= 10; n++) {
+    const run = await client.start(ChainFlow, { n });
+    const waitedAt = performance.now();
+    await expect(run.wait({ timeoutMs: 10_000 })).resolves.toMatchObject({ output: { c: n + 3 } });
+    if (performance.now() - waitedAt >= HELD_LISTEN_DEFER_MS) continue;
+    checked += 1;
+    expect({ n, listened: channels.filter((channel) => channel === runChannel(run.runId)) }).toEqual({
+      n,
+      listened: [],
+    });
+  }
+  expect(checked).toBeGreaterThanOrEqual(3);
+});
+    await expect(run.wait({ timeoutMs: 10_000 })).resolves.toMatchObject({ output: { c: n + 3 } });
+    expect({ n, listened: channels.filter((channel) => channel === runChannel(run.runId)) }).toEqual({ n, listened: [] });
+  }
+});
+
+it(`listens when the handler runs longer than ${HELD_LISTEN_DEFER_MS} ms, and settles from the report`, async () => {
+  const { client } = await apps.start({ url: db.url, providers: [SlowFlow] });
+  const channels = subscriptions();
+  const run = await client.start(SlowFlow, { ms: 4 * HELD_LISTEN_DEFER_MS });
+  const waiting = run.wait({ timeoutMs: 10_000 });
+  await waitFor(() => channels.includes(runChannel(run.runId)), {
+    timeoutMs: 5_000,
+    description: 'the wait to listen on the run’s channel',
+  });
+  await expect(waiting).resolves.toMatchObject({ status: 'completed', output: { only: 'done' } });
+});
+
+it('hears a run cancelled by another process while this worker still runs its task', async () => {
+  const { app, client } = await apps.start({ url: db.url, providers: [SlowFlow] });
+  const flow = app.get(SlowFlow);
+  const run = await client.start(SlowFlow, { ms: 60_000 });
+  const waiting = run.wait({ timeoutMs: 30_000 });
+  await waitFor(() => flow.running === 1, { timeoutMs: 5_000, description: 'the handler to run' });
+  await db.query(`select pgflow.cancel_run($1::uuid, 'from another process')`, [run.runId]);
+  await expect(waiting).rejects.toBeInstanceOf(RunCancelledError);
+  expect(flow.running).toBe(1);
+  flow.release();
+});
