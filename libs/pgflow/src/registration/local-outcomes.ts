@@ -50,6 +50,7 @@ export interface LocalWait {
  * by the statement that ended the run, like sql.runOutcome, never taken from a notification.
  * The run's end notification can arrive before that statement's answer: a wait defers the read it
  * makes on it until the reports naming its run have ended (afterReports), and usually needs none.
+ * While the worker has a task of the run in hand, the wait does not LISTEN at all (whenReleased).
  */
 export class LocalOutcomes {
   private readonly waits = new Map<string, Set<Settle>>();
