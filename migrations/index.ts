@@ -34,6 +34,7 @@ import { ReportWithoutRead1796599911171 } from './1796599911171-report-without-r
 import { WakeAfterClaim1796601252440 } from './1796601252440-wake-after-claim.ts';
 import { LocalOutcomes1796605878913 } from './1796605878913-local-outcomes.ts';
 import { RowRules1796615632959 } from './1796615632959-row-rules.ts';
+import { CompleteWithLastStep1796618839230 } from './1796618839230-complete-with-last-step.ts';
 
 export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   QueueLayer1764150000000,
@@ -67,4 +68,5 @@ export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   WakeAfterClaim1796601252440,
   LocalOutcomes1796605878913,
   RowRules1796615632959,
+  CompleteWithLastStep1796618839230,
 ];

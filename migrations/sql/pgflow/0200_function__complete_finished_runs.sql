@@ -26,11 +26,7 @@ begin
   if v_done is null then
     return 0;
   end if;
-  perform pgflow._emit_run_events('run:completed', v_done);
-  -- Subflows: a completed child run completes its parent's task.
-  if exists (select 1 from unnest(v_done) d where d.parent_run_id is not null) then
-    perform pgflow._settle_parent_tasks(v_done);
-  end if;
+  perform pgflow._runs_completed(v_done);
   return cardinality(v_done);
 end;
 $$;

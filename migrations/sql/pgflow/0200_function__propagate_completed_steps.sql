@@ -1,5 +1,8 @@
 -- Completed steps release their dependents, and count down the run's remaining steps. Returns how
 -- many dependents became ready (no dependency left): when none did, there is nothing to start.
+-- A started run whose last steps these were completes in the same update, with the output
+-- _complete_finished_runs would give it: one row version per run less than completing it after (5-7 %
+-- less time per run in a batched drain of one-step runs, docs/SCALING.md).
 create function pgflow._propagate_completed_steps(p_run_ids uuid[], p_step_slugs text[])
 returns int
 language plpgsql
@@ -12,6 +15,7 @@ declare
   v_completed_parents int[];
   v_array_lengths int[];
   v_ready int := 0;
+  v_done pgflow.runs[];
 begin
   -- The edges are gathered first and the children updated by key afterwards: as one statement, the
   -- planner (without statistics) may re-run the edge query for every step state of the run.
@@ -47,10 +51,29 @@ begin
     select count(*) filter (where r.remaining_deps = 0) into v_ready from released r;
   end if;
 
-  update pgflow.runs r
-     set remaining_steps = r.remaining_steps - done.steps
-    from (select d.run_id, count(*)::int as steps from unnest(p_run_ids) d(run_id) group by d.run_id) done
-   where r.run_id = done.run_id;
+  with counted as (
+    update pgflow.runs r
+       set remaining_steps = r.remaining_steps - done.steps,
+           status = case when r.remaining_steps = done.steps and r.status = 'started' then 'completed'
+                         else r.status end,
+           completed_at = case when r.remaining_steps = done.steps and r.status = 'started' then now()
+                               else r.completed_at end,
+           output = case when r.remaining_steps = done.steps and r.status = 'started' then coalesce((
+             select jsonb_object_agg(s.step_slug, s.output)
+               from pgflow.step_states s
+              where s.run_id = r.run_id and s.status = 'completed'
+                and not exists (select 1 from pgflow.deps dep
+                                 where dep.flow_slug = s.flow_slug and dep.dep_slug = s.step_slug)), '{}'::jsonb)
+             else r.output end
+      from (select d.run_id, count(*)::int as steps from unnest(p_run_ids) d(run_id) group by d.run_id) done
+     where r.run_id = done.run_id
+    returning r
+  )
+  select array_agg(c.r) filter (where (c.r).status = 'completed' and (c.r).remaining_steps = 0) into v_done
+    from counted c;
+  if v_done is not null then
+    perform pgflow._runs_completed(v_done);
+  end if;
   return v_ready;
 end;
 $$;
