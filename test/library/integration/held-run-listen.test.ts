@@ -4,32 +4,15 @@
  * worker holds no task of the run, or after HELD_LISTEN_DEFER_MS, so a run ended elsewhere is heard.
  */
 import { jest } from '@jest/globals';
-import { Flow, RunCancelledError, Step, type StepInput } from 'nestjs-pgflow';
+import { Flow, RunCancelledError, Step } from 'nestjs-pgflow';
 import { runChannel } from '../../../libs/pgflow/src/db/engine.sql.ts';
 import { NotificationListener } from '../../../libs/pgflow/src/db/notification-listener.ts';
 import { HELD_LISTEN_DEFER_MS } from '../../../libs/pgflow/src/registration/local-outcomes.ts';
 import { PgflowWorker } from '../../../libs/pgflow/src/worker/pgflow-worker.service.ts';
 import { useTestDatabase } from '../../support/test-database.ts';
 import { waitFor } from '../../support/wait-for.ts';
+import { QuickChainFlow } from '../fixtures/chain-flow.ts';
 import { useApps } from '../fixtures/pgflow-app.ts';
-
-@Flow({ slug: 'held_chain' })
-class ChainFlow {
-  @Step()
-  a(input: { n: number }) {
-    return input.n + 1;
-  }
-
-  @Step({ dependsOn: ['a'] })
-  b(deps: StepInput<ChainFlow, 'a'>) {
-    return deps.a + 1;
-  }
-
-  @Step({ dependsOn: ['b'] })
-  c(deps: StepInput<ChainFlow, 'b'>) {
-    return deps.b + 1;
-  }
-}
 
 /** The handler runs until release() (or `ms`). */
 @Flow({ slug: 'held_slow', maxAttempts: 1 })
@@ -86,7 +69,7 @@ function heldChecks(): Array<ReadonlySet<string>> {
 afterEach(() => jest.restoreAllMocks());
 
 it('ends the wait() of a 3-step chain held by this process’s worker without a LISTEN on the run’s channel', async () => {
-  const { client } = await apps.start({ url: db.url, providers: [ChainFlow] });
+  const { client } = await apps.start({ url: db.url, providers: [QuickChainFlow] });
   const channels = subscriptions();
   const held = heldChecks();
   // A run is held when the worker claimed its task in the start, which it does only when idle (not
@@ -95,7 +78,7 @@ it('ends the wait() of a 3-step chain held by this process’s worker without a 
   let checked = 0;
   for (let n = 1; n <= 10; n++) {
     await new Promise((resolve) => setTimeout(resolve, 20));
-    const run = await client.start(ChainFlow, { n });
+    const run = await client.start(QuickChainFlow, { n });
     const waitedAt = performance.now();
     const checksBefore = held.length;
     await expect(run.wait({ timeoutMs: 10_000 })).resolves.toMatchObject({ output: { c: n + 3 } });

@@ -8,31 +8,13 @@
  * connection).
  */
 import { jest } from '@jest/globals';
-import { Flow, Step, type StepInput } from 'nestjs-pgflow';
 import { sql } from '../../../libs/pgflow/src/db/engine.sql.ts';
 import { NotificationListener } from '../../../libs/pgflow/src/db/notification-listener.ts';
 import { PgflowDatabase } from '../../../libs/pgflow/src/db/pgflow-database.ts';
 import { useTestDatabase } from '../../support/test-database.ts';
 import { waitFor } from '../../support/wait-for.ts';
+import { QuickChainFlow } from '../fixtures/chain-flow.ts';
 import { useApps } from '../fixtures/pgflow-app.ts';
-
-@Flow({ slug: 'round_trip_chain', maxAttempts: 1 })
-class ChainFlow {
-  @Step()
-  a(input: { n: number }) {
-    return input.n + 1;
-  }
-
-  @Step({ dependsOn: ['a'] })
-  b(deps: StepInput<ChainFlow, 'a'>) {
-    return deps.a + 1;
-  }
-
-  @Step({ dependsOn: ['b'] })
-  c(deps: StepInput<ChainFlow, 'b'>) {
-    return deps.b + 1;
-  }
-}
 
 interface RoundTrip {
   readonly reported: string[];
@@ -81,7 +63,7 @@ it('runs a 3-step chain on an idle worker with one round trip per step, and send
   // Polls far apart: any read of the queue during the run is one the worker decided on, not its timer.
   const { app, client } = await apps.start({
     url: db.url,
-    providers: [ChainFlow],
+    providers: [QuickChainFlow],
     pgflow: {
       worker: { pollIntervalMs: 60_000, maxPollSeconds: 300, heartbeatIntervalMs: 60_000, declareDeadAfterMs: 180_000 },
     },
@@ -107,7 +89,7 @@ it('runs a 3-step chain on an idle worker with one round trip per step, and send
   roundTrips.length = 0;
   others.length = 0;
 
-  const run = await client.start(ChainFlow, { n: 1 });
+  const run = await client.start(QuickChainFlow, { n: 1 });
   await expect(run.wait({ timeoutMs: 30_000 })).resolves.toMatchObject({ output: { c: 4 } });
   await settled('done');
 
