@@ -140,12 +140,13 @@ export class RoundTrips {
         awaited,
       ]);
     } catch (error) {
-      this.reporting.delete(results);
       outcomes.reportEnded(awaited);
+      // The results stay in hand (held, see heldRunIds) while failed() reports them one by one.
       await this.failed(error, results, poller);
       return;
+    } finally {
+      this.reporting.delete(results);
     }
-    this.reporting.delete(results);
     // This statement carried every result that was waiting (take() takes them all).
     if (this.unreachable) this.logger.log('Database reachable again: the worker resumed.');
     if (this.storeRetrying) this.logger.log('The task results that had to wait are stored.');
