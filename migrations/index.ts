@@ -35,6 +35,7 @@ import { WakeAfterClaim1796601252440 } from './1796601252440-wake-after-claim.ts
 import { LocalOutcomes1796605878913 } from './1796605878913-local-outcomes.ts';
 import { RowRules1796615632959 } from './1796615632959-row-rules.ts';
 import { CompleteWithLastStep1796618839230 } from './1796618839230-complete-with-last-step.ts';
+import { DelayedWorkWakeUp1796626217548 } from './1796626217548-delayed-work-wake-up.ts';
 
 export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   QueueLayer1764150000000,
@@ -69,4 +70,5 @@ export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   LocalOutcomes1796605878913,
   RowRules1796615632959,
   CompleteWithLastStep1796618839230,
+  DelayedWorkWakeUp1796626217548,
 ];

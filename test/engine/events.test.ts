@@ -21,6 +21,7 @@ beforeAll(async () => {
   await defineFlow(db, 'evented', [{ slug: 'first' }, { slug: 'second', deps: ['first'] }]);
   await defineFlow(db, 'evented_map', [{ slug: 'each', type: 'map' }]);
   await defineFlow(db, 'evented_failure', [{ slug: 'doomed', maxAttempts: 2, baseDelay: 0 }]);
+  await defineFlow(db, 'evented_delayed', [{ slug: 'later', startDelay: 30 }]);
 });
 
 async function startListening(flowSlug: string, input: unknown = {}) {
@@ -239,6 +240,15 @@ describe('worker wake-up', () => {
     await startRun(db, 'evented', {});
     const [note] = await listener.waitFor((n) => n.channel === 'pgflow:work', 1, 'work notifications');
     expect(note?.payload).toBe('evented');
+    await listener.close();
+  });
+
+  it('start_flow of a flow whose first step is delayed notifies "pgflow:work" too', async () => {
+    // The message is not visible yet: the workers it wakes read the queue and learn when it will be.
+    const listener = await listen(db, ['pgflow:work']);
+    await startRun(db, 'evented_delayed', {});
+    const [note] = await listener.waitFor((n) => n.channel === 'pgflow:work', 1, 'work notifications');
+    expect(note?.payload).toBe('evented_delayed');
     await listener.close();
   });
 

@@ -38,6 +38,7 @@ beforeAll(async () => {
   await defineFlow(db, 'rwr_one', [{ slug: 'only' }]);
   await defineFlow(db, 'rwr_chain', [{ slug: 'first' }, { slug: 'second', deps: ['first'] }]);
   await defineFlow(db, 'rwr_retry', [{ slug: 'flaky', maxAttempts: 2, baseDelay: 0 }]);
+  await defineFlow(db, 'rwr_delayed', [{ slug: 'first' }, { slug: 'later', deps: ['first'], startDelay: 30 }]);
 });
 
 describe('_report_and_claim without a poll', () => {
@@ -61,6 +62,25 @@ describe('_report_and_claim without a poll', () => {
     const completion = { run_id: runId, step_slug: 'first', task_index: 0, output: 1 };
     const rows = await report('rwr_chain', { completions: [completion] }, false);
     expect(rows.map((row) => [row.run_id, row.step_slug])).toEqual([[runId, 'second']]);
+  });
+
+  it('says when the delayed step its report started becomes visible', async () => {
+    // Else the worker would read the queue next at the end of its longest wait (maxPollSeconds).
+    const runId = await runWithRootClaimed('rwr_delayed', 'first');
+    const completion = { run_id: runId, step_slug: 'first', task_index: 0, output: 1 };
+    const [message] = await db.query<{ vt: Date }>(
+      `select q.vt from pgmq.q_rwr_delayed q join pgflow.step_tasks t on t.message_id = q.msg_id
+        where t.run_id = $1 and t.step_slug = 'later'`,
+      [runId],
+    );
+    expect(message).toBeUndefined();
+    const rows = await report('rwr_delayed', { completions: [completion] }, false);
+    const [later] = await db.query<{ vt: Date }>(
+      `select q.vt from pgmq.q_rwr_delayed q join pgflow.step_tasks t on t.message_id = q.msg_id
+        where t.run_id = $1 and t.step_slug = 'later'`,
+      [runId],
+    );
+    expect(rows).toEqual([{ run_id: null, step_slug: null, next_visible_at: later?.vt }]);
   });
 
   it('reads the queue after a failure: its retry is claimed at once', async () => {

@@ -80,16 +80,17 @@ begin
     select t.flow_slug, t.run_id, t.step_slug, t.task_index, sent.id, t.input
       from tasks t join sent on sent.position = t.position;
 
-    if v_batch.delay = 0 then
-      if v_batch.flow_slug = current_setting('pgflow.claiming_flow', true) then
-        -- _report_and_claim claims this flow's messages next, in this transaction: it wakes the
-        -- other workers only if it leaves some (pgflow.work_deferred tells it there were new ones,
-        -- and makes it read the queue even when its worker did not ask to).
-        perform set_config('pgflow.work_deferred', 'on', true);
-      elsif pgflow._notifications_allowed() then
-        -- Wakes idle workers of this flow at once instead of at their next poll.
-        perform pg_notify('pgflow:work', v_batch.flow_slug);
-      end if;
+    -- Delayed messages too: a worker that reads the queue and finds nothing visible learns when the
+    -- next message becomes visible (_next_visible_at), and reads again then, not at the end of its
+    -- longest wait (the library's maxPollSeconds).
+    if v_batch.flow_slug = current_setting('pgflow.claiming_flow', true) then
+      -- _report_and_claim claims this flow's messages next, in this transaction: it wakes the
+      -- other workers only if it leaves some (pgflow.work_deferred tells it there were new ones,
+      -- and makes it read the queue even when its worker did not ask to).
+      perform set_config('pgflow.work_deferred', 'on', true);
+    elsif pgflow._notifications_allowed() then
+      -- Wakes idle workers of this flow at once instead of at their next poll.
+      perform pg_notify('pgflow:work', v_batch.flow_slug);
     end if;
   end loop;
   return cardinality(v_started);
