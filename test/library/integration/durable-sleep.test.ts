@@ -151,6 +151,19 @@ it("a map step's tasks each sleep until their own date; a date in the past runs 
   ]);
 });
 
+it("a run's first step sleeps until its date, not until the worker's longest wait ends", async () => {
+  const app = await apps.start({ url: db.url, providers, pgflow: { worker: { maxPollSeconds: 300 } } });
+  // The worker's first reads found the queues empty: it would read them next in 300 s.
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  // Its start claims the task for the idle worker, which puts it to sleep and reads the queue again
+  // to learn when it wakes.
+  const at = Date.now() + 1_500;
+  const run = await app.client.start('ds_each', [at]);
+  expect(await run.wait({ timeoutMs: 25_000 })).toMatchObject({ output: { each: [at] } });
+  const [ran] = clock.ran.filter((entry) => entry.runId === run.runId);
+  expect(ran?.at).toBeGreaterThanOrEqual(at);
+});
+
 it('a delayUntil that returns no valid Date fails the task at once, without retries, naming the step', async () => {
   const app = await apps.start({ url: db.url, providers });
   const run = await app.client.start('ds_broken', { when: 'tomorrow' });

@@ -91,6 +91,15 @@ class DelayedFlow {
   }
 }
 
+/** Its only step starts 1 s after the run. */
+@Flow({ slug: 'worker_delayed_start' })
+class DelayedStartFlow {
+  @Step({ startDelay: 1 })
+  waited() {
+    return Date.now();
+  }
+}
+
 /** Fails its first attempt; the retry comes floor(baseDelay * 2^1) = 2 seconds later. */
 @Flow({ slug: 'worker_retry_later', maxAttempts: 2, baseDelay: 1 })
 class RetryLaterFlow {
@@ -129,12 +138,21 @@ function startApp(worker: Record<string, unknown> = {}) {
         SlotsFlow,
         StalledFlow,
         DelayedFlow,
+        DelayedStartFlow,
         RetryLaterFlow,
         { provide: GATE, useValue: gate },
       ],
       pgflow: { worker },
     })
     .then((app) => ({ ...app, gate }));
+}
+
+/**
+ * Lets a new app's worker finish its first reads: its queues were empty, so it would read them next
+ * at the end of its longest wait (maxPollSeconds) unless told otherwise.
+ */
+function idleWorker(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 1_000));
 }
 
 async function databaseNow(): Promise<Date> {
@@ -259,10 +277,23 @@ describe('the worker', () => {
   // checked as a lower bound, which a busy machine cannot break.
   it('runs a step with startDelay once the delay has passed, not at the end of a long poll', async () => {
     const { client } = await startApp({ maxPollSeconds: 300, pollIntervalMs: 10 });
+    await idleWorker();
+    // The report of 'now' starts 'later', delayed: it says when 'later' becomes visible.
     const run = await client.start(DelayedFlow, {});
     const done = await run.wait({ timeoutMs: 25_000 });
 
     expect((done.output as { later: number }).later).toBeGreaterThanOrEqual(900);
+  });
+
+  it("runs a run's first step with startDelay once the delay has passed, not at the end of a long poll", async () => {
+    const { client } = await startApp({ maxPollSeconds: 300, pollIntervalMs: 10 });
+    await idleWorker();
+    // The start claims nothing for the idle worker (the task is not visible yet): it reads again.
+    const startedAt = Date.now();
+    const run = await client.start(DelayedStartFlow, {});
+    const done = await run.wait({ timeoutMs: 25_000 });
+
+    expect((done.output as { waited: number }).waited - startedAt).toBeGreaterThanOrEqual(900);
   });
 
   it('runs a retry once its delay has passed, not at the end of a long poll', async () => {

@@ -382,6 +382,9 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
         if (tasks.length > 0 && this.machine.is('running')) {
           void this.dispatcher.dispatch(poller, tasks).then(() => this.outcomes().heldChanged());
         } else if (tasks.length > 0) void this.dispatcher.handBackClaimed(poller, tasks);
+        // Nothing claimed (a first step with a startDelay, say): the queue is read again at once,
+        // and that read says when its next message becomes visible.
+        else poller.dueAt = 0;
         this.wakeUp?.();
       },
     };

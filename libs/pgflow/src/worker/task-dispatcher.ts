@@ -55,7 +55,8 @@ export class TaskDispatcher {
   private readonly childRuns: ChildRunStarter;
 
   /**
-   * @param onSettled called when an execution settled with a result to report (and a free slot).
+   * @param onSettled called when an execution settled with a result to report (and a free slot), or
+   *   when a queue is to be read again at once (tasks put to sleep): wakes the worker's loop.
    */
   constructor(
     private readonly database: PgflowDatabase,
@@ -168,7 +169,12 @@ export class TaskDispatcher {
       this.results.fail(definition.slug, task, message, false);
       this.logger.error(`Step '${task.step_slug}' (task ${task.task_index}) of run ${task.run_id}: ${message}`);
     }
-    if (decision.invalid.length > 0) this.onSettled();
+    if (decision.asleep > 0) {
+      // The queue is read again at once: that read says when the first of them wakes, and the
+      // worker reads again then, not at the end of its longest wait (maxPollSeconds).
+      poller.dueAt = 0;
+    }
+    if (decision.invalid.length > 0 || decision.asleep > 0) this.onSettled();
     return tasks.filter((task) => !sleepers.includes(task) || decision.runNow.includes(task));
   }
 
