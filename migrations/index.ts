@@ -36,6 +36,7 @@ import { LocalOutcomes1796605878913 } from './1796605878913-local-outcomes.ts';
 import { RowRules1796615632959 } from './1796615632959-row-rules.ts';
 import { CompleteWithLastStep1796618839230 } from './1796618839230-complete-with-last-step.ts';
 import { DelayedWorkWakeUp1796626217548 } from './1796626217548-delayed-work-wake-up.ts';
+import { LeanEvents1796626990007 } from './1796626990007-lean-events.ts';
 
 export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   QueueLayer1764150000000,
@@ -71,4 +72,5 @@ export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   RowRules1796615632959,
   CompleteWithLastStep1796618839230,
   DelayedWorkWakeUp1796626217548,
+  LeanEvents1796626990007,
 ];

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { useTestDatabase } from '../support/test-database.ts';
 import { completeTask, defineFlow, failTask, pollOne, startRun } from './support/engine-driver.ts';
+import { listen } from './support/engine-events.ts';
 
 const db = useTestDatabase();
 
@@ -157,4 +158,54 @@ it("carries every key of pgflow's payloads, for every kind of event", async () =
   expect(sent.find((s) => s.event === 'run:started' && s.topic.endsWith(completed))?.payload.input).toEqual({
     user: 'ann',
   });
+});
+
+/**
+ * The notifications of a run's lifecycle (its channel and its flow's), with the run's id and the
+ * times replaced, for comparing two runs.
+ */
+async function notificationsOf(flow: string, lifecycleOf: (runId: string) => Promise<void>): Promise<unknown[]> {
+  const runId = randomUUID();
+  const listener = await listen(db, [`pgflow:run:${runId}`, `pgflow:flow:${flow}`]);
+  try {
+    await lifecycleOf(runId);
+    await listener.settle();
+    return listener.notifications
+      .filter((n) => n.payload.includes(runId))
+      .map((n) => ({
+        channel: n.channel.replace(runId, 'RUN'),
+        payload: { ...JSON.parse(n.payload.replaceAll(runId, 'RUN')), at: 'AT' },
+      }));
+  } finally {
+    await listener.close();
+  }
+}
+
+it('notifies the same events with Realtime as without (where they are built from the rows alone)', async () => {
+  const big = 'z'.repeat(10_000);
+  const lifecycles: Record<string, (runId: string) => Promise<void>> = {
+    broadcast: async (runId) => {
+      await startRun(db, 'broadcast', { x: 1 }, runId);
+      await pollOne(db, 'broadcast', 'first', { runId });
+      await completeTask(db, runId, 'first', 0, big);
+      await pollOne(db, 'broadcast', 'second', { runId });
+      await completeTask(db, runId, 'second', 0, { kept: null, nested: { also: null } });
+    },
+    broadcast_failure: async (runId) => {
+      await startRun(db, 'broadcast_failure', {}, runId);
+      await pollOne(db, 'broadcast_failure', 'doomed', { runId });
+      await failTask(db, runId, 'doomed', 0, 'kaput');
+    },
+    broadcast_skip: (runId) => startRun(db, 'broadcast_skip', { go: false }, runId).then(() => undefined),
+  };
+  for (const [flow, lifecycleOf] of Object.entries(lifecycles)) {
+    const withRealtime = await notificationsOf(flow, lifecycleOf);
+    await db.query('alter schema realtime rename to realtime_away');
+    try {
+      expect(await notificationsOf(flow, lifecycleOf)).toEqual(withRealtime);
+    } finally {
+      await db.query('alter schema realtime_away rename to realtime');
+    }
+    expect(withRealtime.length).toBeGreaterThanOrEqual(3);
+  }
 });
