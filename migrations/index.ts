@@ -37,6 +37,7 @@ import { RowRules1796615632959 } from './1796615632959-row-rules.ts';
 import { CompleteWithLastStep1796618839230 } from './1796618839230-complete-with-last-step.ts';
 import { DelayedWorkWakeUp1796626217548 } from './1796626217548-delayed-work-wake-up.ts';
 import { LeanEvents1796626990007 } from './1796626990007-lean-events.ts';
+import { InlineTaskLookup1796645990403 } from './1796645990403-inline-task-lookup.ts';
 
 export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   QueueLayer1764150000000,
@@ -73,4 +74,5 @@ export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   CompleteWithLastStep1796618839230,
   DelayedWorkWakeUp1796626217548,
   LeanEvents1796626990007,
+  InlineTaskLookup1796645990403,
 ];

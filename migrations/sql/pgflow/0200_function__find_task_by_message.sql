@@ -1,4 +1,5 @@
--- The task behind one queue message (see _find_task for why lookups go through functions).
+-- The task behind one queue message, by a lateral call per message: without statistics, a planner
+-- joining a list of messages to the tasks may scan them all per message.
 create function pgflow._find_task_by_message(p_flow_slug text, p_msg_id bigint)
 returns table (ctid tid, run_id uuid, step_slug text, status text)
 language sql
