@@ -38,6 +38,7 @@ import { CompleteWithLastStep1796618839230 } from './1796618839230-complete-with
 import { DelayedWorkWakeUp1796626217548 } from './1796626217548-delayed-work-wake-up.ts';
 import { LeanEvents1796626990007 } from './1796626990007-lean-events.ts';
 import { InlineTaskLookup1796645990403 } from './1796645990403-inline-task-lookup.ts';
+import { StaticQueueStatements1796648677178 } from './1796648677178-static-queue-statements.ts';
 
 export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   QueueLayer1764150000000,
@@ -75,4 +76,5 @@ export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   DelayedWorkWakeUp1796626217548,
   LeanEvents1796626990007,
   InlineTaskLookup1796645990403,
+  StaticQueueStatements1796648677178,
 ];

@@ -34,9 +34,18 @@ async function queueLayerOf(url: string): Promise<'fallback' | 'extension'> {
   return implementation;
 }
 
+/**
+ * The schema's description, without the statements pgflow._write_queue_statements() writes for the
+ * flows' queues into _queue_read, _queue_archive and _queue_send (data, not schema: they follow the
+ * flows a database has, and this test creates flows between the migrations).
+ */
 async function schemaOf(url: string, schemas: readonly string[]): Promise<string[]> {
-  return withClient(url, (client) => describeSchemas(client, schemas));
+  const described = await withClient(url, (client) => describeSchemas(client, schemas));
+  return described.map((entry) => entry.replace(QUEUE_STATEMENTS, '$1'));
 }
+
+const QUEUE_STATEMENTS =
+  /(-- Static statements per queue \(pgflow\._write_queue_statements\)\.\n)[\s\S]*?(?= {2}return query )/;
 
 /** pg_dump's schema-only output of `schemas`, without its comments and session settings. */
 function dump(url: string, schemas: readonly string[]): string {

@@ -57,8 +57,8 @@ begin
   elsif v_prioritized then
     v_msg_ids := pgflow._read_by_priority(p_flow_slug, coalesce(v_read_vt, p_visibility_timeout), p_qty);
   else
-    select array_agg(m.msg_id) into v_msg_ids
-      from pgmq.read(p_flow_slug, coalesce(v_read_vt, p_visibility_timeout), p_qty) m;
+    select array_agg(m.id) into v_msg_ids
+      from pgflow._queue_read(p_flow_slug, coalesce(v_read_vt, p_visibility_timeout), p_qty) as m(id);
   end if;
   if v_msg_ids is null then
     return;
@@ -86,7 +86,7 @@ begin
                or not exists (select 1 from pgflow.step_states s where s.run_id = task.run_id
                                  and s.step_slug = task.step_slug and s.status = 'started')));
   if v_dead is not null then
-    perform pgmq.archive(p_flow_slug, v_dead);
+    perform pgflow._queue_archive(p_flow_slug, v_dead);
   end if;
 end;
 $$;

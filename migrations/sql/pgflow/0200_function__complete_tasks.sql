@@ -101,7 +101,7 @@ begin
        and (v_violation.attempt is null or t.attempts_count = v_violation.attempt)
        and exists (select 1 from pgflow.runs r where r.run_id = t.run_id and r.status = 'started');
     if found then
-      perform pgmq.archive(t.flow_slug, array[t.message_id])
+      perform pgflow._queue_archive(t.flow_slug, array[t.message_id])
          from pgflow.step_tasks t
         where t.run_id = v_violation.run_id and t.step_slug = v_violation.step_slug
           and t.task_index = v_violation.task_index and t.message_id is not null;
@@ -168,7 +168,7 @@ begin
      where m.message_id is not null
      group by m.flow_slug
   loop
-    perform pgmq.archive(v_queue.flow_slug, v_queue.ids);
+    perform pgflow._queue_archive(v_queue.flow_slug, v_queue.ids);
   end loop;
   if v_done_flows is not null then
     -- Slots of concurrency-limited flows just freed: their workers claim now.

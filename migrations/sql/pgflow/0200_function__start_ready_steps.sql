@@ -66,9 +66,9 @@ begin
               or exists (select 1 from pgflow.signals g where g.run_id = s.run_id and g.signal_name = step.signal_name))
     ),
     sent as (
-      -- send_batch returns the ids in ascending order, the order of the messages in the array.
+      -- _queue_send returns the ids in ascending order, the order of the messages in the array.
       select message.id, row_number() over (order by message.id) as position
-        from pgmq.send_batch(
+        from pgflow._queue_send(
                v_batch.flow_slug,
                (select array_agg(jsonb_build_object('flow_slug', t.flow_slug, 'run_id', t.run_id,
                                                     'step_slug', t.step_slug, 'task_index', t.task_index)

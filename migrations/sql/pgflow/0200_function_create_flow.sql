@@ -45,6 +45,9 @@ begin
   end if;
 
   perform pgmq.create(create_flow.flow_slug);
+  -- Static queue statements for the new queue, unless another transaction is writing them (it does
+  -- not wait, so that creating flows never waits on another transaction's lock for this).
+  perform pgflow._write_queue_statements(false);
   return v_flow;
 end;
 $$;

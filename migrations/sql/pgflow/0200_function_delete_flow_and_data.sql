@@ -21,6 +21,7 @@ begin
   delete from pgflow.flows f where f.flow_slug = p_flow_slug;
   if exists (select 1 from pgmq.list_queues() q where q.queue_name = p_flow_slug) then
     perform pgmq.drop_queue(p_flow_slug);
+    perform pgflow._write_queue_statements(false);
   end if;
 end;
 $$;

@@ -79,6 +79,10 @@ export class FlowCompiler {
       }
       await this.syncSchedules(flow);
     }
+    // The engine's static statements for the flows' queues, up to date with the database's flows
+    // (pgflow._write_queue_statements): create_flow writes them too, but skips that while another
+    // transaction is writing them, as another application booting at the same moment may be.
+    await this.database.query(sql.writeQueueStatements);
   }
 
   /** Makes the flow's schedules in the database its @FlowSchedule() ones: created, changed, removed. */

@@ -42,6 +42,9 @@ export function quoteIdentifier(identifier: string): string {
 export const sql = {
   ensureFlowCompiled: 'select pgflow.ensure_flow_compiled($1, $2::pg_catalog.jsonb, $3) as result',
 
+  /** Static statements for the flows' queues (see the SQL function); true when it rewrote some. */
+  writeQueueStatements: 'select pgflow._write_queue_statements() as changed',
+
   /**
    * $4: the W3C traceparent to store on the run (tracing), or null; $5: the run's priority; $6: its
    * rate limit key, or null; $7: its concurrency key, or null.
