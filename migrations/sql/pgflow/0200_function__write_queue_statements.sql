@@ -15,6 +15,9 @@ returns boolean
 language plpgsql
 volatile
 set search_path to ''
+-- The functions it writes are generated, not hand-written: checking their bodies again at each write
+-- (compiling a few hundred statements) would only slow every create_flow down.
+set check_function_bodies to off
 as $$
 declare
   c_marker constant text := E'  -- Static statements per queue (pgflow._write_queue_statements).\n';
@@ -33,8 +36,10 @@ begin
   end if;
   select coalesce(array_agg(q.flow_slug order by q.flow_slug), '{}') into v_queues
     from (select f.flow_slug from pgflow.flows f
-           where to_regclass(format('pgmq.%I', 'q_' || lower(f.flow_slug))) is not null
-             and to_regclass(format('pgmq.%I', 'a_' || lower(f.flow_slug))) is not null
+           where exists (select 1 from pg_catalog.pg_class c
+                          where c.relnamespace = 'pgmq'::regnamespace and c.relname = 'q_' || lower(f.flow_slug))
+             and exists (select 1 from pg_catalog.pg_class c
+                          where c.relnamespace = 'pgmq'::regnamespace and c.relname = 'a_' || lower(f.flow_slug))
            order by f.created_at desc, f.flow_slug
            limit 200) q;
   for v_fn in
