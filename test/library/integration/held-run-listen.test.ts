@@ -111,8 +111,11 @@ it('hears a run cancelled by another process while this worker still runs its ta
   const run = await client.start(SlowFlow, { ms: 60_000 });
   const waiting = run.wait({ timeoutMs: 30_000 });
   await waitFor(() => flow.running === 1, { timeoutMs: 5_000, description: 'the handler to run' });
+  // The expectation holds the wait's rejection before the cancel: the run's notification may reach
+  // the app before the cancel's own answer reaches this test, and an unheld rejection fails the test.
+  const cancelled = expect(waiting).rejects.toBeInstanceOf(RunCancelledError);
   await db.query(`select pgflow.cancel_run($1::uuid, 'from another process')`, [run.runId]);
-  await expect(waiting).rejects.toBeInstanceOf(RunCancelledError);
+  await cancelled;
   expect(flow.running).toBe(1);
   flow.release();
 });
