@@ -1,5 +1,5 @@
 /**
- * What the soak records while it runs, for docs/RELIABILITY.md: the resident memory of each worker
+ * What the soak records while it runs, for docs/SOAK.md: the resident memory of each worker
  * process (from /proc), the size, live and dead tuples and vacuum counts of every table of the
  * pgflow and pgmq schemas, and afterwards the tasks completed per interval (from the completion
  * rows' timestamps). Measurements only: the soak asserts its invariants, never these numbers
