@@ -2,6 +2,8 @@
  * Rate limits across processes (issue 13): `@Flow({ rateLimit: { limit: 5, periodSeconds: 1 } })`
  * served by two applications (two workers) with a backlog starts at most 5 tasks in any second of
  * the database's clock, and 45 to 55 over 10 s; with a key, each key gets its own 5 per second.
+ * Neither worker alone can start 5 tasks a second (2 slots, handlers of 500 ms), so both must claim
+ * under the one limit: a limit counted per worker would let them start about 8 a second.
  * Counted from step_tasks.started_at (the database decides the windows); the test waits for
  * conditions only. Bad options refuse the boot, bad keys the start, and nothing is written.
  */
@@ -13,10 +15,15 @@ import { useApps } from '../fixtures/pgflow-app.ts';
 const LIMIT = 5;
 const SECONDS = 10;
 
+/** Two slots per worker, each task held 500 ms: at most 4 task starts a second per worker. */
+const SMALL_WORKER = { maxConcurrent: 2, batchSize: 2 } as const;
+const HANDLER_MS = 500;
+
 @Flow({ slug: 'rl_outbound', maxAttempts: 1, rateLimit: { limit: LIMIT, periodSeconds: 1 } })
 class OutboundFlow {
   @Step()
-  call(input: { n: number }) {
+  async call(input: { n: number }) {
+    await new Promise((resolve) => setTimeout(resolve, HANDLER_MS));
     return input.n;
   }
 }
@@ -53,14 +60,14 @@ async function startsPerSecond(flowSlug: string): Promise<Window[]> {
   );
 }
 
-async function startTwoWorkers(providers: unknown[]) {
-  const first = await apps.start({ url: db.url, providers: providers as never[] });
-  await apps.start({ url: db.url, providers: providers as never[] });
+async function startTwoWorkers(providers: unknown[], worker = {}) {
+  const first = await apps.start({ url: db.url, providers: providers as never[], pgflow: { worker } });
+  await apps.start({ url: db.url, providers: providers as never[], pgflow: { worker } });
   return first.client;
 }
 
 it(`starts ${LIMIT} tasks per second over ${SECONDS} s with two workers and a backlog`, async () => {
-  const client = await startTwoWorkers([OutboundFlow]);
+  const client = await startTwoWorkers([OutboundFlow], SMALL_WORKER);
   await client.startMany(
     OutboundFlow,
     Array.from({ length: 150 }, (_, n) => ({ n })),
@@ -86,7 +93,7 @@ it(`starts ${LIMIT} tasks per second over ${SECONDS} s with two workers and a ba
     "select count(*) filter (where status = 'failed')::int as failed from pgflow.runs where flow_slug = 'rl_outbound'",
   );
   expect(runs?.failed).toBe(0);
-  // Both workers claimed under the one limit.
+  // Both workers claimed under the one limit (neither could keep up with it alone).
   const [workers] = await db.query<{ n: number }>(
     "select count(distinct last_worker_id)::int as n from pgflow.step_tasks where flow_slug = 'rl_outbound'",
   );
