@@ -7,10 +7,9 @@
 
 import { useTestDatabase } from '../support/test-database.ts';
 import { defineFlow, json, onClient, registerWorker } from './support/engine-driver.ts';
+import { queueStatementsOf } from './support/engine-state.ts';
 
 const db = useTestDatabase();
-
-const QUEUE_FUNCTIONS = ['_queue_read', '_queue_archive', '_queue_send'];
 
 async function functionText(name: string): Promise<string> {
   const [row] = await db.query<{ src: string }>(
@@ -18,10 +17,6 @@ async function functionText(name: string): Promise<string> {
     [name],
   );
   return row?.src ?? '';
-}
-
-async function hasStatements(flowSlug: string): Promise<boolean[]> {
-  return Promise.all(QUEUE_FUNCTIONS.map(async (name) => (await functionText(name)).includes(`pgmq.q_${flowSlug}`)));
 }
 
 interface Calls {
@@ -75,9 +70,9 @@ describe('static queue statements', () => {
 
   it('are written for a flow by create_flow and taken out by delete_flow_and_data', async () => {
     await defineFlow(db, 'qs_lifecycle', [{ slug: 'only' }]);
-    expect(await hasStatements('qs_lifecycle')).toEqual([true, true, true]);
+    expect(await queueStatementsOf(db, 'qs_lifecycle')).toEqual([true, true, true]);
     await db.query(`select pgflow.delete_flow_and_data('qs_lifecycle')`);
-    expect(await hasStatements('qs_lifecycle')).toEqual([false, false, false]);
+    expect(await queueStatementsOf(db, 'qs_lifecycle')).toEqual([false, false, false]);
   });
 
   it('do the send, read and archive of a one-step run without calling the queue layer', async () => {
@@ -99,14 +94,14 @@ describe('static queue statements', () => {
     } finally {
       await holder.query('commit');
     }
-    expect(await hasStatements('qs_generic')).toEqual([false, false, false]);
+    expect(await queueStatementsOf(db, 'qs_generic')).toEqual([false, false, false]);
     const worker = await registerWorker(db, 'qs_generic');
     const calls = await runOnceCountingCalls('qs_generic', worker);
     expect(calls).toMatchObject({ 'pgmq.send_batch': 1, 'pgmq.read': 1, 'pgmq.archive': 1 });
 
     const [row] = await db.query<{ changed: boolean }>('select pgflow._write_queue_statements() as changed');
     expect(row?.changed).toBe(true);
-    expect(await hasStatements('qs_generic')).toEqual([true, true, true]);
+    expect(await queueStatementsOf(db, 'qs_generic')).toEqual([true, true, true]);
     const again = await runOnceCountingCalls('qs_generic', worker);
     expect(again['pgmq.read'] ?? 0).toBe(0);
   });
@@ -145,7 +140,7 @@ describe('static queue statements', () => {
         kept,
       };
     };
-    expect(await hasStatements('qs_plain')).toEqual([false, false, false]);
+    expect(await queueStatementsOf(db, 'qs_plain')).toEqual([false, false, false]);
     const generic = await snapshot('qs_plain');
     const written = await snapshot('qs_twin');
     expect(written).toEqual(generic);

@@ -229,3 +229,18 @@ export async function secondsFromNow(db: Sql, at: Date): Promise<number> {
   );
   return row?.s as number;
 }
+
+/**
+ * Whether pgflow._queue_read, _queue_archive and _queue_send (in that order) hold the static
+ * statements of the flow's queue (pgflow._write_queue_statements).
+ */
+export async function queueStatementsOf(db: Sql, flowSlug: string): Promise<boolean[]> {
+  const rows = await db.query<{ proname: string; prosrc: string }>(
+    `select proname, prosrc from pg_proc
+      where pronamespace = 'pgflow'::regnamespace and proname in ('_queue_read', '_queue_archive', '_queue_send')`,
+  );
+  const text = new Map(rows.map((row) => [row.proname, row.prosrc]));
+  return ['_queue_read', '_queue_archive', '_queue_send'].map(
+    (name) => text.get(name)?.includes(`pgmq.q_${flowSlug}`) === true,
+  );
+}

@@ -5,6 +5,7 @@
  * boots, and its runs then reach the queue without pgmq's dynamic functions.
  */
 import { Flow, Step } from 'nestjs-pgflow';
+import { queueStatementsOf } from '../../engine/support/engine-state.ts';
 import { useTestDatabase } from '../../support/test-database.ts';
 import { useApps } from '../fixtures/pgflow-app.ts';
 
@@ -19,16 +20,6 @@ class LateStatementsFlow {
 const db = useTestDatabase();
 const apps = useApps();
 
-async function hasStatements(flowSlug: string): Promise<boolean> {
-  const rows = await db.query<{ written: boolean }>(
-    `select bool_and(p.prosrc like '%pgmq.q_' || $1 || '%') as written
-       from pg_proc p
-      where p.pronamespace = 'pgflow'::regnamespace and p.proname in ('_queue_read', '_queue_archive', '_queue_send')`,
-    [flowSlug],
-  );
-  return rows[0]?.written === true;
-}
-
 describe('static queue statements at boot', () => {
   it('are written at boot for a flow whose creation could not write them', async () => {
     const holder = await db.connect();
@@ -40,10 +31,10 @@ describe('static queue statements at boot', () => {
     } finally {
       await holder.query('commit');
     }
-    expect(await hasStatements('boot_queue_statements')).toBe(false);
+    expect(await queueStatementsOf(db, 'boot_queue_statements')).toEqual([false, false, false]);
 
     const app = await apps.start({ url: db.url, providers: [LateStatementsFlow] });
-    expect(await hasStatements('boot_queue_statements')).toBe(true);
+    expect(await queueStatementsOf(db, 'boot_queue_statements')).toEqual([true, true, true]);
     const run = await app.client.start(LateStatementsFlow, {});
     await expect(run.wait({ timeoutMs: 10_000 })).resolves.toMatchObject({ output: { only: 'done' } });
   });
