@@ -6,8 +6,9 @@
  */
 import { jest } from '@jest/globals';
 import { Inject } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { Flow, RunFailedError, Step, type StepContext } from 'nestjs-pgflow';
+import pg from 'pg';
+import type { DataSource } from 'typeorm';
 import { PgflowDatabase } from '../../libs/pgflow/src/db/pgflow-database.ts';
 import { useApps } from '../library/fixtures/pgflow-app.ts';
 import { CallLog, Gate } from '../library/fixtures/recorders.ts';
@@ -59,6 +60,22 @@ function countFailures(sqlState: string): { count: number } {
   return failures;
 }
 
+/**
+ * From now on every statement of the application's pool gives up after `ms` (lock_timeout or
+ * statement_timeout): each connection gets the setting when first checked out, before the statement
+ * it was checked out for (a pg client runs its statements in order). 250 ms is long enough for the
+ * other statements on a busy machine and short enough to fail often while the task's row is held.
+ */
+function limitEveryStatement(dataSource: DataSource, setting: string, ms: number): void {
+  const pool = (dataSource.driver as unknown as { master: pg.Pool }).master;
+  const limited = new WeakSet<pg.PoolClient>();
+  pool.on('acquire', (connection) => {
+    if (limited.has(connection)) return;
+    limited.add(connection);
+    connection.query(`set ${setting} = ${ms}`).catch(() => undefined); // a lost connection fails its next statement too
+  });
+}
+
 describe.each([
   ['lock_timeout', '55P03'],
   ['statement_timeout', '57014'],
@@ -66,19 +83,13 @@ describe.each([
   it('is retried until the result is stored: the task completes on its first attempt', async () => {
     const failures = countFailures(sqlState);
     const gate = new Gate();
-    const { app, client, logger } = await apps.start({
+    // The application boots without the setting: on a loaded machine the boot's own statements
+    // (compiling the flow) may take longer than 250 ms, and a failed boot is not what is tested here.
+    const { app, client, logger, dataSource } = await apps.start({
       url: db.url,
       providers: [CallLog, HeldFlow, { provide: GATE, useValue: gate }],
-      // Every statement of the application's pool gives up after 250 ms (pg sets it per connection):
-      // long enough for the others on a busy machine, short enough to fail often while the row is held.
-      typeOrm: TypeOrmModule.forRoot({
-        type: 'postgres',
-        url: db.url,
-        autoLoadEntities: true,
-        retryAttempts: 0,
-        extra: { [setting]: 250 },
-      }),
     });
+    limitEveryStatement(dataSource(), setting, 250);
     const run = await client.start(HeldFlow, { n: 21 });
     await waitFor(() => app.get(CallLog).of('double', run.runId).length === 1, { description: 'the handler running' });
 
