@@ -30,7 +30,7 @@ import type {
   RetryRunOptions,
   RunPage,
 } from './run-control.types.ts';
-import { type ReplayState, RunEventStream } from './run-event-stream.ts';
+import { RunEventStreams } from './run-event-streams.ts';
 import { RunHandle, type RunWatcher } from './run-handle.ts';
 import { keysOrNull, runKeys } from './run-keys.ts';
 import { listRuns } from './run-listing.ts';
@@ -60,7 +60,7 @@ import { type StartedRun, startRun } from './start-statement.ts';
  * of one registration.
  */
 export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutdown {
-  private readonly streams = new Map<string, Promise<RunEventStream>>();
+  private readonly streams = new RunEventStreams();
   /** Waits in progress, rejected at shutdown (the runs go on). */
   private readonly pendingWaits = new Set<() => void>();
   /** Set when the application starts shutting down: a wait() from then on is refused at once. */
@@ -237,7 +237,7 @@ export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutd
    */
   async watch(runId: string, type: RunEventType | '*', listener: RunEventListener): Promise<() => void> {
     assertRunId(runId);
-    return this.watchIn(await this.router.forRun(runId), runId, type, listener);
+    return this.streams.watch(await this.router.forRun(runId), runId, type, listener);
   }
 
   /**
@@ -330,7 +330,7 @@ export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutd
     if (watcher === undefined) {
       watcher = {
         wait: (runId, options = {}) => this.waitIn(target, runId, options),
-        watch: (runId, type, listener) => this.watchIn(target, runId, type, listener),
+        watch: (runId, type, listener) => this.streams.watch(target, runId, type, listener),
       };
       this.watchers.set(target, watcher);
     }
@@ -374,46 +374,8 @@ export class FlowClient implements BeforeApplicationShutdown, OnApplicationShutd
     if (this.shuttingDown) throw new PgflowShutdownError(runId);
   }
 
-  /** watch() once the run's database is known. */
-  private async watchIn(
-    target: PgflowRegistration,
-    runId: string,
-    type: RunEventType | '*',
-    listener: RunEventListener,
-  ): Promise<() => void> {
-    let stream = this.streams.get(runId);
-    if (stream === undefined) {
-      const created = new RunEventStream(runId, target.listener, (id) => this.readReplayState(target, id));
-      stream = created.open().then(() => created);
-      this.streams.set(runId, stream);
-      stream.catch(() => this.streams.delete(runId));
-    }
-    const opened = await stream;
-    const remove = opened.add(type, listener);
-    return () => {
-      remove();
-      if (opened.size === 0 && this.streams.get(runId) === stream) {
-        this.streams.delete(runId);
-        void opened.close();
-      }
-    };
-  }
-
   private async readOutcome(target: PgflowRegistration, runId: string): Promise<RunOutcomeRow | undefined> {
     const [row] = await target.database.query<RunOutcomeRow>(sql.runOutcome, [runId]);
     return row;
-  }
-
-  private async readReplayState(target: PgflowRegistration, runId: string): Promise<ReplayState | undefined> {
-    const [row] = await target.database.query<SnapshotRow>(sql.runSnapshot, [runId, false]);
-    if (row === undefined) return undefined;
-    const snapshot = toRunSnapshot(row);
-    return {
-      run: { ...snapshot, failedStep: row.failed_step, errorMessage: row.error_message },
-      steps: snapshot.steps,
-      retriedTasks: snapshot.steps.flatMap((step) =>
-        step.tasks.map((task) => ({ ...task, stepSlug: step.stepSlug, status: task.status })),
-      ),
-    };
   }
 }

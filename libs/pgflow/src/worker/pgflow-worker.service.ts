@@ -23,6 +23,7 @@ import { Heartbeat } from './heartbeat.ts';
 import type { LocalClaim, LocalClaimer } from './local-claim.ts';
 import { ResultBuffer } from './result-buffer.ts';
 import { MAX_ROUND_TRIPS, RoundTrips } from './round-trips.ts';
+import { RunCancelWatcher } from './run-cancel-watcher.ts';
 import { TaskDispatcher } from './task-dispatcher.ts';
 import { type WorkerState, WorkerStateMachine } from './worker-state.ts';
 
@@ -45,6 +46,7 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
   private readonly results: ResultBuffer;
   private readonly dispatcher: TaskDispatcher;
   private readonly roundTrips: RoundTrips;
+  private readonly cancels: RunCancelWatcher;
   private pollers: FlowPoller[] = [];
   private wakeUp: (() => void) | undefined;
   private loopDone: Promise<void> | undefined;
@@ -82,6 +84,12 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
       this.logger,
       () => this.outcomes(),
       wake,
+    );
+    this.cancels = new RunCancelWatcher(
+      database,
+      this.logger,
+      (flowSlug) => this.pollers.some((p) => p.definition.slug === flowSlug),
+      (runId, reason) => this.dispatcher.cancelRun(runId, reason),
     );
   }
 
@@ -152,7 +160,9 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
           this.settings.declareDeadAfterMs,
         ]);
         this.unsubscribes.push(await this.listener.subscribe(WORK_CHANNEL, (queue) => this.onWork(queue)));
-        this.unsubscribes.push(await this.listener.subscribe(CONTROL_CHANNEL, (payload) => this.onControl(payload)));
+        this.unsubscribes.push(
+          await this.listener.subscribe(CONTROL_CHANNEL, (payload) => this.cancels.onControl(payload)),
+        );
         // The served flows' schedules: every worker process fires them, each tick once (the engine decides).
         const scheduled = this.pollers.filter((p) => p.definition.schedules.length > 0).map((p) => p.definition.slug);
         this.scheduler = new FlowScheduler(this.database, this.listener, this.logger, scheduled);
@@ -161,7 +171,7 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
           this.listener.onReconnect(() => {
             this.wakeAll();
             // A cancel may have come while the LISTEN connection was down.
-            void this.abortCancelledRuns(this.dispatcher.runningRunIds());
+            void this.cancels.abortCancelled(this.dispatcher.runningRunIds());
           }),
         );
       }
@@ -304,39 +314,6 @@ export class PgflowWorker implements OnApplicationBootstrap, BeforeApplicationSh
     poller.dueAt = 0;
     poller.notified += 1;
     this.wakeUp?.();
-  }
-
-  /**
-   * A run was cancelled (pgflow.cancel_run notifies on CONTROL_CHANNEL). The notification only says
-   * "look": anyone can NOTIFY, so the run's status is read from the table before any handler of it
-   * is aborted (one look-up per cancel of a served flow).
-   */
-  private onControl(payload: string): void {
-    let event: { event_type?: unknown; run_id?: unknown; flow_slug?: unknown };
-    try {
-      event = JSON.parse(payload) as typeof event;
-    } catch {
-      return;
-    }
-    if (event?.event_type !== 'run:cancelled' || typeof event.run_id !== 'string') return;
-    if (!this.pollers.some((p) => p.definition.slug === event.flow_slug)) return;
-    void this.abortCancelledRuns([event.run_id]);
-  }
-
-  /** Aborts the handlers of those of `runIds` that the engine has cancelled. */
-  private async abortCancelledRuns(runIds: readonly string[]): Promise<void> {
-    if (runIds.length === 0) return;
-    try {
-      const rows = await this.database.query<{ run_id: string; cancel_reason: string | null }>(sql.cancelledRuns, [
-        runIds,
-      ]);
-      for (const row of rows) this.dispatcher.cancelRun(row.run_id, row.cancel_reason);
-    } catch (error) {
-      this.logger.warn(
-        `Could not read whether run(s) ${runIds.join(', ')} were cancelled (${(error as Error).message}); ` +
-          'their handlers run on, and what they report changes nothing if they were.',
-      );
-    }
   }
 
   private wakeAll(): void {

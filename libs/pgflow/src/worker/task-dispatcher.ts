@@ -5,6 +5,7 @@ import { retryWhileRetryable } from '../db/retry-while-retryable.ts';
 import type { StepDefinition } from '../definition/flow-definition.ts';
 import { RunCancelledError } from '../errors/run-cancelled.error.ts';
 import { startTaskAttempt, tracingActive } from '../telemetry/pgflow-telemetry.ts';
+import { CancelledRuns } from './cancelled-runs.ts';
 import { ChildRunStarter } from './child-runs.ts';
 import { DurableSleep, type SleepDecision } from './durable-sleep.ts';
 import { FlowInputCache } from './flow-input-cache.ts';
@@ -25,12 +26,6 @@ export const KNOWN_RUNS_PER_CLAIM = 32;
 const INPUT_READ_RETRY_MS = 20_000;
 
 /**
- * How long a cancelled run is remembered: longer than a claim that raced the cancel can take to
- * deliver its tasks (one round trip).
- */
-const CANCELLED_RUN_MEMORY_MS = 60_000;
-
-/**
  * Turns claimed tasks into running {@link TaskExecution}s and keeps track of them until they
  * settle: it gives each task its run's input (from the claim, from the cache of recent runs, or read
  * from pgflow.runs when the engine left it out as known but the cache no longer holds it), puts each
@@ -41,11 +36,8 @@ export class TaskDispatcher {
   private readonly running = new Set<TaskExecution>();
   /** The tasks of each dispatch() under way (their inputs read, their sleep decided, before they run). */
   private readonly dispatching = new Set<readonly ClaimedTask[]>();
-  /**
-   * Runs cancelled lately, with when to forget them: a claim that raced the cancel (the task was
-   * started in the engine just before) may deliver a task of one after its notification.
-   */
-  private readonly cancelled = new Map<string, number>();
+  /** Runs cancelled lately: a task of one that a claim delivers is not started. */
+  private readonly cancelled: CancelledRuns;
   private readonly inputs: FlowInputCache;
   /** The trace contexts of recent runs (null: none), read only while tracing is active. */
   private readonly traceContexts: FlowInputCache;
@@ -70,6 +62,7 @@ export class TaskDispatcher {
     this.inputs = new FlowInputCache(Math.max(256, batchSize + 2 * KNOWN_RUNS_PER_CLAIM));
     this.durableSleep = new DurableSleep(database, this.stopping.signal, INPUT_READ_RETRY_MS);
     this.childRuns = new ChildRunStarter(database, results, logger, this.stopping.signal, INPUT_READ_RETRY_MS);
+    this.cancelled = new CancelledRuns(database, logger);
     this.traceContexts = new FlowInputCache(Math.max(256, batchSize + 2 * KNOWN_RUNS_PER_CLAIM));
   }
 
@@ -125,11 +118,11 @@ export class TaskDispatcher {
       failure === undefined ? [] : tasks.filter((t) => t.flow_input === null && !this.inputs.has(t.run_id));
     if (unread.length > 0) await this.handBackUnread(poller, unread, failure);
     if (tracingActive()) await this.fetchTraceContexts(tasks);
-    await this.forgetRetriedRuns(tasks);
+    await this.cancelled.forgetRetried(tasks);
     const known: ClaimedTask[] = [];
     const unknown: ClaimedTask[] = [];
     for (const task of tasks) {
-      if (unread.includes(task) || this.wasCancelled(task.run_id)) continue;
+      if (unread.includes(task) || this.cancelled.has(task.run_id)) continue;
       if (poller.definition.stepsBySlug.has(task.step_slug)) known.push(task);
       else unknown.push(task);
     }
@@ -212,9 +205,7 @@ export class TaskDispatcher {
    * signal abort with a RunCancelledError, and a task of it claimed later is not started.
    */
   cancelRun(runId: string, reason: string | null): number {
-    const now = Date.now();
-    for (const [id, forgetAt] of this.cancelled) if (forgetAt <= now) this.cancelled.delete(id);
-    this.cancelled.set(runId.toLowerCase(), now + CANCELLED_RUN_MEMORY_MS);
+    this.cancelled.remember(runId);
     let aborted = 0;
     for (const execution of this.running) {
       if (execution.task.run_id.toLowerCase() !== runId.toLowerCase()) continue;
@@ -222,28 +213,6 @@ export class TaskDispatcher {
       aborted += 1;
     }
     return aborted;
-  }
-
-  /**
-   * A claimed task of a run this worker remembers as cancelled: either the claim raced the cancel
-   * (the engine cancelled the task since, and dropping it is right) or the run was retried since
-   * (retry()), and its task must run. The run's status in the table tells; on a failed read the
-   * memory stands (the task then comes back after its timeout).
-   */
-  private async forgetRetriedRuns(tasks: readonly ClaimedTask[]): Promise<void> {
-    const remembered = [...new Set(tasks.map((t) => t.run_id).filter((runId) => this.wasCancelled(runId)))];
-    if (remembered.length === 0) return;
-    try {
-      const rows = await this.database.query<{ run_id: string }>(sql.runsInProgress, [remembered]);
-      for (const row of rows) this.cancelled.delete(row.run_id.toLowerCase());
-    } catch (error) {
-      this.logger.warn(`Could not read the status of run(s) ${remembered.join(', ')}: ${(error as Error).message}`);
-    }
-  }
-
-  private wasCancelled(runId: string): boolean {
-    const forgetAt = this.cancelled.get(runId.toLowerCase());
-    return forgetAt !== undefined && forgetAt > Date.now();
   }
 
   /**
