@@ -1,13 +1,13 @@
 -- Writes, into pgflow._queue_read, _queue_archive and _queue_send, a static copy of the queue layer's
 -- statement for each flow's queue: pgmq.read, pgmq.archive and pgmq.send_batch build their statement
 -- for the queue's table and plan it at every call, which cost a one-step run about a tenth of its
--- server time (docs/COST.md); a static statement is planned once per session. Each function keeps
+-- server time (docs/SCALING.md); a static statement is planned once per session. Each function keeps
 -- its catalog definition and its generic call (the last statement): only the lines after its marker
 -- are rewritten, one `if` per queue, for the flows whose queue tables exist, the newest 200 flows at
 -- most. The function is replaced only when its text changes.
 -- Called by create_flow (without waiting: when another transaction is writing them, that one or the
--- next call brings them up to date), by delete_flow_and_data, and by the library's compilation of
--- the flows when an application boots. A role that does not own the functions cannot replace them: it gets a notice, and its
+-- next call brings them up to date), by delete_flow_and_data, and by the library's worker when it
+-- starts. A role that does not own the functions cannot replace them: it gets a notice, and its
 -- flows keep the generic path, which is correct, only slower. p_wait false: skip when another
 -- transaction holds the lock. Returns whether a function changed.
 create function pgflow._write_queue_statements(p_wait boolean default true)
@@ -21,11 +21,9 @@ set check_function_bodies to off
 as $$
 declare
   c_marker constant text := E'  -- Static statements per queue (pgflow._write_queue_statements).\n';
-  -- How the generic call, the function's last statement, begins (the branches' own "return query"
-  -- ends its line).
-  c_generic constant text := '  return query ';
   v_queues text[];
   v_fn record;
+  v_src text;
   v_head int;
   v_tail int;
   v_new text;
@@ -85,8 +83,8 @@ $branch$)
       raise exception 'pgflow.%() has lost its marker line; reinstall it from the migrations.', v_fn.proname;
     end if;
     v_head := v_head + length(c_marker);
-    -- Where the generic call starts: its last occurrence.
-    v_tail := length(v_fn.prosrc) - strpos(reverse(v_fn.prosrc), reverse(c_generic)) - length(c_generic) + 2;
+    -- The generic call: the function's last "return query".
+    v_tail := length(v_fn.prosrc) - strpos(reverse(v_fn.prosrc), reverse('  return query ')) - length('  return query ') + 2;
     v_new := left(v_fn.prosrc, v_head - 1)
           || coalesce((select string_agg(format(v_fn.branch, q, format('pgmq.%I', 'q_' || lower(q)),
                                                 format('pgmq.%I', 'a_' || lower(q))), '' order by q)
