@@ -230,17 +230,15 @@ export async function secondsFromNow(db: Sql, at: Date): Promise<number> {
   return row?.s as number;
 }
 
-/**
- * Whether pgflow._queue_read, _queue_archive and _queue_send (in that order) hold the static
- * statements of the flow's queue (pgflow._write_queue_statements).
- */
+/** The engine's functions that hold each flow's static queue statements (pgflow._write_queue_statements). */
+const QUEUE_STATEMENT_FUNCTIONS = ['_queue_read', '_queue_archive', '_queue_send'];
+
+/** Whether each of QUEUE_STATEMENT_FUNCTIONS (in that order) holds the static statements of the flow's queue. */
 export async function queueStatementsOf(db: Sql, flowSlug: string): Promise<boolean[]> {
   const rows = await db.query<{ proname: string; prosrc: string }>(
-    `select proname, prosrc from pg_proc
-      where pronamespace = 'pgflow'::regnamespace and proname in ('_queue_read', '_queue_archive', '_queue_send')`,
+    `select proname, prosrc from pg_proc where pronamespace = 'pgflow'::regnamespace and proname = any($1::name[])`,
+    [QUEUE_STATEMENT_FUNCTIONS],
   );
   const text = new Map(rows.map((row) => [row.proname, row.prosrc]));
-  return ['_queue_read', '_queue_archive', '_queue_send'].map(
-    (name) => text.get(name)?.includes(`pgmq.q_${flowSlug}`) === true,
-  );
+  return QUEUE_STATEMENT_FUNCTIONS.map((name) => text.get(name)?.includes(`pgmq.q_${flowSlug}`) === true);
 }
