@@ -39,6 +39,7 @@ import { DelayedWorkWakeUp1796626217548 } from './1796626217548-delayed-work-wak
 import { LeanEvents1796626990007 } from './1796626990007-lean-events.ts';
 import { InlineTaskLookup1796645990403 } from './1796645990403-inline-task-lookup.ts';
 import { StaticQueueStatements1796648677178 } from './1796648677178-static-queue-statements.ts';
+import { ClaimedStart1796668686466 } from './1796668686466-claimed-start.ts';
 
 export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   QueueLayer1764150000000,
@@ -77,4 +78,5 @@ export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   LeanEvents1796626990007,
   InlineTaskLookup1796645990403,
   StaticQueueStatements1796648677178,
+  ClaimedStart1796668686466,
 ];

@@ -34,6 +34,9 @@ async function runOnceCountingCalls(flowSlug: string, worker: string): Promise<C
   await sql.query('begin');
   try {
     await sql.query(`set local track_functions = 'all'`);
+    // The general start, which sends the task's message and reads it back (a plain flow's run is
+    // otherwise started with its task already claimed, without a read: claimed-start.test.ts).
+    await sql.query(`set local pgflow.claimed_start = 'off'`);
     const rows = await sql.query<{ kind: string; run_id: string; step_slug: string; task_index: number }>(
       `select kind, run_id, step_slug, task_index
          from pgflow._start_and_claim($1, '{}'::jsonb, null, null, null, 0, null, null, 10, 30, $2::uuid)`,

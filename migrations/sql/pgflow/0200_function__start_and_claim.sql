@@ -5,6 +5,8 @@
 -- paused): it may take another run's task when some were waiting. The first row is the run (kind
 -- 'run': run_id and flow_slug); each claimed task follows (kind 'task'). The wake-up of the other
 -- workers goes out as after _report_and_claim: only when this claim left some of the new messages.
+-- A run of a plain flow is started with its root task already claimed (_start_claimed_run), with the
+-- same rows and events.
 create function pgflow._start_and_claim(
   p_flow_slug text, p_input jsonb, p_run_id uuid, p_idempotency_key text, p_trace_context text, p_priority int,
   p_rate_limit_key text, p_concurrency_key text, p_qty int, p_visibility_timeout int, p_worker_id uuid,
@@ -24,6 +26,17 @@ declare
   v_run record;
   v_claimed int := 0;
 begin
+  -- A plain flow's run, with its root task claimed, in a few statements (_start_claimed_run); any
+  -- other start, or one it declines, takes the general path below.
+  if p_idempotency_key is null and p_rate_limit_key is null and p_concurrency_key is null
+     and coalesce(p_priority, 0) = 0 then
+    return query
+      select * from pgflow._start_claimed_run(p_flow_slug, p_input, p_run_id, p_trace_context, p_qty, p_worker_id,
+                                              coalesce(p_known_run_ids, '{}'));
+    if found then
+      return;
+    end if;
+  end if;
   -- The run's first messages defer their wake-up to the claim below (see _start_ready_steps).
   perform set_config('pgflow.claiming_flow', p_flow_slug, true);
   -- start_flows with one input, as start_flow calls it: called directly, since a call of the SQL
