@@ -40,6 +40,7 @@ import { LeanEvents1796626990007 } from './1796626990007-lean-events.ts';
 import { InlineTaskLookup1796645990403 } from './1796645990403-inline-task-lookup.ts';
 import { StaticQueueStatements1796648677178 } from './1796648677178-static-queue-statements.ts';
 import { ClaimedStart1796668686466 } from './1796668686466-claimed-start.ts';
+import { ClaimedReport1796669731772 } from './1796669731772-claimed-report.ts';
 
 export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   QueueLayer1764150000000,
@@ -79,4 +80,5 @@ export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   InlineTaskLookup1796645990403,
   StaticQueueStatements1796648677178,
   ClaimedStart1796668686466,
+  ClaimedReport1796669731772,
 ];

@@ -38,7 +38,15 @@ declare
   v_claimed int := 0;
   v_claiming boolean := p_flow_slug is not null and p_qty > 0;
   v_failures int := jsonb_array_length(coalesce(p_failures, '[]'));
+  v_plain bigint[];
 begin
+  -- A plain flow's lone result on a worker that claims and did not ask for a read: the task completed,
+  -- and what it makes ready started and claimed, in a few statements (_complete_plain_task), which
+  -- returns the messages of the tasks it claimed, or null when the general path below must do it.
+  if v_claiming and v_failures = 0 and not coalesce(p_poll, true)
+     and jsonb_typeof(p_completions) = 'array' and jsonb_array_length(p_completions) = 1 then
+    v_plain := pgflow._complete_plain_task(p_completions -> 0, p_flow_slug, p_qty, p_worker_id);
+  end if;
   -- Report first, then claim. Never the other way round: a claim reads messages with FOR UPDATE
   -- SKIP LOCKED, and in READ COMMITTED that can leave a lock on a message another worker claimed
   -- a moment ago (locked, re-checked, found invisible, kept locked until the commit). Reporting
@@ -46,14 +54,16 @@ begin
   -- runs while holding such a lock, and two workers would deadlock.
   -- The steps the report starts in the flow claimed below defer their wake-up to this function
   -- (_start_ready_steps reads the setting; it lasts until the end of the transaction at most).
-  if v_claiming then
-    perform set_config('pgflow.claiming_flow', p_flow_slug, true);
-  end if;
-  if jsonb_array_length(coalesce(p_completions, '[]')) > 0 then
-    perform pgflow.complete_tasks(p_completions);
-  end if;
-  if v_failures > 0 then
-    perform pgflow.fail_tasks(p_failures);
+  if v_plain is null then
+    if v_claiming then
+      perform set_config('pgflow.claiming_flow', p_flow_slug, true);
+    end if;
+    if jsonb_array_length(coalesce(p_completions, '[]')) > 0 then
+      perform pgflow.complete_tasks(p_completions);
+    end if;
+    if v_failures > 0 then
+      perform pgflow.fail_tasks(p_failures);
+    end if;
   end if;
   if cardinality(p_awaited_run_ids) > 0 then
     return query
@@ -70,6 +80,29 @@ begin
            where s.run_id = r.run_id and s.status = 'failed'
            order by s.failed_at limit 1) failed on true
        where r.run_id = any(p_awaited_run_ids) and r.status in ('completed', 'failed', 'cancelled');
+  end if;
+  if v_plain is not null then
+    -- The tasks _complete_plain_task claimed, as _start_tasks returns them.
+    return query
+      select t.run_id, t.step_slug, t.task_index, t.message_id, deps.outputs,
+             case when t.run_id = any(p_known_run_ids)
+                    or t.message_id <> min(t.message_id) over (partition by t.run_id) then null
+                  else r.input end,
+             t.attempts_count, coalesce(step.opt_timeout, flow.opt_timeout), null::timestamptz, null::timestamptz,
+             null::jsonb
+        from pgflow.step_tasks t
+        join pgflow.runs r on r.run_id = t.run_id
+        join pgflow.steps step on step.flow_slug = p_flow_slug and step.step_slug = t.step_slug
+        join pgflow.flows flow on flow.flow_slug = p_flow_slug
+        cross join lateral (
+          select coalesce(jsonb_object_agg(dep.dep_slug, dep_state.output), '{}'::jsonb) as outputs
+            from pgflow.deps dep
+            join pgflow.step_states dep_state on dep_state.run_id = t.run_id and dep_state.step_slug = dep.dep_slug
+           where dep.flow_slug = p_flow_slug and dep.step_slug = t.step_slug and dep_state.status = 'completed'
+        ) deps
+       where t.message_id = any(v_plain) and t.flow_slug = p_flow_slug
+       order by t.message_id;
+    return;
   end if;
   if v_claiming and not coalesce(p_poll, true) and v_failures = 0
      and current_setting('pgflow.work_deferred', true) is distinct from 'on' then

@@ -154,3 +154,63 @@ export async function readCounts(db: Sql, flowSlug: string, runId: string): Prom
   );
   return Object.fromEntries(rows.map((row) => [row.task, row.read_ct]));
 }
+
+/** A row of _report_and_claim without the ids that differ between two runs. */
+function reportRowWithoutIds(row: Record<string, unknown>): unknown {
+  const { run_id: _run, msg_id: _msg, run_outcome: outcome, ...rest } = row;
+  if (outcome === null || typeof outcome !== 'object') return { ...rest, run_outcome: outcome };
+  const { run_id: _outcomeRun, ...kept } = outcome as Record<string, unknown>;
+  return { ...rest, run_outcome: kept };
+}
+
+const REPORT_ALONE = `select run_id, step_slug, task_index, msg_id::text, input, flow_input, attempt, timeout_seconds,
+       next_visible_at, run_outcome
+  from pgflow._report_and_claim($1::jsonb, '[]', $2, $3, 30, $4::uuid, '{}', false, $5::uuid[])`;
+
+/**
+ * Drives the two runs of `startBothWays` to their end, each result reported alone (as an idle worker
+ * reports it, awaiting its run), the general run's with pgflow.claimed_start 'off' and the claimed
+ * run's with it on, round after round, all in one transaction (on a new connection, so that the
+ * transaction's function counts are its own). Returns what the reports returned, without ids, for each
+ * run, and the calls of pgflow.complete_tasks (the general path's) in the transaction.
+ */
+export async function reportBothWays(
+  client: pg.Client,
+  flowSlug: string,
+  worker: string,
+  started: StartedPair,
+  outputOf: OutputOf,
+  qty = 10,
+): Promise<{ general: unknown[]; claimed: unknown[]; completeTasksCalls: number }> {
+  const sql = onClient(client);
+  const returned = { general: [] as unknown[], claimed: [] as unknown[] };
+  let inHand = { general: started.general, claimed: started.claimed };
+  await sql.query('begin');
+  await sql.query(`set local track_functions = 'all'`);
+  for (let round = 0; inHand.general.some((row) => row.kind === 'task'); round++) {
+    if (round > 20) throw new Error(`the runs of ${flowSlug} did not end in 20 rounds`);
+    const next = { general: [] as ClaimedRow[], claimed: [] as ClaimedRow[] };
+    for (const way of ['general', 'claimed'] as const) {
+      await sql.query(`set local pgflow.claimed_start = '${way === 'general' ? 'off' : 'on'}'`);
+      for (const task of inHand[way].filter((row) => row.kind === 'task')) {
+        const completion = { run_id: task.run_id, step_slug: task.step_slug, task_index: task.task_index };
+        const rows = await sql.query<ClaimedRow & Record<string, unknown>>(REPORT_ALONE, [
+          json([{ ...completion, output: outputOf(task) }]),
+          flowSlug,
+          qty,
+          worker,
+          [task.run_id],
+        ]);
+        returned[way].push(rows.map(reportRowWithoutIds));
+        next[way].push(...rows.filter((row) => row.step_slug !== null).map((row) => ({ ...row, kind: 'task' })));
+      }
+    }
+    inHand = next;
+  }
+  const [calls] = await sql.query<{ calls: string | null }>(
+    `select sum(calls) as calls from pg_stat_xact_user_functions
+      where schemaname = 'pgflow' and funcname = 'complete_tasks'`,
+  );
+  await sql.query('commit');
+  return { ...returned, completeTasksCalls: Number(calls?.calls ?? 0) };
+}
