@@ -107,6 +107,8 @@ const libraryOverBestPeer: Ratios = (f) =>
 
 const dispatchOursOverGraphile = p50Ratio(library1, graphile1, 'dispatchMs');
 const completionPgflowOverOurs = p50Ratio(pgflow3, library3, 'completedMs');
+const completionOursOverGraphile = p50Ratio(library1, graphile1, 'completedMs');
+const completionDbosOverOurs = p50Ratio(dbos3, library3, 'completedMs');
 const chainOverDbos = runsRatio(libraryChain, dbosChain);
 const chainOverGraphile = runsRatio(libraryChain, graphileChain);
 
@@ -128,8 +130,9 @@ const CHAIN_RATIOS: readonly RatioRow[] = [graphileChain, dbosChain, pgflowChain
 const LATENCY_RATIOS: readonly RatioRow[] = [
   { label: '1-step dispatch: ours ÷ graphile-worker', ratios: dispatchOursOverGraphile },
   { label: '1-step dispatch: pg-boss ÷ ours', ratios: p50Ratio(pgboss1, library1, 'dispatchMs') },
+  { label: '1-step completion: ours ÷ graphile-worker', ratios: completionOursOverGraphile },
   { label: '3-step completion: pgflow (driven like its worker) ÷ ours', ratios: completionPgflowOverOurs },
-  { label: '3-step completion: DBOS ÷ ours', ratios: p50Ratio(dbos3, library3, 'completedMs') },
+  { label: '3-step completion: DBOS ÷ ours', ratios: completionDbosOverOurs },
 ];
 
 function ratioTable(heading: string, rows: readonly RatioRow[], f: PeerFigures): string {
@@ -213,6 +216,18 @@ const TARGETS: ReadonlyArray<Target<PeerFigures>> = [
     completionPgflowOverOurs,
     (v) => v >= 10,
     (text) => `pgflow ÷ ours: ${text}`,
+  ),
+  ratioTarget(
+    'issue 21: 1-step completion p50 ≤ 1.2× graphile-worker’s',
+    completionOursOverGraphile,
+    (v) => v <= 1.2,
+    (text) => `ours ÷ graphile-worker: ${text}`,
+  ),
+  ratioTarget(
+    'issue 21: 3-step completion p50 ≤ DBOS’s',
+    completionDbosOverOurs,
+    (v) => v >= 1,
+    (text) => `DBOS ÷ ours: ${text}`,
   ),
 ];
 
@@ -341,7 +356,7 @@ export function report(m: PeerFigures): string {
     '',
     ratioTable('ratio of p50s, per round', LATENCY_RATIOS, m),
     '',
-    '### Targets (issue 8)',
+    '### Targets (issue 8, and issue 21 where it says so)',
     '',
     targetsTable(m, TARGETS),
   ].join('\n');
