@@ -48,6 +48,29 @@ async function definedFlow(prefix: string, name: string, steps: StepSpec[]): Pro
   return [flow, await registerWorker(db, flow)];
 }
 
+/** Starts a run of `flow` with its root task claimed for `worker`; returns the run's id. */
+async function startClaimed(flow: string, worker: string): Promise<string> {
+  const [task] = await db.query<{ run_id: string }>(
+    `select run_id from pgflow._start_and_claim($1, '{}', null, null, null, null, null, null, 1, 30, $2::uuid)
+      where kind = 'task'`,
+    [flow, worker],
+  );
+  if (!task) throw new Error(`no task of ${flow} was claimed at its start`);
+  return task.run_id;
+}
+
+/** Reports one completion alone (no poll, one task asked for), as an idle worker does; returns the rows. */
+function reportAlone<Row extends Record<string, unknown>>(
+  flow: string,
+  worker: string,
+  completion: Record<string, unknown>,
+): Promise<Row[]> {
+  return db.query<Row>(
+    `select run_id, step_slug from pgflow._report_and_claim($1::jsonb, '[]', $2, 1, 30, $3::uuid, '{}', false)`,
+    [json([completion]), flow, worker],
+  );
+}
+
 describe('the claimed report', () => {
   it.each(SHAPES)('reports $name with the rows, messages and events of the general path', async (shape) => {
     const [flow, worker] = await definedFlow('cr', shape.name, shape.steps);
@@ -93,32 +116,18 @@ describe('the general path', () => {
 
   it('claims an older visible task first, as every claim does', async () => {
     const [flow, worker] = await definedFlow('crd', 'backlog', [{ slug: 'a' }, { slug: 'b', deps: ['a'] }]);
-    const [claimedRun] = await db.query<{ run_id: string }>(
-      `select run_id from pgflow._start_and_claim($1, '{}', null, null, null, null, null, null, 1, 30, $2::uuid)
-        where kind = 'task'`,
-      [flow, worker],
-    );
+    const runId = await startClaimed(flow, worker);
     const older = await startRun(db, flow, {});
-    const rows = await db.query<{ run_id: string; step_slug: string }>(
-      `select run_id, step_slug from pgflow._report_and_claim($1::jsonb, '[]', $2, 1, 30, $3::uuid, '{}', false)`,
-      [json([{ run_id: claimedRun?.run_id, step_slug: 'a', task_index: 0, output: 1 }]), flow, worker],
-    );
+    const rows = await reportAlone(flow, worker, { run_id: runId, step_slug: 'a', task_index: 0, output: 1 });
     expect(rows).toEqual([{ run_id: older.run_id, step_slug: 'a' }]);
   });
 
   it('claims what the worker asks for when a result makes more steps ready, and leaves the rest visible', async () => {
     const steps = [{ slug: 'a' }, { slug: 'b', deps: ['a'] }, { slug: 'c', deps: ['a'] }];
     const [flow, worker] = await definedFlow('crd', 'more ready', steps);
-    const [task] = await db.query<{ run_id: string }>(
-      `select run_id from pgflow._start_and_claim($1, '{}', null, null, null, null, null, null, 1, 30, $2::uuid)
-        where kind = 'task'`,
-      [flow, worker],
-    );
-    const rows = await db.query<{ step_slug: string }>(
-      `select step_slug from pgflow._report_and_claim($1::jsonb, '[]', $2, 1, 30, $3::uuid, '{}', false)`,
-      [json([{ run_id: task?.run_id, step_slug: 'a', task_index: 0, output: 1 }]), flow, worker],
-    );
-    expect(rows).toEqual([{ step_slug: 'b' }]);
+    const runId = await startClaimed(flow, worker);
+    const rows = await reportAlone(flow, worker, { run_id: runId, step_slug: 'a', task_index: 0, output: 1 });
+    expect(rows).toEqual([{ run_id: runId, step_slug: 'b' }]);
     const waiting = await db.query<{ step_slug: string; read_ct: number }>(
       `select m.message ->> 'step_slug' as step_slug, m.read_ct from pgmq.${JSON.stringify(`q_${flow}`)} m
         where m.vt <= clock_timestamp()`,
@@ -128,21 +137,13 @@ describe('the general path', () => {
 
   it('ignores a report of another attempt, and stores the output of the running one', async () => {
     const [flow, worker] = await definedFlow('crd', 'attempts', [{ slug: 'only' }]);
-    const [task] = await db.query<{ run_id: string }>(
-      `select run_id from pgflow._start_and_claim($1, '{}', null, null, null, null, null, null, 1, 30, $2::uuid)
-        where kind = 'task'`,
-      [flow, worker],
-    );
+    const runId = await startClaimed(flow, worker);
     const report = (attempt: number) =>
-      db.query(`select * from pgflow._report_and_claim($1::jsonb, '[]', $2, 1, 30, $3::uuid, '{}', false)`, [
-        json([{ run_id: task?.run_id, step_slug: 'only', task_index: 0, attempt, output: attempt }]),
-        flow,
-        worker,
-      ]);
+      reportAlone(flow, worker, { run_id: runId, step_slug: 'only', task_index: 0, attempt, output: attempt });
     await report(2);
     const status = () =>
       db.query<{ status: string; output: unknown }>('select status, output from pgflow.runs where run_id = $1', [
-        task?.run_id,
+        runId,
       ]);
     expect(await status()).toEqual([{ status: 'started', output: null }]);
     await report(1);
