@@ -45,6 +45,26 @@ function startStatements(): string[] {
   return sent;
 }
 
+/**
+ * Waits until the worker's first read of its queue, at boot, has ended: a start while a round trip of
+ * the worker is under way is not claimed in its statement (the worker is not idle), and this file's
+ * sleepy worker would then not read its queue again for minutes.
+ */
+async function firstReadEnded(): Promise<void> {
+  await waitFor(
+    async () => {
+      const [row] = await db.query<{ ended: boolean }>(
+        `select coalesce(bool_or(state = 'idle') and not bool_or(state = 'active'), false) as ended
+           from pg_stat_activity
+          where datname = current_database() and pid <> pg_backend_pid()
+            and query like '%pgflow._report_and_claim(%'`,
+      );
+      return row?.ended === true;
+    },
+    { timeoutMs: 10_000, description: "the worker's first read of its queue" },
+  );
+}
+
 afterEach(async () => {
   jest.restoreAllMocks();
   await db.query('update pgflow.limits set notify_queue_shed_at = 0.5');
@@ -56,6 +76,7 @@ it('runs the first task of a run started here without a wake-up or a poll', asyn
     providers: [LocalClaimFlow],
     pgflow: { worker: SLEEPY_WORKER },
   });
+  await firstReadEnded();
   // No notification at all from now on: a worker that waited for one, or for its next poll, would not run the task.
   await db.query('update pgflow.limits set notify_queue_shed_at = 0');
   const sent = startStatements();
