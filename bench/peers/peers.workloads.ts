@@ -100,37 +100,22 @@ export const graphileDefaults: ChildWorkload = {
   input: (database, s): GraphileInput => ({ url: database.url, settings: 'defaults', jobs: s.drainJobs }),
 };
 
-export const libraryTuned: ChildWorkload = {
-  name: 'library-tuned',
-  label: `library, maxConcurrent ${LIBRARY_HIGH_THROUGHPUT.maxConcurrent}, batchSize ${LIBRARY_HIGH_THROUGHPUT.batchSize}`,
-  clonesStartedRuns: true,
-  skipQuick: true,
-  migrations: pgflowMigrations,
-  module: LIBRARY,
-  exportName: 'drainStartedRuns',
-  input: (database, s): LibraryInput => ({
-    database,
-    worker: LIBRARY_HIGH_THROUGHPUT,
-    shape: 'one-step',
-    size: s.drainJobs,
-  }),
-};
+/** The library draining the started runs at tuned worker settings (skipped by --quick). */
+function libraryTunedDrain(name: string, worker: { maxConcurrent: number; batchSize: number }): ChildWorkload {
+  return {
+    name,
+    label: `library, maxConcurrent ${worker.maxConcurrent}, batchSize ${worker.batchSize}`,
+    clonesStartedRuns: true,
+    skipQuick: true,
+    migrations: pgflowMigrations,
+    module: LIBRARY,
+    exportName: 'drainStartedRuns',
+    input: (database, s): LibraryInput => ({ database, worker, shape: 'one-step', size: s.drainJobs }),
+  };
+}
 
-export const libraryLargeBatches: ChildWorkload = {
-  name: 'library-large-batches',
-  label: `library, maxConcurrent ${LIBRARY_LARGE_BATCHES.maxConcurrent}, batchSize ${LIBRARY_LARGE_BATCHES.batchSize}`,
-  clonesStartedRuns: true,
-  skipQuick: true,
-  migrations: pgflowMigrations,
-  module: LIBRARY,
-  exportName: 'drainStartedRuns',
-  input: (database, s): LibraryInput => ({
-    database,
-    worker: LIBRARY_LARGE_BATCHES,
-    shape: 'one-step',
-    size: s.drainJobs,
-  }),
-};
+export const libraryTuned = libraryTunedDrain('library-tuned', LIBRARY_HIGH_THROUGHPUT);
+export const libraryLargeBatches = libraryTunedDrain('library-large-batches', LIBRARY_LARGE_BATCHES);
 
 export const graphileTuned: ChildWorkload = {
   name: 'graphile-tuned',
