@@ -41,6 +41,7 @@ import { InlineTaskLookup1796645990403 } from './1796645990403-inline-task-looku
 import { StaticQueueStatements1796648677178 } from './1796648677178-static-queue-statements.ts';
 import { ClaimedStart1796668686466 } from './1796668686466-claimed-start.ts';
 import { ClaimedReport1796669731772 } from './1796669731772-claimed-report.ts';
+import { LinearBatches1796684256211 } from './1796684256211-linear-batches.ts';
 
 export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   QueueLayer1764150000000,
@@ -81,4 +82,5 @@ export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   StaticQueueStatements1796648677178,
   ClaimedStart1796668686466,
   ClaimedReport1796669731772,
+  LinearBatches1796684256211,
 ];

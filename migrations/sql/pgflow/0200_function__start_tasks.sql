@@ -21,20 +21,15 @@ declare
 begin
   -- Queued tasks behind the messages, of runs and steps that are still started. A run failing at
   -- this very moment may still have a task started here; its completion will then change nothing.
-  with found as (
-    select t.ctid, t.run_id, t.step_slug
-      from pgflow.step_tasks t
-     where t.message_id = any(p_msg_ids) and t.flow_slug = p_flow_slug and t.status = 'queued'
-  ),
-  live as (
-    select k.run_id, k.step_slug
-      from (select distinct f.run_id, f.step_slug from found f) k
-     where exists (select 1 from pgflow.runs r where r.run_id = k.run_id and r.status = 'started')
-       and exists (select 1 from pgflow.step_states s
-                    where s.run_id = k.run_id and s.step_slug = k.step_slug and s.status = 'started')
-  )
-  select array_agg(f.ctid) into v_candidates
-    from found f join live l on l.run_id = f.run_id and l.step_slug = f.step_slug;
+  -- Each task probes its run and step state by key. (Not by a join of the tasks with their distinct
+  -- run and step pairs: its generic plan, planned for a few rows, compared every task with every
+  -- pair, and a batch of 500 spent 40 ms there, 1,000 four times as long.)
+  select array_agg(t.ctid) into v_candidates
+    from pgflow.step_tasks t
+   where t.message_id = any(p_msg_ids) and t.flow_slug = p_flow_slug and t.status = 'queued'
+     and exists (select 1 from pgflow.runs r where r.run_id = t.run_id and r.status = 'started')
+     and exists (select 1 from pgflow.step_states s
+                  where s.run_id = t.run_id and s.step_slug = t.step_slug and s.status = 'started');
   if v_candidates is null then
     return;
   end if;
