@@ -42,6 +42,7 @@ import { StaticQueueStatements1796648677178 } from './1796648677178-static-queue
 import { ClaimedStart1796668686466 } from './1796668686466-claimed-start.ts';
 import { ClaimedReport1796669731772 } from './1796669731772-claimed-report.ts';
 import { LinearBatches1796684256211 } from './1796684256211-linear-batches.ts';
+import { ClaimedPathHelpers1796685094045 } from './1796685094045-claimed-path-helpers.ts';
 
 export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   QueueLayer1764150000000,
@@ -83,4 +84,5 @@ export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   ClaimedStart1796668686466,
   ClaimedReport1796669731772,
   LinearBatches1796684256211,
+  ClaimedPathHelpers1796685094045,
 ];

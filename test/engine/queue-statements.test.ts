@@ -1,8 +1,9 @@
 /**
  * Static queue statements (pgflow._write_queue_statements): the engine sends, reads and archives a
- * flow's messages with statements written for that flow's queue table, planned once per session,
- * instead of through pgmq.send_batch, pgmq.read and pgmq.archive, which build and plan their statement
- * at every call. A queue without them goes through the queue layer's functions, with the same result.
+ * flow's messages, and looks for a visible one, with statements written for that flow's queue table,
+ * planned once per session, instead of through pgmq.send_batch, pgmq.read and pgmq.archive (and a
+ * dynamic query), which build and plan their statement at every call. A queue without them goes
+ * through the queue layer's functions, with the same result.
  */
 
 import { useTestDatabase } from '../support/test-database.ts';
@@ -73,9 +74,9 @@ describe('static queue statements', () => {
 
   it('are written for a flow by create_flow and taken out by delete_flow_and_data', async () => {
     await defineFlow(db, 'qs_lifecycle', [{ slug: 'only' }]);
-    expect(await queueStatementsOf(db, 'qs_lifecycle')).toEqual([true, true, true]);
+    expect(await queueStatementsOf(db, 'qs_lifecycle')).toEqual([true, true, true, true]);
     await db.query(`select pgflow.delete_flow_and_data('qs_lifecycle')`);
-    expect(await queueStatementsOf(db, 'qs_lifecycle')).toEqual([false, false, false]);
+    expect(await queueStatementsOf(db, 'qs_lifecycle')).toEqual([false, false, false, false]);
   });
 
   it('do the send, read and archive of a one-step run without calling the queue layer', async () => {
@@ -97,14 +98,14 @@ describe('static queue statements', () => {
     } finally {
       await holder.query('commit');
     }
-    expect(await queueStatementsOf(db, 'qs_generic')).toEqual([false, false, false]);
+    expect(await queueStatementsOf(db, 'qs_generic')).toEqual([false, false, false, false]);
     const worker = await registerWorker(db, 'qs_generic');
     const calls = await runOnceCountingCalls('qs_generic', worker);
     expect(calls).toMatchObject({ 'pgmq.send_batch': 1, 'pgmq.read': 1, 'pgmq.archive': 1 });
 
     const [row] = await db.query<{ changed: boolean }>('select pgflow._write_queue_statements() as changed');
     expect(row?.changed).toBe(true);
-    expect(await queueStatementsOf(db, 'qs_generic')).toEqual([true, true, true]);
+    expect(await queueStatementsOf(db, 'qs_generic')).toEqual([true, true, true, true]);
     const again = await runOnceCountingCalls('qs_generic', worker);
     expect(again['pgmq.read'] ?? 0).toBe(0);
   });
@@ -112,7 +113,10 @@ describe('static queue statements', () => {
   it('leave the same rows as the queue layer: visibility, read count, archive', async () => {
     await db.query(`select pgmq.create('qs_plain')`);
     await defineFlow(db, 'qs_twin', [{ slug: 'only' }]);
+    const hasVisible = async (queue: string): Promise<boolean | undefined> =>
+      (await db.query<{ v: boolean }>('select v from pgflow._queue_has_visible($1) v', [queue]))[0]?.v;
     const snapshot = async (queue: string): Promise<unknown> => {
+      const visible = [await hasVisible(queue)];
       const sent = await db.query<{ id: string }>(
         `select id from pgflow._queue_send($1, array['{"n": 1}', '{"n": 2}', '{"n": 3}']::jsonb[], 0) as id`,
         [queue],
@@ -121,6 +125,7 @@ describe('static queue statements', () => {
         `select id from pgflow._queue_send($1, array['{"n": 4}']::jsonb[], 3600) as id`,
         [queue],
       );
+      visible.push(await hasVisible(queue));
       const read = await db.query<{ id: string }>('select id from pgflow._queue_read($1, 30, 2) as id', [queue]);
       const archived = await db.query<{ id: string }>(
         'select id from pgflow._queue_archive($1, array[$2, $3]::bigint[]) as id order by id',
@@ -135,7 +140,9 @@ describe('static queue statements', () => {
         `select message, read_ct, archived_at is not null as stamped from pgmq.a_${queue} order by msg_id`,
       );
       const ids = [...sent, ...delayed].map((row) => Number(row.id));
+      visible.push(await hasVisible(queue));
       return {
+        visible,
         ascending: ids.every((id, i) => i === 0 || id > (ids[i - 1] ?? 0)),
         read: read.map((row) => ids.indexOf(Number(row.id))),
         archived: archived.map((row) => ids.indexOf(Number(row.id))),
@@ -143,11 +150,17 @@ describe('static queue statements', () => {
         kept,
       };
     };
-    expect(await queueStatementsOf(db, 'qs_plain')).toEqual([false, false, false]);
+    expect(await queueStatementsOf(db, 'qs_plain')).toEqual([false, false, false, false]);
     const generic = await snapshot('qs_plain');
     const written = await snapshot('qs_twin');
     expect(written).toEqual(generic);
-    expect(generic).toMatchObject({ ascending: true, read: [0, 1], archived: [0, 2] });
+    expect(generic).toMatchObject({
+      ascending: true,
+      read: [0, 1],
+      archived: [0, 2],
+      // None yet; three of the four sent; none left (one read, one delayed, two archived).
+      visible: [false, true, false],
+    });
   });
 
   it('are left as they are, with a notice, when the role writing them does not own the functions', async () => {

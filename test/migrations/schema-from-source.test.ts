@@ -36,8 +36,8 @@ async function queueLayerOf(url: string): Promise<'fallback' | 'extension'> {
 
 /**
  * The schema's description, without the statements pgflow._write_queue_statements() writes for the
- * flows' queues into _queue_read, _queue_archive and _queue_send (data, not schema: they follow the
- * flows a database has, and this test creates flows between the migrations).
+ * flows' queues into _queue_read, _queue_archive, _queue_send and _queue_has_visible (data, not
+ * schema: they follow the flows a database has, and this test creates flows between the migrations).
  */
 async function schemaOf(url: string, schemas: readonly string[]): Promise<string[]> {
   const described = await withClient(url, (client) => describeSchemas(client, schemas));

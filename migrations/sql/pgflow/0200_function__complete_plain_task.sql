@@ -7,7 +7,7 @@
 -- changed nothing, unless every condition under which the general path would do exactly that holds:
 -- - the entry is well formed, names a started task of the flow p_flow_slug (at its attempt, when it
 --   gives one) whose step state and run are started, a run without a parent run;
--- - the flow is not paused and has no rate or concurrency limit, on itself or on a step;
+-- - the flow is not paused and has no rate or concurrency limit, on itself or on a step (_is_plain_flow);
 -- - the task's step is a single step with no map step depending on it, and the output is well within
 --   pgflow.limits.max_output_bytes;
 -- - each dependent it makes ready is a single step without a start delay, condition or signal, there
@@ -30,9 +30,8 @@ declare
   v_step_slug text;
   v_task_index int;
   v_output jsonb := coalesce(p_completion -> 'output', 'null'::jsonb);
-  v_task record;
+  v_message_id bigint;
   v_plan record;
-  v_visible boolean;
   v_state pgflow.step_states;
   v_run pgflow.runs;
   v_started pgflow.step_states[];
@@ -51,29 +50,24 @@ begin
   v_task_index := (p_completion ->> 'task_index')::int;
   -- A run with a parent is locked after its ancestors (_lock_runs): looked at before any lock.
   if not exists (select 1 from pgflow.runs r
-                  where r.run_id = v_run_id and r.flow_slug = p_flow_slug and r.parent_run_id is null) then
+                  where r.run_id = v_run_id and r.flow_slug = p_flow_slug and r.parent_run_id is null)
+     or not pgflow._is_plain_flow(p_flow_slug) then
     return null;
   end if;
   -- The locks of complete_tasks, in its order: the run, then the step state.
   perform 1 from pgflow.runs r where r.run_id = v_run_id for update;
-  select t.message_id, t.attempts_count, s.remaining_tasks, r.remaining_steps,
-         coalesce(step.opt_timeout, flow.opt_timeout) as timeout
-    into v_task
+  select t.message_id
+    into v_message_id
     from pgflow.step_states s
     join pgflow.runs r on r.run_id = s.run_id
     join pgflow.step_tasks t on t.run_id = s.run_id and t.step_slug = s.step_slug and t.task_index = v_task_index
     join pgflow.steps step on step.flow_slug = s.flow_slug and step.step_slug = s.step_slug
-    join pgflow.flows flow on flow.flow_slug = s.flow_slug
     join pgflow.limits l on l.singleton
    where s.run_id = v_run_id and s.step_slug = v_step_slug
      and s.status = 'started' and r.status = 'started' and t.status = 'started'
      and (p_completion -> 'attempt' is null or jsonb_typeof(p_completion -> 'attempt') = 'null'
           or t.attempts_count = (p_completion ->> 'attempt')::int)
-     and step.step_type = 'single' and step.opt_concurrency is null
-     and flow.paused_at is null and flow.opt_rate_limit is null and flow.opt_concurrency is null
-     and flow.opt_concurrency_per_key is null
-     and not exists (select 1 from pgflow.steps other
-                      where other.flow_slug = s.flow_slug and other.opt_concurrency is not null)
+     and step.step_type = 'single'
      -- A margin: the general path measures the output as an element of an array, and fails the task.
      and pg_column_size(v_output) < l.max_output_bytes - 64
      for update of s;
@@ -96,19 +90,15 @@ begin
   if not coalesce(v_plan.plain, true) or v_plan.ready > p_qty then
     return null;
   end if;
-  if v_plan.ready > 0 then
-    execute format('select exists (select from pgmq.%I m where m.vt <= clock_timestamp())', 'q_' || lower(p_flow_slug))
-       into v_visible;
-    if v_visible then
-      return null;
-    end if;
+  if v_plan.ready > 0 and (select v from pgflow._queue_has_visible(p_flow_slug) v) then
+    return null;
   end if;
 
   update pgflow.step_tasks t
      set status = 'completed', completed_at = now(), output = v_output, child_run_id = null
    where t.run_id = v_run_id and t.step_slug = v_step_slug and t.task_index = v_task_index;
-  if v_task.message_id is not null then
-    perform pgflow._queue_archive(p_flow_slug, array[v_task.message_id]);
+  if v_message_id is not null then
+    perform pgflow._queue_archive(p_flow_slug, array[v_message_id]);
   end if;
   update pgflow.step_states s
      set remaining_tasks = s.remaining_tasks - 1,
@@ -117,9 +107,7 @@ begin
          output = case when s.remaining_tasks = 1 then v_output end
    where s.run_id = v_run_id and s.step_slug = v_step_slug
   returning * into v_state;
-  if v_state.status <> 'completed' then
-    return v_msg_ids;
-  end if;
+  -- A single step's one task: the step is completed.
   perform pgflow._emit_step_events('step:completed', array[v_state]);
   update pgflow.step_states child
      set remaining_deps = child.remaining_deps - 1
@@ -163,15 +151,8 @@ begin
       join pgflow.flows flow on flow.flow_slug = s.flow_slug
      order by s.step_slug
   loop
-    v_msg_ids := v_msg_ids || (
-      select m.id from pgflow._queue_send(p_flow_slug,
-                                          array[jsonb_build_object('flow_slug', p_flow_slug, 'run_id', v_run_id,
-                                                                   'step_slug', v_child.step_slug, 'task_index', 0)],
-                                          v_child.vt_offset) as m(id));
-    insert into pgflow.step_tasks (flow_slug, run_id, step_slug, task_index, message_id, status, started_at,
-                                   attempts_count, last_worker_id)
-    values (p_flow_slug, v_run_id, v_child.step_slug, 0, v_msg_ids[cardinality(v_msg_ids)], 'started', now(), 1,
-            p_worker_id);
+    v_msg_ids := v_msg_ids || pgflow._insert_started_task(p_flow_slug, v_run_id, v_child.step_slug, v_child.vt_offset,
+                                                          p_worker_id);
   end loop;
   -- As _wake_after_claim after the general path: the claim took all it asked for.
   if cardinality(v_msg_ids) >= p_qty and pgflow._notifications_allowed() then

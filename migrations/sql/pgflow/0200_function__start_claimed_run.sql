@@ -6,10 +6,11 @@
 -- part of the engine reads read_ct). Returns no row, having changed nothing, unless every condition under which the general
 -- path would claim exactly this run's root task holds:
 -- - the flow is named by its slug (not an alias), is not paused, and has no rate or concurrency
---   limit, on itself or on a step;
+--   limit, on itself or on a step (_is_plain_flow);
 -- - it has one root step, a single step without a start delay, condition or signal (its other steps
 --   start later, through the general path, whatever they are);
--- - its queue has no visible message (the general claim would take older messages first);
+-- - its queue has no visible message (the general claim would take older messages first:
+--   _queue_has_visible);
 -- - the run has no idempotency key, rate limit key, concurrency key or priority, a valid trace
 --   context if any, an id not taken, and an input well within pgflow.limits.max_input_bytes.
 -- Otherwise _start_and_claim takes the general path, which also raises the errors. A test starts the
@@ -30,7 +31,6 @@ set search_path to ''
 as $$
 declare
   v_flow record;
-  v_visible boolean;
   v_run pgflow.runs;
   v_started pgflow.step_states[];
   v_msg_id bigint;
@@ -38,6 +38,9 @@ begin
   if p_qty < 1 or current_setting('pgflow.claimed_start', true) = 'off'
      or (p_trace_context is not null
          and p_trace_context !~ '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$') then
+    return;
+  end if;
+  if not pgflow._is_plain_flow(p_flow_slug) then
     return;
   end if;
   select min(step.step_slug) filter (where step.deps_count = 0) as root_slug,
@@ -51,17 +54,10 @@ begin
      -- A margin: the general path measures the input as an element of an array, and raises.
      and pg_column_size(coalesce(p_input, 'null'::jsonb)) < l.max_input_bytes - 64
   having count(*) filter (where step.deps_count = 0) = 1
-     and bool_and(flow.paused_at is null and flow.opt_rate_limit is null and flow.opt_concurrency is null
-                  and flow.opt_concurrency_per_key is null and step.opt_concurrency is null
-                  and (step.deps_count > 0
-                       or (step.step_type = 'single' and step.opt_start_delay is null and step.signal_name is null
-                           and step.required_input_pattern is null and step.forbidden_input_pattern is null)));
-  if not found then
-    return;
-  end if;
-  execute format('select exists (select from pgmq.%I m where m.vt <= clock_timestamp())', 'q_' || lower(p_flow_slug))
-     into v_visible;
-  if v_visible then
+     and bool_and(step.deps_count > 0
+                  or (step.step_type = 'single' and step.opt_start_delay is null and step.signal_name is null
+                      and step.required_input_pattern is null and step.forbidden_input_pattern is null));
+  if not found or (select v from pgflow._queue_has_visible(p_flow_slug) v) then
     return;
   end if;
 
@@ -87,15 +83,8 @@ begin
   select array_agg(i) filter (where i.status = 'started') into v_started from inserted i;
   perform pgflow._emit_run_events('run:started', array[v_run]);
   perform pgflow._emit_step_events('step:started', v_started);
-  -- Invisible for the step's timeout + 2 seconds, as _start_tasks leaves a started task's message.
-  select m.id into v_msg_id
-    from pgflow._queue_send(p_flow_slug,
-                            array[jsonb_build_object('flow_slug', p_flow_slug, 'run_id', v_run.run_id,
-                                                     'step_slug', v_flow.root_slug, 'task_index', 0)],
-                            v_flow.root_timeout + 2) as m(id);
-  insert into pgflow.step_tasks (flow_slug, run_id, step_slug, task_index, message_id, status, started_at,
-                                 attempts_count, last_worker_id)
-  values (p_flow_slug, v_run.run_id, v_flow.root_slug, 0, v_msg_id, 'started', now(), 1, p_worker_id);
+  v_msg_id := pgflow._insert_started_task(p_flow_slug, v_run.run_id, v_flow.root_slug, v_flow.root_timeout + 2,
+                                          p_worker_id);
   -- As _wake_after_claim after the general path: the claim took all it asked for, so other workers
   -- are told that work came (they find none, as it would be).
   if p_qty = 1 and pgflow._notifications_allowed() then

@@ -1,7 +1,8 @@
--- Writes, into pgflow._queue_read, _queue_archive and _queue_send, a static copy of the queue layer's
--- statement for each flow's queue: pgmq.read, pgmq.archive and pgmq.send_batch build their statement
--- for the queue's table and plan it at every call, which cost a one-step run about a tenth of its
--- server time (docs/SCALING.md); a static statement is planned once per session. Each function keeps
+-- Writes, into pgflow._queue_read, _queue_archive, _queue_send and _queue_has_visible, a static copy
+-- of the queue layer's statement for each flow's queue: pgmq.read, pgmq.archive and pgmq.send_batch
+-- (and the claimed paths' look for a visible message) build their statement for the queue's table and
+-- plan it at every call, which cost a one-step run about a tenth of its server time
+-- (docs/SCALING.md); a static statement is planned once per session. Each function keeps
 -- its catalog definition and its generic call (the last statement): only the lines after its marker
 -- are rewritten, one `if` per queue, for the flows whose queue tables exist, the newest 200 flows at
 -- most. The function is replaced only when its text changes.
@@ -71,6 +72,12 @@ $branch$),
       insert into %2$s (vt, message)
       select v_vt, m.message from unnest(p_messages) with ordinality as m(message, n) order by m.n
       returning msg_id;
+    return;
+  end if;
+$branch$),
+        ('_queue_has_visible', $branch$  if p_queue = %1$L then
+    return query
+      select exists (select from %2$s m where m.vt <= clock_timestamp());
     return;
   end if;
 $branch$)

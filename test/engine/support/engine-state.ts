@@ -231,7 +231,7 @@ export async function secondsFromNow(db: Sql, at: Date): Promise<number> {
 }
 
 /** The engine's functions that hold each flow's static queue statements (pgflow._write_queue_statements). */
-const QUEUE_STATEMENT_FUNCTIONS = ['_queue_read', '_queue_archive', '_queue_send'];
+const QUEUE_STATEMENT_FUNCTIONS = ['_queue_read', '_queue_archive', '_queue_send', '_queue_has_visible'];
 
 /** Whether each of QUEUE_STATEMENT_FUNCTIONS (in that order) holds the static statements of the flow's queue. */
 export async function queueStatementsOf(db: Sql, flowSlug: string): Promise<boolean[]> {

@@ -31,10 +31,10 @@ describe('static queue statements at boot', () => {
     } finally {
       await holder.query('commit');
     }
-    expect(await queueStatementsOf(db, 'boot_queue_statements')).toEqual([false, false, false]);
+    expect(await queueStatementsOf(db, 'boot_queue_statements')).toEqual([false, false, false, false]);
 
     const app = await apps.start({ url: db.url, providers: [LateStatementsFlow] });
-    expect(await queueStatementsOf(db, 'boot_queue_statements')).toEqual([true, true, true]);
+    expect(await queueStatementsOf(db, 'boot_queue_statements')).toEqual([true, true, true, true]);
     const run = await app.client.start(LateStatementsFlow, {});
     await expect(run.wait({ timeoutMs: 10_000 })).resolves.toMatchObject({ output: { only: 'done' } });
   });
