@@ -51,7 +51,13 @@ function signalTaskInput(task: ClaimedTask): { payload: unknown; deps: Record<st
  */
 export class TaskExecution {
   readonly outcome: Promise<TaskOutcome>;
-  private readonly controller = new AbortController();
+  /**
+   * The handler's ctx.signal, made when the handler first reads it: most never do, and an
+   * AbortController is one of the costlier objects a task would make (about 3 µs, an EventTarget).
+   */
+  private controller: AbortController | undefined;
+  /** Why the signal fired (or fires as soon as it is made): set when the task settled with a reason. */
+  private abortReason: Error | undefined;
   private settle!: (outcome: TaskOutcome) => void;
   private settled = false;
   private timer: LongTimeout | undefined;
@@ -70,6 +76,7 @@ export class TaskExecution {
     this.outcome = new Promise((resolve) => {
       this.settle = resolve;
     });
+    const execution = this;
     const context: StepContext & { deps?: unknown } = {
       runId: task.run_id,
       flowSlug,
@@ -77,7 +84,9 @@ export class TaskExecution {
       taskIndex: task.task_index,
       attempt: task.attempt,
       flowInput,
-      signal: this.controller.signal,
+      get signal() {
+        return execution.signal;
+      },
       kind: step.stepType,
       ...(step.signal === null ? {} : { deps: signalTaskInput(task).deps }),
     };
@@ -131,6 +140,15 @@ export class TaskExecution {
       );
   }
 
+  /** The handler's abort signal; already aborted when the task settled with a reason before it was read. */
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.abortReason !== undefined) this.controller.abort(this.abortReason);
+    }
+    return this.controller.signal;
+  }
+
   get isSettled(): boolean {
     return this.settled;
   }
@@ -173,7 +191,10 @@ export class TaskExecution {
     if (this.settled) return;
     this.settled = true;
     this.timer?.clear();
-    if (abortReason !== undefined) this.controller.abort(abortReason);
+    if (abortReason !== undefined) {
+      this.abortReason = abortReason;
+      this.controller?.abort(abortReason);
+    }
     this.settle(outcome);
   }
 }
