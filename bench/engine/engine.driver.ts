@@ -39,13 +39,14 @@ export class EngineDriver {
     private readonly client: pg.Client,
     private readonly flowSlug: string,
     private readonly path: DriverPath,
+    private readonly batch = BATCH,
   ) {}
 
   /** Completes up to `budget` tasks, claiming as needed; returns how many it completed (0: none left). */
   async work(budget: number): Promise<number> {
     let completed = 0;
     for (;;) {
-      const quantity = Math.min(BATCH, budget - completed - this.pending.length);
+      const quantity = Math.min(this.batch, budget - completed - this.pending.length);
       if (quantity <= 0) break;
       const reported = this.pending;
       this.pending = [];

@@ -31,6 +31,7 @@ import {
   dbos3,
   dbosChain,
   type EngineVariant,
+  engineAloneDrain,
   graphile1,
   graphileChain,
   graphileDefaults,
@@ -50,6 +51,7 @@ import {
   pgbossBest,
   pgflow3,
   pgflowChain,
+  rowsAloneDrain,
   SHORT_THINK,
   type Sizes,
 } from './peers.workloads.ts';
@@ -135,6 +137,10 @@ const DRAIN_RATIOS: readonly RatioRow[] = [
   { label: 'library (large batches) ÷ pg-boss (best)', ratios: tasksRatio(libraryLargeBatches, pgbossBest) },
   { label: 'library (default) ÷ graphile-worker (defaults)', ratios: tasksRatio(libraryDefault, graphileDefaults) },
   { label: 'library (its best high-throughput settings) ÷ the best peer of its round', ratios: libraryOverBestPeer },
+  { label: 'the engine alone ÷ pg-boss (best)', ratios: tasksRatio(engineAloneDrain, pgbossBest) },
+  { label: "pgflow's rows alone ÷ pg-boss (best)", ratios: tasksRatio(rowsAloneDrain, pgbossBest) },
+  { label: 'library (large batches) ÷ the engine alone', ratios: tasksRatio(libraryLargeBatches, engineAloneDrain) },
+  { label: "the engine alone ÷ pgflow's rows alone", ratios: tasksRatio(engineAloneDrain, rowsAloneDrain) },
 ];
 
 const CHAIN_RATIOS: readonly RatioRow[] = [graphileChain, dbosChain, pgflowChain].map((peer) => ({
@@ -319,7 +325,10 @@ export function report(m: PeerFigures): string {
       '200 × 100 gave 7,800–9,400 tasks/s, 1,000 × 500 9,100–10,900, 600 × 200 8,800–10,000, 2,000 × 500 ' +
       '8,600–9,000, 1,000 × 1,000 5,000–6,100 (a batch as large as the slots leaves no batch running while ' +
       'another is reported); the ratios to a best peer take the better of the library’s two high-throughput ' +
-      'rows of each round.',
+      'rows of each round. The last two rows drain the same started runs without the library, from 2 ' +
+      'connections: the engine alone, and the rows it changes per one-step run written by hand (the message read ' +
+      'and archived, the task started and completed, the step state and the run completed), which bound what ' +
+      'any engine keeping pgflow’s tables can drain on this server (docs/COST.md).',
     '',
     `### 3-step chains (${formatNumber(m.sizes.chainRuns)} runs; DBOS ${formatNumber(m.sizes.dbosWorkflows)} ` +
       `workflows, pgflow's engine ${formatNumber(m.sizes.pgflowRuns)} runs: rates per run, fewer where slow)`,

@@ -15,6 +15,7 @@ import type { InterleavedVariant } from '../support/interleave.ts';
 import type { BenchDatabase, MigrationClass } from '../support/server.ts';
 import type { BenchContext } from '../support/suite.ts';
 import type { LatencyInput, LibraryInput } from '../worker/library.workloads.ts';
+import type { SqlDrainInput } from '../worker/sql-drain.workloads.ts';
 import type { DbosInput, DbosLatencyInput } from './dbos.workload.ts';
 import { GRAPHILE_HIGH_THROUGHPUT, type GraphileInput, type GraphileLatencyInput } from './graphile.workload.ts';
 import { PGBOSS_BEST, type PgBossInput, type PgBossLatencyInput } from './pgboss.workload.ts';
@@ -34,6 +35,7 @@ import {
  * node_modules first (its own pg, for one).
  */
 export const LIBRARY = pathToFileURL(join(projectRoot(), '.build', 'bench', 'worker', 'library.workloads.js'));
+const SQL_DRAIN = pathToFileURL(join(projectRoot(), '.build', 'bench', 'worker', 'sql-drain.workloads.js'));
 const GRAPHILE = new URL('./graphile.workload.ts', import.meta.url);
 const PGBOSS = new URL('./pgboss.workload.ts', import.meta.url);
 const DBOS = new URL('./dbos.workload.ts', import.meta.url);
@@ -140,6 +142,41 @@ export const pgbossBest: ChildWorkload = {
   input: (database, s): PgBossInput => ({ url: database.url, jobs: s.drainJobs, settings: PGBOSS_BEST }),
 };
 
+/**
+ * The drain without the library (see ../worker/sql-drain.workloads.ts): the library's started runs
+ * (BenchOneStepFlow) from 2 connections in batches of the library's large batches.
+ */
+function sqlDrain(name: string, label: string, exportName: string): ChildWorkload {
+  return {
+    name,
+    label,
+    clonesStartedRuns: true,
+    skipQuick: true,
+    migrations: pgflowMigrations,
+    module: SQL_DRAIN,
+    exportName,
+    input: (database, s): SqlDrainInput => ({
+      database,
+      flowSlug: 'bench_one_step',
+      stepSlug: 'only',
+      runs: s.drainJobs,
+      batch: LIBRARY_LARGE_BATCHES.batchSize,
+      connections: 2,
+    }),
+  };
+}
+
+export const engineAloneDrain = sqlDrain(
+  'engine-alone',
+  `the engine alone (SQL, no handler): pgflow._report_and_claim from 2 connections, batches of ${LIBRARY_LARGE_BATCHES.batchSize}`,
+  'engineSqlDrain',
+);
+export const rowsAloneDrain = sqlDrain(
+  'rows-alone',
+  "pgflow's rows alone (SQL): the same rows changed by 2 hand-written statements per batch, no engine function, no event",
+  'rowsByHandDrain',
+);
+
 /** Draining pre-enqueued no-op jobs, in the order they run in a round (ours, peer, ours, peer, ...). */
 export const DRAIN: readonly ChildWorkload[] = [
   libraryDefault,
@@ -148,6 +185,8 @@ export const DRAIN: readonly ChildWorkload[] = [
   graphileTuned,
   libraryLargeBatches,
   pgbossBest,
+  engineAloneDrain,
+  rowsAloneDrain,
 ];
 
 export const libraryChain: ChildWorkload = {
