@@ -43,6 +43,7 @@ import { ClaimedStart1796668686466 } from './1796668686466-claimed-start.ts';
 import { ClaimedReport1796669731772 } from './1796669731772-claimed-report.ts';
 import { LinearBatches1796684256211 } from './1796684256211-linear-batches.ts';
 import { ClaimedPathHelpers1796685094045 } from './1796685094045-claimed-path-helpers.ts';
+import { LinearCompletions1796690796575 } from './1796690796575-linear-completions.ts';
 
 export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   QueueLayer1764150000000,
@@ -85,4 +86,5 @@ export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   ClaimedReport1796669731772,
   LinearBatches1796684256211,
   ClaimedPathHelpers1796685094045,
+  LinearCompletions1796690796575,
 ];
