@@ -44,6 +44,7 @@ import { ClaimedReport1796669731772 } from './1796669731772-claimed-report.ts';
 import { LinearBatches1796684256211 } from './1796684256211-linear-batches.ts';
 import { ClaimedPathHelpers1796685094045 } from './1796685094045-claimed-path-helpers.ts';
 import { LinearCompletions1796690796575 } from './1796690796575-linear-completions.ts';
+import { TextEvents1796692800647 } from './1796692800647-text-events.ts';
 
 export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   QueueLayer1764150000000,
@@ -87,4 +88,5 @@ export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   LinearBatches1796684256211,
   ClaimedPathHelpers1796685094045,
   LinearCompletions1796690796575,
+  TextEvents1796692800647,
 ];

@@ -154,6 +154,19 @@ describe('run and step events', () => {
     await listener.close();
   });
 
+  it('writes events whose texts parse back to the same values, whatever characters they hold', async () => {
+    const { runId, listener } = await startListening('evented_failure');
+    const odd = 'quote " backslash \\ slash / newline \n tab \t control \u0001 unicode é ✓ 🙂';
+    await pollOne(db, 'evented_failure', 'doomed', { runId });
+    await failTask(db, runId, 'doomed', 0, 'first');
+    await pollOne(db, 'evented_failure', 'doomed', { runId });
+    await failTask(db, runId, 'doomed', 0, odd);
+    await listener.settle();
+    const [failed] = lifecycle(listener.events()).filter((e) => e.event_type === 'step:failed');
+    expect(failed).toMatchObject({ run_id: runId, step_slug: 'doomed', status: 'failed', error_message: odd });
+    await listener.close();
+  });
+
   it('keeps an output just under the limit in the notification', async () => {
     const { runId, listener } = await startListening('evented');
     await pollOne(db, 'evented', 'first', { runId });
