@@ -158,6 +158,23 @@ describe('admitting runs per key', () => {
     await listener.close();
   });
 
+  it('carries a key of any characters intact in run events, on the run and the flow channels', async () => {
+    const flow = await keyedFlow(1);
+    const key = 'tenant "a\\b" / line\nbreak é 🙂';
+    const runId = randomUUID();
+    const listener = await listen(db, [runChannel(runId), `pgflow:flow:${flow}`]);
+    await startKeyed(db, flow, [key], { runIds: [runId] });
+    await endRun(db, flow, runId);
+    await listener.settle();
+    const runEvents = listener.notifications.map((n) => ({ channel: n.channel, ...JSON.parse(n.payload) }));
+    for (const channel of [runChannel(runId), `pgflow:flow:${flow}`]) {
+      expect(runEvents.filter((e) => e.channel === channel && e.event_type === 'run:completed')).toEqual([
+        expect.objectContaining({ run_id: runId, flow_slug: flow, status: 'completed', concurrency_key: key }),
+      ]);
+    }
+    await listener.close();
+  });
+
   it('a waiting run that is cancelled gives back no slot and admits nobody', async () => {
     const flow = await keyedFlow(1);
     const runs = await startKeyed(db, flow, ['A', 'A', 'A']);
