@@ -328,7 +328,7 @@ export function report(m: PeerFigures): string {
       'rows of each round. The last two rows drain the same started runs without the library, from 2 ' +
       'connections: the engine alone, and the rows it changes per one-step run written by hand (the message read ' +
       'and archived, the task started and completed, the step state and the run completed), which bound what ' +
-      'any engine keeping pgflow’s tables can drain on this server (docs/COST.md).',
+      'any engine keeping pgflow’s tables can drain on this server (docs/SCALING.md).',
     '',
     `### 3-step chains (${formatNumber(m.sizes.chainRuns)} runs; DBOS ${formatNumber(m.sizes.dbosWorkflows)} ` +
       `workflows, pgflow's engine ${formatNumber(m.sizes.pgflowRuns)} runs: rates per run, fewer where slow)`,
