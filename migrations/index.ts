@@ -45,6 +45,7 @@ import { LinearBatches1796684256211 } from './1796684256211-linear-batches.ts';
 import { ClaimedPathHelpers1796685094045 } from './1796685094045-claimed-path-helpers.ts';
 import { LinearCompletions1796690796575 } from './1796690796575-linear-completions.ts';
 import { TextEvents1796692800647 } from './1796692800647-text-events.ts';
+import { OneNotificationLimit1796696826517 } from './1796696826517-one-notification-limit.ts';
 
 export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   QueueLayer1764150000000,
@@ -89,4 +90,5 @@ export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   ClaimedPathHelpers1796685094045,
   LinearCompletions1796690796575,
   TextEvents1796692800647,
+  OneNotificationLimit1796696826517,
 ];

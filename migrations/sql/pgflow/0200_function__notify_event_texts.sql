@@ -1,8 +1,9 @@
--- Sends notifications whose bodies were written as JSON text (_emit_step_events, _emit_run_events):
--- each body on its run's channel, 'pgflow:run:<run_id>', then each flow body that is not null on its
--- flow's channel, 'pgflow:flow:<flow_slug>', all in the given order. Written as text, an event costs
--- about a third of building it as jsonb and printing it (_notify_run_events, which Realtime's path
--- keeps). The caller has checked _notifications_allowed().
+-- Sends events as notifications whose bodies are JSON text: each body on its run's channel,
+-- 'pgflow:run:<run_id>', then each flow body that is not null on its flow's channel,
+-- 'pgflow:flow:<flow_slug>', all in the given order; the one place that keeps a notification within
+-- NOTIFY's size limit. _emit_step_events and _emit_run_events write their bodies as text (about a
+-- third of the cost of building them as jsonb and printing them); _notify_run_events prints the jsonb
+-- events of _emit_events. The caller has checked _notifications_allowed().
 create function pgflow._notify_event_texts(
   p_run_ids uuid[], p_bodies text[], p_flow_slugs text[] default null, p_flow_bodies text[] default null
 )
@@ -13,7 +14,7 @@ set search_path to ''
 as $$
 begin
   -- 7,500 bytes leave room under NOTIFY's 8,000-byte limit for the channel name and framing. What
-  -- does not fit is left out, as _notify_run_events does: the output first, then the error.
+  -- does not fit is left out: the output first, then the error.
   perform pg_notify('pgflow:run:' || e.run_id::text,
                     case when octet_length(e.body) <= 7500 then e.body
                          when octet_length((e.body::jsonb - 'output' || '{"output_omitted": true}'::jsonb)::text) <= 7500
