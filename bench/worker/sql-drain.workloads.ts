@@ -12,10 +12,11 @@
  *   their step states and their runs completed, the messages moved to the archive. What any engine
  *   keeping pgflow's tables must write per one-step run.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import { EngineDriver, WORKER_ID } from '../engine/engine.driver.ts';
 import type { ChildControl } from '../support/child.ts';
 import { untilRunsCompleted } from '../support/figures.ts';
+import { BenchDatabase } from '../support/server.ts';
 
 export interface SqlDrainInput {
   readonly database: { readonly name: string; readonly url: string };
@@ -89,11 +90,8 @@ async function timedDrain(
   control: ChildControl,
   drain: (client: pg.Client) => Promise<void>,
 ): Promise<SqlDrainResult> {
-  const connect = async () => {
-    const client = new pg.Client({ connectionString: input.database.url, application_name: 'pgflow bench sql drain' });
-    await client.connect();
-    return client;
-  };
+  const database = new BenchDatabase(input.database.name, input.database.url);
+  const connect = () => database.connect('pgflow bench sql drain');
   const probe = await connect();
   const clients = await Promise.all(Array.from({ length: input.connections }, connect));
   try {
