@@ -46,6 +46,7 @@ import { ClaimedPathHelpers1796685094045 } from './1796685094045-claimed-path-he
 import { LinearCompletions1796690796575 } from './1796690796575-linear-completions.ts';
 import { TextEvents1796692800647 } from './1796692800647-text-events.ts';
 import { OneNotificationLimit1796696826517 } from './1796696826517-one-notification-limit.ts';
+import { CompletionsByAddress1796699826623 } from './1796699826623-completions-by-address.ts';
 
 export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   QueueLayer1764150000000,
@@ -91,4 +92,5 @@ export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   LinearCompletions1796690796575,
   TextEvents1796692800647,
   OneNotificationLimit1796696826517,
+  CompletionsByAddress1796699826623,
 ];

@@ -2,70 +2,16 @@
  * A batch's work grows with its size, not with its square: starting runs in one statement, then
  * claiming and reporting their tasks in batches, reads and compares about as many rows per task
  * attempt whether the batch holds 40 tasks or 320, for one-step runs, two-step chains, a map step's
- * tasks and failures that are retried. The work is counted, not timed: auto_explain (loaded into the
- * session, at NOTICE level) returns the executed plan of every statement, nested ones included, and
- * the rows each plan node produced and filtered out, over all its loops, are added up. A plan that
- * compares every task of a batch with every other (a nested loop over two sets of the batch, as
- * _start_tasks had until migration LinearBatches) makes that sum grow with the square of the batch.
+ * tasks and failures that are retried. The work is counted, not timed (support/explained-rows.ts).
+ * A plan that compares every task of a batch with every other (a nested loop over two sets of the
+ * batch, as _start_tasks had until migration LinearBatches) makes that sum grow with the square of
+ * the batch.
  */
-import type pg from 'pg';
 import { useTestDatabase } from '../support/test-database.ts';
 import { defineFlow, type FlowOptions, registerWorker, type StepSpec } from './support/engine-driver.ts';
+import { explainingSession } from './support/explained-rows.ts';
 
 const db = useTestDatabase();
-
-/** An EXPLAIN (FORMAT JSON) plan node, with only what is counted here. */
-interface PlanNode {
-  readonly 'Actual Rows'?: number;
-  readonly 'Actual Loops'?: number;
-  readonly 'Rows Removed by Filter'?: number;
-  readonly 'Rows Removed by Join Filter'?: number;
-  readonly 'Rows Removed by Index Recheck'?: number;
-  readonly Plans?: readonly PlanNode[];
-}
-
-/** Rows a node and its children produced or looked at and dropped, over all their loops. */
-function rowsOf(node: PlanNode): number {
-  const loops = node['Actual Loops'] ?? 1;
-  const own =
-    (node['Actual Rows'] ?? 0) +
-    (node['Rows Removed by Filter'] ?? 0) +
-    (node['Rows Removed by Join Filter'] ?? 0) +
-    (node['Rows Removed by Index Recheck'] ?? 0);
-  return own * loops + (node.Plans ?? []).reduce((sum, child) => sum + rowsOf(child), 0);
-}
-
-/** A session whose every statement, nested ones included, sends its executed plan as a notice. */
-async function explainingSession(): Promise<{ client: pg.Client; rowsSince: () => number }> {
-  const client = await db.connect('batch scaling');
-  let rows = 0;
-  client.on('notice', (notice) => {
-    const plan = notice.message?.match(/plan:\s*([\s\S]*)$/)?.[1];
-    if (plan === undefined) return;
-    const parsed = JSON.parse(plan) as { Plan: PlanNode };
-    rows += rowsOf(parsed.Plan);
-  });
-  await client.query(`load 'auto_explain'`);
-  for (const setting of [
-    'auto_explain.log_min_duration = 0',
-    'auto_explain.log_analyze = on',
-    'auto_explain.log_timing = off',
-    'auto_explain.log_nested_statements = on',
-    'auto_explain.log_format = json',
-    'auto_explain.log_level = notice',
-    'client_min_messages = notice',
-  ]) {
-    await client.query(`set ${setting}`);
-  }
-  return {
-    client,
-    rowsSince: () => {
-      const counted = rows;
-      rows = 0;
-      return counted;
-    },
-  };
-}
 
 interface Claimed {
   run_id: string;
@@ -92,7 +38,7 @@ interface Scenario {
  * of the failures it reports); the rows counted per task attempt.
  */
 async function rowsPerTask(scenario: Scenario, size: number, worker: string): Promise<number> {
-  const { client, rowsSince } = await explainingSession();
+  const { client, rowsSince } = await explainingSession(db, 'batch scaling');
   try {
     rowsSince();
     await client.query(`select count(*) from pgflow.start_flows($1, $2::jsonb)`, [

@@ -139,11 +139,15 @@ begin
     from found f;
 
   if v_ctids is not null then
+    -- "is true": a condition the planner cannot answer from the partial index of started tasks
+    -- (step_tasks_started_idx), so that the TID scan is its one plan. With statistics that show few
+    -- started tasks it chose that index, read every started task and compared its ctid with each of
+    -- the batch's: O(tasks in flight × batch) per report.
     with done as (
       update pgflow.step_tasks t
          set status = 'completed', completed_at = now(), output = v_outputs -> t.ctid::text,
              child_run_id = null
-       where t.ctid = any(v_ctids) and t.status = 'started'
+       where t.ctid = any(v_ctids) and (t.status = 'started') is true
          -- A violation above may have failed the run of some of these tasks.
          and exists (select 1 from pgflow.runs r where r.run_id = t.run_id and r.status = 'started')
       returning t.run_id, t.step_slug, t.flow_slug, t.message_id
