@@ -1,6 +1,6 @@
 /**
  * A report's work does not grow with the tasks in flight: completing, failing or handing back a few
- * tasks reads about as many rows whether 20 other tasks are started or 400. The statistics are taken
+ * tasks reads about as many rows whether 20 tasks are started or 400. The statistics are taken
  * while no task is started (as after a deployment, or a quiet hour), which is when the planner
  * believed the partial index of started tasks empty and chose it to find the reported tasks: every
  * started task was read and its address compared with each reported one, O(tasks in flight × batch)
