@@ -47,6 +47,7 @@ import { LinearCompletions1796690796575 } from './1796690796575-linear-completio
 import { TextEvents1796692800647 } from './1796692800647-text-events.ts';
 import { OneNotificationLimit1796696826517 } from './1796696826517-one-notification-limit.ts';
 import { CompletionsByAddress1796699826623 } from './1796699826623-completions-by-address.ts';
+import { ClaimsPastTasksInFlight1796704629654 } from './1796704629654-claims-past-tasks-in-flight.ts';
 
 export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   QueueLayer1764150000000,
@@ -93,4 +94,5 @@ export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   TextEvents1796692800647,
   OneNotificationLimit1796696826517,
   CompletionsByAddress1796699826623,
+  ClaimsPastTasksInFlight1796704629654,
 ];

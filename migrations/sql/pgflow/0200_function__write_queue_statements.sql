@@ -47,6 +47,16 @@ begin
     select p.oid, p.proname, p.prosrc, t.branch
       from (values
         ('_queue_read', $branch$  if p_queue = %1$L then
+    v_visible := array(select v.msg_id from %2$s v where v.vt <= v_now order by v.vt limit p_qty + 20);
+    if cardinality(v_visible) < p_qty + 20 then
+      return query
+        update %2$s q set vt = clock_timestamp() + make_interval(secs => p_vt), read_ct = q.read_ct + 1
+         where q.msg_id = any(array(select m.msg_id from %2$s m
+                                     where m.msg_id = any(v_visible) and m.vt <= v_now
+                                     order by m.msg_id limit p_qty for update skip locked))
+        returning q.msg_id;
+      return;
+    end if;
     return query
       update %2$s q set vt = clock_timestamp() + make_interval(secs => p_vt), read_ct = q.read_ct + 1
        where q.msg_id = any(array(select m.msg_id from %2$s m where m.vt <= clock_timestamp()
@@ -77,7 +87,7 @@ $branch$),
 $branch$),
         ('_queue_has_visible', $branch$  if p_queue = %1$L then
     return query
-      select exists (select from %2$s m where m.vt <= clock_timestamp());
+      select exists (select from %2$s m where m.vt <= v_now);
     return;
   end if;
 $branch$)
