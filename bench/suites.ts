@@ -7,6 +7,7 @@ import { concurrencySuite } from './concurrency/concurrency.suite.ts';
 import { dashboardSuite } from './dashboard/dashboard.suite.ts';
 import { costSuite } from './engine/cost.suite.ts';
 import { engineSuite } from './engine/engine.suite.ts';
+import { inFlightSuite } from './engine/in-flight.suite.ts';
 import { notificationsSuite } from './engine/notifications.suite.ts';
 import { floorSuite } from './floor/floor.suite.ts';
 import { queueSuite } from './queue/queue.suite.ts';
@@ -21,6 +22,7 @@ export const suites: readonly BenchSuite[] = [
   queueSuite,
   engineSuite,
   costSuite,
+  inFlightSuite,
   notificationsSuite,
   concurrencySuite,
   workerSuite,
