@@ -1,10 +1,11 @@
 /**
- * A claim's work does not grow with the tasks in flight. Their messages are the oldest of the queue
- * and stay in it, invisible, while the tasks run. Until migration ClaimsPastTasksInFlight, a claim
- * read the queue in msg_id order and passed over every one of them (pgmq.read's order), a poll that
- * found nothing read every message to say when the next one becomes visible, and a claimed start
- * looked for a visible message by reading them all when there was none: with 10,000 tasks in flight,
- * a claim of 4 new tasks took 7 ms and an empty poll 16 ms (1.6 ms each since). The work is counted,
+ * What workers repeat while tasks run does not grow with the tasks in flight. A running task's
+ * message stays in the queue, invisible, and those messages are the oldest. Until migration
+ * ClaimsPastTasksInFlight a claim read the queue in msg_id order and passed over every one of them
+ * (pgmq.read's order), a poll that found nothing read every message to say when the next one becomes
+ * visible, and a claimed start, when nothing was visible, read them all looking for one; until
+ * SweepsPastTasksInFlight the stalled-task sweep of every heartbeat read every started task
+ * (`npm run bench -- in-flight` times them with 100 to 10,000 tasks in flight). The work is counted,
  * not timed (support/explained-rows.ts), with 200 and with 800 tasks in flight.
  */
 import { useTestDatabase } from '../support/test-database.ts';
@@ -38,7 +39,8 @@ type Look =
   | 'a claim of 4 new tasks'
   | 'a claim of 4 new tasks of prioritized runs'
   | 'a poll that finds nothing'
-  | 'a claimed start';
+  | 'a claimed start'
+  | 'a stalled-task sweep';
 
 /**
  * Starts `inFlight` runs of a one-step flow and claims all their tasks (their messages invisible for
@@ -56,7 +58,10 @@ async function rowsOfLook(look: Look, flow: string, inFlight: number): Promise<n
   const { client, rowsSince } = await explainingSession(db, 'claims in flight');
   try {
     rowsSince();
-    if (look === 'a claimed start') {
+    if (look === 'a stalled-task sweep') {
+      const { rows } = await client.query<{ requeued: number }>('select pgflow.requeue_stalled_tasks() as requeued');
+      expect(rows).toEqual([{ requeued: 0 }]);
+    } else if (look === 'a claimed start') {
       const { rows } = await client.query<{ kind: string }>(
         `select kind from pgflow._start_and_claim($1, '{}'::jsonb, null, null, null, null, null, null, 1, 30, $2::uuid)`,
         [flow, worker],
@@ -83,12 +88,13 @@ async function rowsOfLook(look: Look, flow: string, inFlight: number): Promise<n
   }
 }
 
-describe('the work of a claim', () => {
+describe('the work of a claim, a poll, a claimed start and a sweep', () => {
   it.each<Look>([
     'a claim of 4 new tasks',
     'a claim of 4 new tasks of prioritized runs',
     'a poll that finds nothing',
     'a claimed start',
+    'a stalled-task sweep',
   ])('does not grow with the tasks in flight: %s with 200 or 800 started', async (look) => {
     const flow = `claims_${look.split(' ').at(-1)}_${look.length}`;
     await defineFlow(db, flow, [{ slug: 'only' }], { maxAttempts: 1, timeout: 120 });

@@ -6,6 +6,11 @@
 -- skip locked (a run's ancestors first, see _lock_runs): many workers can sweep at once without
 -- doing the same work. Wakes the flows' workers when it requeued something. Also fails the
 -- signal steps waiting past their signal timeout (_time_out_signal_waits).
+-- Every worker sweeps at each heartbeat, so the sweep reads only the started tasks that could be
+-- stalled: those started before the earliest time any step's timeout + 30 s allows, or before a
+-- worker was declared dead within the longest timeout + 30 s (the tasks of a worker declared dead
+-- longer ago are past their timeout too). It read every started task, with 10,000 tasks in flight
+-- 14 ms per sweep per worker, until migration SweepsPastTasksInFlight.
 create function pgflow.requeue_stalled_tasks()
 returns int
 language plpgsql
@@ -22,12 +27,22 @@ set search_path to ''
 as $$
 declare
   v_task record;
+  -- Started tasks older than this may be stalled; younger ones are not.
+  v_started_before timestamptz;
   v_requeued int := 0;
   v_flows text[] := '{}';
 begin
   update pgflow.workers w
      set stopped_at = now(), stop_reason = 'declared_dead'
    where w.stopped_at is null and w.dead_after is not null and w.last_heartbeat_at < now() - w.dead_after;
+
+  select greatest(now() - make_interval(secs => min(t.timeout) + 30),
+                  (select max(w.stopped_at) from pgflow.workers w
+                    where w.stop_reason = 'declared_dead'
+                      and w.stopped_at > now() - make_interval(secs => max(t.timeout) + 30)))
+    into v_started_before
+    from (select coalesce(step.opt_timeout, flow.opt_timeout) as timeout
+            from pgflow.steps step join pgflow.flows flow on flow.flow_slug = step.flow_slug) t;
 
   for v_task in
     select t.run_id, t.step_slug, t.task_index, t.flow_slug, t.message_id, t.requeued_count, t.started_at,
@@ -36,7 +51,7 @@ begin
       join pgflow.steps step on step.flow_slug = t.flow_slug and step.step_slug = t.step_slug
       join pgflow.flows flow on flow.flow_slug = t.flow_slug
       join pgflow.step_states s on s.run_id = t.run_id and s.step_slug = t.step_slug and s.status = 'started'
-     where t.status = 'started'
+     where t.status = 'started' and t.started_at < v_started_before
        -- A task waiting for its child run (subflows) holds no worker: the child's end settles it.
        and t.child_run_id is null
        and (t.started_at < now() - make_interval(secs => coalesce(step.opt_timeout, flow.opt_timeout) + 30)
