@@ -2,8 +2,8 @@
  * A claim's cost with tasks in flight (issue 17): the messages of running tasks stay in the queue,
  * invisible, until their tasks end. With 100, 1,000 and 10,000 tasks of a one-step flow claimed and
  * running (visible again only after their 600 s timeout), the server time of what a worker sends
- * meanwhile: a poll that finds nothing, a claim of 4 tasks started since, and a start whose task is
- * claimed by the starting process's worker. Each is timed in a transaction that is rolled back, so
+ * meanwhile: a poll that finds nothing, a claim of 4 tasks started since, a start whose task is
+ * claimed by the starting process's worker, and the stalled-task sweep of every heartbeat. Each is timed in a transaction that is rolled back, so
  * every sample sees the same queue; the table gives the median.
  */
 import { pgflowMigrations } from '../../migrations/index.ts';
@@ -29,13 +29,18 @@ const LOOKS = [
     setup: undefined,
     sql: `select count(*) from pgflow._start_and_claim($1, '{}'::jsonb, null, null, null, null, null, null, 1, 30, $2)`,
   },
+  {
+    name: "a stalled-task sweep (every worker's, at each heartbeat)",
+    setup: undefined,
+    sql: 'select pgflow.requeue_stalled_tasks() where $1::text is not null and $2::uuid is not null',
+  },
 ] as const;
 
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
 export const inFlightSuite: BenchSuite = {
   name: 'in-flight',
-  summary: 'server time of a poll, a claim and a claimed start with 100 to 10,000 tasks in flight',
+  summary: 'server time of a poll, a claim, a claimed start and a sweep with 100 to 10,000 tasks in flight',
   async run(context: BenchContext): Promise<string> {
     const counts = context.quick ? [100, 1_000] : [100, 1_000, 10_000];
     const samples = context.quick ? 5 : 41;
