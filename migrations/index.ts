@@ -48,7 +48,7 @@ import { TextEvents1796692800647 } from './1796692800647-text-events.ts';
 import { OneNotificationLimit1796696826517 } from './1796696826517-one-notification-limit.ts';
 import { CompletionsByAddress1796699826623 } from './1796699826623-completions-by-address.ts';
 import { ClaimsPastTasksInFlight1796704629654 } from './1796704629654-claims-past-tasks-in-flight.ts';
-import { SweepsPastTasksInFlight1796705957757 } from './1796705957757-sweeps-past-tasks-in-flight.ts';
+import { SweepsPastTasksInFlight1796706107506 } from './1796706107506-sweeps-past-tasks-in-flight.ts';
 
 export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   QueueLayer1764150000000,
@@ -96,5 +96,5 @@ export const pgflowMigrations: ReadonlyArray<new () => MigrationInterface> = [
   OneNotificationLimit1796696826517,
   CompletionsByAddress1796699826623,
   ClaimsPastTasksInFlight1796704629654,
-  SweepsPastTasksInFlight1796705957757,
+  SweepsPastTasksInFlight1796706107506,
 ];

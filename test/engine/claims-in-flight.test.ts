@@ -151,3 +151,47 @@ describe('when the next message becomes visible, with more tasks in flight than 
     expect(poll?.next_visible_at?.getTime()).toBeLessThan(Date.now() + 86_400_000);
   });
 });
+
+describe('the sweep with runs waiting for a signal', () => {
+  async function rowsOfSweep(flow: string, waiting: number): Promise<number> {
+    await startRuns(flow, waiting);
+    await db.query('vacuum (analyze) pgflow.step_tasks');
+    const { client, rowsSince } = await explainingSession(db, 'sweep with waits');
+    try {
+      rowsSince();
+      await client.query('select pgflow.requeue_stalled_tasks()');
+      return rowsSince();
+    } finally {
+      await client.end();
+      await db.query(
+        `select pgflow.cancel_run(run_id, 'measured') from pgflow.runs where flow_slug = $1 and status = 'started'`,
+        [flow],
+      );
+    }
+  }
+
+  it('does not grow with the waiting runs: a sweep with 200 or 800 waiting, none past its signal timeout', async () => {
+    const flow = 'sweep_signal_waits';
+    await db.query('select pgflow.ensure_flow_compiled($1, $2::jsonb)', [
+      flow,
+      JSON.stringify({
+        steps: [
+          {
+            slug: 'approve',
+            stepType: 'single',
+            dependencies: [],
+            whenUnmet: 'skip',
+            whenExhausted: 'fail',
+            requiredInputPattern: { defined: false },
+            forbiddenInputPattern: { defined: false },
+            options: { signal: 'approval', signalTimeout: 86_400 },
+          },
+        ],
+      }),
+    ]);
+    const few = await rowsOfSweep(flow, 200);
+    const many = await rowsOfSweep(flow, 800);
+    expect(few).toBeGreaterThan(0);
+    expect(many - few).toBeLessThan(100);
+  });
+});

@@ -2,7 +2,10 @@
 -- step's task still waiting for its signal that many seconds after its step started fails like an
 -- exhausted task, without an attempt: the step's when_exhausted decides (fail the run, or skip the
 -- step and go on). Rows are taken with skip locked, so sweeping workers do not repeat each other.
--- Returns how many waits timed out.
+-- Returns how many waits timed out. Only the tasks queued longer ago than the shortest signal timeout
+-- of any step are read (the partial index of waiting tasks, by queued_at): every worker's sweep read
+-- every waiting task, thousands of runs waiting for an approval, say, until migration
+-- SweepsPastTasksInFlight.
 create function pgflow._time_out_signal_waits()
 returns int
 language plpgsql
@@ -10,15 +13,20 @@ volatile
 set search_path to ''
 as $$
 declare
+  v_shortest int := (select min(step.signal_timeout) from pgflow.steps step where step.signal_timeout is not null);
   v_wait record;
   v_error text;
   v_count int := 0;
 begin
+  if v_shortest is null then
+    return 0;
+  end if;
   for v_wait in
     select t.run_id, t.step_slug, t.flow_slug, step.signal_name, step.signal_timeout, step.when_exhausted
       from pgflow.step_tasks t
       join pgflow.steps step on step.flow_slug = t.flow_slug and step.step_slug = t.step_slug
      where t.status = 'queued' and t.message_id is null and step.signal_timeout is not null
+       and t.queued_at < now() - make_interval(secs => v_shortest)
        and t.queued_at < now() - make_interval(secs => step.signal_timeout)
      order by t.run_id, t.step_slug
   loop
