@@ -202,6 +202,20 @@ describe('run events', () => {
     await waitForLength(kept, 3);
     expect(dropped).toEqual([]);
   });
+
+  it('never calls a callback unsubscribed before its subscription was active, not even with replayed events', async () => {
+    const { client } = await startApp();
+    const run = await client.start(ChainFlow, { n: 5 });
+    await run.wait({ timeoutMs: 10_000 });
+    const kept: RunEvent[] = [];
+    await run.on('step:completed', (event) => kept.push(event)).subscribed;
+    expect(kept).toHaveLength(3);
+    const dropped: RunEvent[] = [];
+    const unsubscribe = run.on('step:completed', (event) => dropped.push(event));
+    unsubscribe();
+    await unsubscribe.subscribed;
+    expect(dropped).toEqual([]);
+  });
 });
 
 describe('a subscription that cannot be made', () => {

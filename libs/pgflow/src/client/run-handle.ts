@@ -53,7 +53,12 @@ export class RunHandle<TOutput = unknown, TInput = unknown> {
   on(type: RunEventType | '*', listener: RunEventListener, options: RunEventOptions = {}): RunEventSubscription {
     let unsubscribe: (() => void) | undefined;
     let cancelled = false;
-    const subscribed = this.client.watch(this.runId, type, listener).then((off) => {
+    // Unsubscribed before the subscription is active: the events delivered to it once it is (those
+    // replayed from the run's state, at once) must not reach the listener either.
+    const guarded: RunEventListener = (event) => {
+      if (!cancelled) listener(event);
+    };
+    const subscribed = this.client.watch(this.runId, type, guarded).then((off) => {
       if (cancelled) off();
       else unsubscribe = off;
     });
