@@ -7,6 +7,7 @@
  * every sample sees the same queue; the table gives the median.
  */
 import { pgflowMigrations } from '../../migrations/index.ts';
+import { median } from '../support/figures.ts';
 import { formatNumber, table } from '../support/results.ts';
 import type { BenchContext, BenchSuite } from '../support/suite.ts';
 import { WORKER_ID } from './engine.driver.ts';
@@ -18,25 +19,27 @@ const LOOKS = [
     name: 'a poll that finds nothing',
     setup: undefined,
     sql: `select count(*) from pgflow._report_and_claim('[]', '[]', $1, 10, 30, $2)`,
+    values: [FLOW, WORKER_ID],
   },
   {
     name: 'a claim of 4 tasks started since',
     setup: `select count(*) from pgflow.start_flows('${FLOW}', '[1, 2, 3, 4]'::jsonb)`,
     sql: `select count(*) from pgflow._report_and_claim('[]', '[]', $1, 10, 30, $2)`,
+    values: [FLOW, WORKER_ID],
   },
   {
     name: 'a start with its task claimed',
     setup: undefined,
     sql: `select count(*) from pgflow._start_and_claim($1, '{}'::jsonb, null, null, null, null, null, null, 1, 30, $2)`,
+    values: [FLOW, WORKER_ID],
   },
   {
     name: "a stalled-task sweep (every worker's, at each heartbeat)",
     setup: undefined,
-    sql: 'select pgflow.requeue_stalled_tasks() where $1::text is not null and $2::uuid is not null',
+    sql: 'select pgflow.requeue_stalled_tasks()',
+    values: [],
   },
-] as const;
-
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+] satisfies ReadonlyArray<{ name: string; setup: string | undefined; sql: string; values: string[] }>;
 
 export const inFlightSuite: BenchSuite = {
   name: 'in-flight',
@@ -72,7 +75,7 @@ export const inFlightSuite: BenchSuite = {
             await client.query('begin');
             if (look.setup !== undefined) await client.query(look.setup);
             const started = performance.now();
-            await client.query(look.sql, [FLOW, WORKER_ID]);
+            await client.query(look.sql, look.values);
             times.push(performance.now() - started);
             await client.query('rollback');
           }

@@ -21,11 +21,12 @@ interface ClaimRow {
   readonly next_visible_at: Date | null;
 }
 
-const claim = (flow: string, quantity: number, worker: string) => ({
-  text: `select run_id, step_slug, task_index, next_visible_at
-           from pgflow._report_and_claim('[]'::jsonb, '[]'::jsonb, $1, $2, 30, $3::uuid)`,
-  values: [flow, quantity, worker],
-});
+/** The statement and values of a claim of up to `quantity` tasks of `flow` for `worker` (nothing reported). */
+const claim = (flow: string, quantity: number, worker: string): [string, unknown[]] => [
+  `select run_id, step_slug, task_index, next_visible_at
+     from pgflow._report_and_claim('[]'::jsonb, '[]'::jsonb, $1, $2, 30, $3::uuid)`,
+  [flow, quantity, worker],
+];
 
 async function startRuns(flow: string, count: number, priority = 0): Promise<string[]> {
   const rows = await db.query<{ run_id: string }>(
@@ -49,7 +50,7 @@ type Look =
 async function rowsOfLook(look: Look, flow: string, inFlight: number): Promise<number> {
   const worker = await registerWorker(db, flow);
   await startRuns(flow, inFlight);
-  const claimed = await db.query<ClaimRow>(claim(flow, inFlight, worker).text, [flow, inFlight, worker]);
+  const claimed = await db.query<ClaimRow>(...claim(flow, inFlight, worker));
   expect(claimed.filter((row) => row.run_id !== null)).toHaveLength(inFlight);
   if (look.startsWith('a claim')) await startRuns(flow, 4, look.includes('prioritized') ? 1 : 0);
   // As autovacuum would: the claims above left an index entry for each message's earlier
@@ -68,8 +69,7 @@ async function rowsOfLook(look: Look, flow: string, inFlight: number): Promise<n
       );
       expect(rows.map((row) => row.kind)).toEqual(['run', 'task']);
     } else {
-      const { text, values } = claim(flow, 4, worker);
-      const { rows } = await client.query<ClaimRow>(text, values);
+      const { rows } = await client.query<ClaimRow>(...claim(flow, 4, worker));
       if (look.startsWith('a claim')) expect(rows.filter((row) => row.run_id !== null)).toHaveLength(4);
       else expect(rows).toEqual([expect.objectContaining({ run_id: null })]);
     }
@@ -113,7 +113,7 @@ describe('when the next message becomes visible, with more tasks in flight than 
     await defineFlow(db, flow, [{ slug: 'only' }], { maxAttempts: 3, timeout: 600 });
     const worker = await registerWorker(db, flow);
     await startRuns(flow, 40);
-    const claimed = await db.query<ClaimRow>(claim(flow, 40, worker).text, [flow, 40, worker]);
+    const claimed = await db.query<ClaimRow>(...claim(flow, 40, worker));
     const [first] = claimed;
     // One of them fails: its message is due again after the retry delay (seconds), long before the
     // others' visibility (the 600 s timeout).
@@ -128,7 +128,7 @@ describe('when the next message becomes visible, with more tasks in flight than 
         where t.run_id = $2`,
       [flow, first?.run_id],
     );
-    const [poll] = await db.query<ClaimRow>(claim(flow, 4, worker).text, [flow, 4, worker]);
+    const [poll] = await db.query<ClaimRow>(...claim(flow, 4, worker));
     expect(poll?.run_id).toBeNull();
     expect(poll?.next_visible_at).toEqual(retry?.vt);
   });
@@ -138,10 +138,10 @@ describe('when the next message becomes visible, with more tasks in flight than 
     await defineFlow(db, flow, [{ slug: 'only' }], { maxAttempts: 1, timeout: 600 });
     const worker = await registerWorker(db, flow);
     await startRuns(flow, 40);
-    await db.query(claim(flow, 40, worker).text, [flow, 40, worker]);
+    await db.query(...claim(flow, 40, worker));
     // A message due in a day, after every task in flight times out.
     await db.query(`select pgmq.send('next_visible_bound', '{}'::jsonb, 86400)`);
-    const [poll] = await db.query<ClaimRow>(claim(flow, 4, worker).text, [flow, 4, worker]);
+    const [poll] = await db.query<ClaimRow>(...claim(flow, 4, worker));
     const [bound] = await db.query<{ vt: Date }>(
       'select vt from pgmq.q_next_visible_bound order by vt offset 31 limit 1',
     );
